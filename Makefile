@@ -1,0 +1,60 @@
+# make run  — venv, pinned deps, migrate, demo data, serve on $(HOST):$(PORT)
+# make test — the whole test suite (SQLite, or PostgreSQL when DATABASE_URL is set)
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+export DAILYPAPERS_DATA_DIR ?= $(CURDIR)/data
+
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install install-dev secret bench clean vendor
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python requirements.txt pyproject.toml
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+$(STAMP)-dev: $(STAMP) requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(STAMP)
+install-dev: $(STAMP)-dev
+
+# A random per-installation key, kept in the data dir (never a default secret).
+secret:
+	@mkdir -p "$(DAILYPAPERS_DATA_DIR)"
+	@test -n "$$SECRET_KEY" -o -s "$(DAILYPAPERS_DATA_DIR)/secret_key" || \
+		(umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > "$(DAILYPAPERS_DATA_DIR)/secret_key")
+
+run: install secret
+	$(BIN)/dailypapers migrate --no-input
+	$(BIN)/dailypapers collectstatic --no-input --verbosity 0
+	$(BIN)/dailypapers demo --if-empty
+	$(BIN)/dailypapers serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install-dev secret
+	$(BIN)/python bench/ingest_jsonl.py
+	$(BIN)/python bench/daily_page_load.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info
+
+# Re-vendor the pinned front-end packages (needs npm; the result is committed).
+vendor:
+	npm install --no-audit --no-fund --ignore-scripts
+	rm -rf src/dailypapers/static/vendor/katex && mkdir -p src/dailypapers/static/vendor/katex/contrib
+	cp -r node_modules/katex/dist/katex.min.css node_modules/katex/dist/katex.min.js node_modules/katex/dist/fonts node_modules/katex/LICENSE src/dailypapers/static/vendor/katex/
+	cp node_modules/katex/dist/contrib/auto-render.min.js src/dailypapers/static/vendor/katex/contrib/

@@ -1,0 +1,53 @@
+"""The `dailypapers` command: Django's management commands, plus `serve`.
+
+    dailypapers serve [--host H] [--port P] [--workers N]   gunicorn, production-ready
+    dailypapers ingest SOURCE ...                            see `dailypapers ingest --help`
+    dailypapers demo [--if-empty]                            load the bundled demo days
+    dailypapers migrate | createsuperuser | ...              any Django management command
+"""
+
+import argparse
+import os
+import sys
+
+
+def _serve(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="dailypapers serve", description="Serve the site with gunicorn.")
+    parser.add_argument("--host", default=os.environ.get("DAILYPAPERS_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("DAILYPAPERS_PORT", "8000")))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
+    args = parser.parse_args(argv)
+    # Settings fail early (e.g. no SECRET_KEY) with their own message, not inside a worker.
+    import django
+
+    django.setup()
+    from gunicorn.app.wsgiapp import run
+
+    sys.argv = [
+        "gunicorn", "dailypapers.wsgi:application",
+        "--bind", f"{args.host}:{args.port}",
+        "--workers", str(args.workers),
+        "--access-logfile", "-",
+    ]
+    print(f"dailypapers: serving on http://{args.host}:{args.port}/papers", file=sys.stderr)
+    run()
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dailypapers.settings")
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        if argv and argv[0] == "serve":
+            _serve(argv[1:])
+            return
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["dailypapers", *argv])
+    except ImproperlyConfigured as exc:
+        sys.exit(f"dailypapers: error: {exc}")
+
+
+if __name__ == "__main__":
+    main()

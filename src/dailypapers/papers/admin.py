@@ -1,0 +1,56 @@
+from django.contrib import admin
+
+from .models import Author, Authorship, DailyEntry, HarvestState, Organization, Paper
+
+
+class AuthorshipInline(admin.TabularInline):
+    model = Authorship
+    extra = 0
+    autocomplete_fields = ["author"]
+    ordering = ["position"]
+
+
+class DailyEntryInline(admin.TabularInline):
+    model = DailyEntry
+    extra = 0
+    fields = ["day", "source", "submitted_by", "submitter_name", "submitted_at"]
+    autocomplete_fields = ["submitted_by"]
+
+
+@admin.register(Paper)
+class PaperAdmin(admin.ModelAdmin):
+    list_display = ["arxiv_id", "title", "primary_category", "published_at", "upvotes", "num_comments", "organization"]
+    list_filter = ["primary_category", "organization"]
+    search_fields = ["arxiv_id", "title"]
+    date_hierarchy = "published_at"
+    autocomplete_fields = ["organization"]
+    readonly_fields = ["created_at", "modified_at", "imported_upvotes", "imported_comments"]
+    inlines = [AuthorshipInline, DailyEntryInline]
+
+
+@admin.register(Author)
+class AuthorAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(DailyEntry)
+class DailyEntryAdmin(admin.ModelAdmin):
+    list_display = ["day", "paper", "source", "submitter_display", "submitted_at"]
+    list_filter = ["source", "day"]
+    date_hierarchy = "day"
+    search_fields = ["paper__arxiv_id", "paper__title", "submitter_name"]
+    autocomplete_fields = ["paper", "submitted_by"]
+    list_select_related = ["paper", "submitted_by"]
+
+
+@admin.register(HarvestState)
+class HarvestStateAdmin(admin.ModelAdmin):
+    list_display = ["key", "pages_done", "completed_at", "updated_at"]
+    readonly_fields = ["key", "resumption_token", "pages_done", "completed_at", "updated_at"]

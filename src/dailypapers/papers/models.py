@@ -1,0 +1,144 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class Organization(models.Model):
+    """A lab or company that papers are published under (as on Hugging Face)."""
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    avatar_url = models.URLField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("papers:organization", args=[self.slug])
+
+
+class Author(models.Model):
+    """A name as it appears on papers. arXiv gives names only, so the name is the identity."""
+
+    name = models.CharField(max_length=300, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("papers:author", args=[self.pk])
+
+
+class Paper(models.Model):
+    arxiv_id = models.CharField(max_length=64, unique=True, help_text="Versionless, e.g. 2305.12345 or hep-th/9901001")
+    version = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Latest arXiv version seen")
+    title = models.TextField()
+    abstract = models.TextField(blank=True)
+    authors = models.ManyToManyField(Author, through="Authorship", related_name="papers")
+    categories = models.JSONField(default=list, blank=True, help_text="arXiv categories, primary first")
+    primary_category = models.CharField(max_length=32, blank=True, db_index=True)
+    published_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    comments = models.TextField(blank=True)
+    journal_ref = models.TextField(blank=True)
+    doi = models.CharField(max_length=255, blank=True)
+    github_repo = models.URLField(max_length=500, blank=True)
+    github_stars = models.PositiveIntegerField(null=True, blank=True)
+    project_page = models.URLField(max_length=500, blank=True)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="papers"
+    )
+    ai_summary = models.TextField(blank=True)
+    ai_keywords = models.JSONField(default=list, blank=True)
+    # Counts imported from Hugging Face, and the totals shown (imported + local).
+    imported_upvotes = models.PositiveIntegerField(default=0)
+    upvotes = models.PositiveIntegerField(default=0, db_index=True)
+    imported_comments = models.PositiveIntegerField(default=0)
+    num_comments = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    modified_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-published_at"]
+
+    def __str__(self) -> str:
+        return f"{self.arxiv_id}: {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("papers:paper", args=[self.arxiv_id])
+
+    @property
+    def abs_url(self) -> str:
+        return f"https://arxiv.org/abs/{self.arxiv_id}"
+
+    @property
+    def pdf_url(self) -> str:
+        return f"https://arxiv.org/pdf/{self.arxiv_id}"
+
+    @property
+    def github_name(self) -> str:
+        """'owner/repo' for a GitHub URL, for display."""
+        prefix = "https://github.com/"
+        return self.github_repo[len(prefix):].strip("/") if self.github_repo.startswith(prefix) else self.github_repo
+
+
+class Authorship(models.Model):
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="authorships")
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="authorships")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["paper", "position"], name="unique_author_position")]
+        indexes = [models.Index(fields=["author", "paper"])]
+
+
+class DailyEntry(models.Model):
+    """A paper on the daily list of one feed day (the list's day, not the arXiv date)."""
+
+    class Source(models.TextChoices):
+        COMMUNITY = "community"
+        HF_IMPORT = "hf-import"
+        ADMIN = "admin"
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="daily_entries")
+    day = models.DateField(db_index=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="daily_entries"
+    )
+    # For imported entries the submitter is a Hugging Face user with no account here.
+    submitter_name = models.CharField(max_length=150, blank=True)
+    submitted_at = models.DateTimeField()
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.COMMUNITY)
+
+    class Meta:
+        verbose_name_plural = "daily entries"
+        ordering = ["-day", "submitted_at"]
+        constraints = [models.UniqueConstraint(fields=["paper", "day"], name="unique_paper_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.paper.arxiv_id}"
+
+    @property
+    def submitter_display(self) -> str:
+        return self.submitted_by.get_username() if self.submitted_by else self.submitter_name
+
+
+class HarvestState(models.Model):
+    """Where an OAI-PMH harvest stands, so an interrupted one resumes instead of starting over."""
+
+    key = models.CharField(max_length=500, unique=True, help_text="endpoint, prefix, set, from, until")
+    resumption_token = models.CharField(max_length=500, blank=True)
+    pages_done = models.PositiveIntegerField(default=0)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,136 @@
+"""Reads of papers and daily lists. Views call these; nothing here writes."""
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.core.cache import cache
+from django.db.models import Count, Max, Min, Prefetch, QuerySet
+from django.utils import timezone
+
+from .models import Author, DailyEntry, Organization, Paper
+from .services import CONTENT_VERSION_KEY
+
+# Trending: score = upvotes / (hours since listed + 2) ** 1.5, over papers listed
+# in the 7 days up to the newest listing (so a site that has paused, like the demo,
+# still has a meaningful trending page).
+TRENDING_WINDOW = timedelta(days=7)
+TRENDING_GRAVITY = 1.5
+TRENDING_FORMULA = "upvotes ÷ (hours since listed + 2)^1.5, over papers listed in the last 7 days"
+
+
+def content_version() -> int:
+    """Changes with every write that affects pages; part of every page-cache key."""
+    return cache.get(CONTENT_VERSION_KEY, 0)
+
+
+def card_papers() -> QuerySet[Paper]:
+    """Papers with what a card shows, in a fixed number of queries."""
+    return Paper.objects.select_related("organization").annotate(author_count=Count("authorships"))
+
+
+@dataclass(frozen=True)
+class Card:
+    """A paper as listed: the paper and its daily entry (when listed on a day)."""
+
+    paper: Paper
+    entry: DailyEntry | None = None
+    score: float | None = None
+
+
+def _entries(*, start: date, end: date) -> list[Card]:
+    """Papers listed on days start..end inclusive, by upvotes then submission time, each paper once."""
+    entries = (
+        DailyEntry.objects.filter(day__gte=start, day__lte=end)
+        .select_related("submitted_by")
+        .prefetch_related(Prefetch("paper", queryset=card_papers()))
+        .order_by("submitted_at")
+    )
+    first_entry: dict[int, DailyEntry] = {}
+    for entry in entries:
+        first_entry.setdefault(entry.paper_id, entry)
+    cards = [Card(paper=e.paper, entry=e) for e in first_entry.values()]
+    cards.sort(key=lambda c: (-c.paper.upvotes, c.entry.submitted_at))
+    return cards
+
+
+def papers_of_day(*, day: date) -> list[Card]:
+    return _entries(start=day, end=day)
+
+
+def papers_of_week(*, monday: date) -> list[Card]:
+    return _entries(start=monday, end=monday + timedelta(days=6))
+
+
+def papers_of_month(*, first: date) -> list[Card]:
+    next_month = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return _entries(start=first, end=next_month - timedelta(days=1))
+
+
+def latest_day() -> date | None:
+    return DailyEntry.objects.aggregate(day=Max("day"))["day"]
+
+
+def day_before(*, day: date) -> date | None:
+    """The nearest earlier day that has a list (weekends and gaps skipped)."""
+    return DailyEntry.objects.filter(day__lt=day).aggregate(day=Max("day"))["day"]
+
+
+def day_after(*, day: date) -> date | None:
+    return DailyEntry.objects.filter(day__gt=day).aggregate(day=Min("day"))["day"]
+
+
+def trending(*, now: datetime | None = None, limit: int = 50) -> list[Card]:
+    newest = DailyEntry.objects.aggregate(at=Max("submitted_at"))["at"]
+    if newest is None:
+        return []
+    as_of = min(now or timezone.now(), newest)
+    cards = _entries(start=(as_of - TRENDING_WINDOW).date(), end=as_of.date())
+    scored = []
+    for card in cards:
+        hours = max((as_of - card.entry.submitted_at).total_seconds() / 3600, 0.0)
+        scored.append(Card(paper=card.paper, entry=card.entry, score=trending_score(upvotes=card.paper.upvotes, hours=hours)))
+    scored.sort(key=lambda c: (-c.score, c.entry.submitted_at))
+    return scored[:limit]
+
+
+def trending_score(*, upvotes: int, hours: float) -> float:
+    return upvotes / math.pow(hours + 2, TRENDING_GRAVITY)
+
+
+def paper_detail(*, arxiv_id: str) -> Paper | None:
+    return (
+        Paper.objects.select_related("organization")
+        .prefetch_related("authorships__author")
+        .filter(arxiv_id=arxiv_id)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One day a paper was on the list, and its rank that day."""
+
+    entry: DailyEntry
+    rank: int
+
+
+def paper_listings(*, paper: Paper) -> list[Listing]:
+    listings = []
+    for entry in paper.daily_entries.select_related("submitted_by").order_by("day"):
+        ahead = DailyEntry.objects.filter(day=entry.day).filter(
+            # Same order as the day's list: more upvotes, or as many and submitted earlier.
+            paper__upvotes__gt=paper.upvotes
+        ).count() + DailyEntry.objects.filter(
+            day=entry.day, paper__upvotes=paper.upvotes, submitted_at__lt=entry.submitted_at
+        ).count()
+        listings.append(Listing(entry=entry, rank=ahead + 1))
+    return listings
+
+
+def author_papers(*, author: Author) -> QuerySet[Paper]:
+    return card_papers().filter(authorships__author=author).order_by("-published_at")
+
+
+def organization_papers(*, organization: Organization) -> QuerySet[Paper]:
+    return card_papers().filter(organization=organization).order_by("-published_at")

@@ -1,0 +1,261 @@
+"""Writes to papers. Every source goes through upsert_papers; nothing else writes papers."""
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Author, Authorship, DailyEntry, Organization, Paper
+from .records import OrganizationRecord, PaperRecord, Skipped, find_github_repo
+
+logger = logging.getLogger(__name__)
+
+CONTENT_VERSION_KEY = "dailypapers:content-version"
+
+# Record fields copied as they are onto Paper when the record knows them.
+_PLAIN_FIELDS = (
+    "version", "title", "abstract", "published_at", "updated_at", "comments", "journal_ref", "doi",
+    "github_repo", "github_stars", "project_page", "ai_summary", "ai_keywords",
+)
+
+
+@dataclass
+class UpsertStats:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.new + self.updated + self.unchanged + self.skipped
+
+    def __str__(self) -> str:
+        return f"{self.new} new / {self.updated} updated / {self.unchanged} unchanged / {self.skipped} skipped"
+
+
+def bump_content_version() -> None:
+    """Invalidate every cached page: they are keyed by this number."""
+    try:
+        cache.incr(CONTENT_VERSION_KEY)
+    except ValueError:
+        cache.set(CONTENT_VERSION_KEY, 1, timeout=None)
+
+
+def upsert_papers(
+    *,
+    records: Iterable[PaperRecord | Skipped],
+    batch_size: int = 1000,
+    on_progress: Callable[[int], None] | None = None,
+) -> UpsertStats:
+    """Insert new papers, update changed ones, leave the rest untouched.
+
+    Keyed by the versionless arXiv id; an older version never overwrites a newer
+    one. Each batch is one transaction, so a crash leaves whole batches only.
+    Skipped records are logged with their reason and counted.
+    """
+    stats = UpsertStats()
+    batch: dict[str, PaperRecord] = {}
+
+    def flush() -> None:
+        if batch:
+            _write_batch(list(batch.values()), stats)
+            if on_progress:
+                on_progress(len(batch))
+            batch.clear()
+
+    for record in records:
+        if isinstance(record, Skipped):
+            stats.skipped += 1
+            logger.warning("skipped %s: %s", record.where, record.reason)
+            if on_progress:
+                on_progress(1)
+            continue
+        if record.arxiv_id in batch:
+            # The same paper twice in one batch: write what we have, then the newer one.
+            flush()
+        batch[record.arxiv_id] = record
+        if len(batch) >= batch_size:
+            flush()
+    flush()
+    if stats.new or stats.updated:
+        bump_content_version()
+    return stats
+
+
+def _paper_fields(record: PaperRecord, organizations: dict[str, Organization]) -> dict:
+    """The Paper column values this record knows."""
+    fields = {name: getattr(record, name) for name in _PLAIN_FIELDS if getattr(record, name) is not None}
+    if record.categories is not None:
+        fields["categories"] = record.categories
+        fields["primary_category"] = record.categories[0] if record.categories else ""
+    if record.organization is not None:
+        fields["organization_id"] = organizations[record.organization.slug].pk
+    if "github_repo" not in fields and (repo := find_github_repo(record.abstract, record.comments)):
+        fields["github_repo"] = repo
+    if record.upvotes is not None:
+        fields["imported_upvotes"] = max(record.upvotes, 0)
+    if record.num_comments is not None:
+        fields["imported_comments"] = max(record.num_comments, 0)
+    return fields
+
+
+def _apply(paper: Paper, fields: dict) -> bool:
+    """Set the fields on paper; True when anything changed. Totals follow their imported part."""
+    changed = False
+    for name, value in fields.items():
+        old = getattr(paper, name)
+        if old == value:
+            continue
+        if name == "imported_upvotes":
+            paper.upvotes = max(paper.upvotes - old + value, 0)
+        elif name == "imported_comments":
+            paper.num_comments = max(paper.num_comments - old + value, 0)
+        setattr(paper, name, value)
+        changed = True
+    return changed
+
+
+def _organizations(records: list[PaperRecord]) -> dict[str, Organization]:
+    wanted: dict[str, OrganizationRecord] = {r.organization.slug: r.organization for r in records if r.organization}
+    if not wanted:
+        return {}
+    existing = Organization.objects.in_bulk(list(wanted), field_name="slug")
+    Organization.objects.bulk_create(
+        [Organization(slug=o.slug, name=o.name, avatar_url=o.avatar_url) for s, o in wanted.items() if s not in existing],
+        ignore_conflicts=True,
+    )
+    orgs = Organization.objects.in_bulk(list(wanted), field_name="slug")
+    for slug, rec in wanted.items():
+        org = orgs[slug]
+        if (rec.name and org.name != rec.name) or (rec.avatar_url and org.avatar_url != rec.avatar_url):
+            org.name = rec.name or org.name
+            org.avatar_url = rec.avatar_url or org.avatar_url
+            org.save(update_fields=["name", "avatar_url"])
+    return orgs
+
+
+def _author_ids(names: set[str]) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    name_list = list(names)
+    # Chunked: SQLite caps the number of query parameters.
+    for start in range(0, len(name_list), 900):
+        chunk = name_list[start:start + 900]
+        ids.update(Author.objects.filter(name__in=chunk).values_list("name", "pk"))
+    missing = [n for n in name_list if n not in ids]
+    if missing:
+        Author.objects.bulk_create([Author(name=n) for n in missing], ignore_conflicts=True, batch_size=900)
+        for start in range(0, len(missing), 900):
+            ids.update(Author.objects.filter(name__in=missing[start:start + 900]).values_list("name", "pk"))
+    return ids
+
+
+@transaction.atomic
+def _write_batch(records: list[PaperRecord], stats: UpsertStats) -> None:
+    now = timezone.now()
+    organizations = _organizations(records)
+    existing = Paper.objects.in_bulk([r.arxiv_id for r in records], field_name="arxiv_id")
+
+    new_papers: list[Paper] = []
+    changed_papers: list[Paper] = []
+    changed_fields: set[str] = set()
+    touched: set[str] = set()  # arxiv ids with any change (paper, authors or daily entry)
+    for record in records:
+        fields = _paper_fields(record, organizations)
+        paper = existing.get(record.arxiv_id)
+        if paper is None:
+            paper = Paper(arxiv_id=record.arxiv_id, **fields)
+            paper.upvotes = paper.imported_upvotes
+            paper.num_comments = paper.imported_comments
+            new_papers.append(paper)
+            continue
+        if record.version is not None and paper.version is not None and record.version < paper.version:
+            # An older version of a paper we already hold: keep the newer text.
+            fields = {k: v for k, v in fields.items() if k not in {"version", "title", "abstract", "updated_at", "comments"}}
+        before = {name: getattr(paper, name) for name in fields}
+        if _apply(paper, fields):
+            changed_papers.append(paper)
+            changed_fields.update(name for name in fields if before[name] != getattr(paper, name))
+            touched.add(record.arxiv_id)
+
+    Paper.objects.bulk_create(new_papers, batch_size=500)
+    if changed_papers:
+        for paper in changed_papers:
+            paper.modified_at = now
+        if "imported_upvotes" in changed_fields:
+            changed_fields.add("upvotes")
+        if "imported_comments" in changed_fields:
+            changed_fields.add("num_comments")
+        Paper.objects.bulk_update(changed_papers, sorted(changed_fields | {"modified_at"}), batch_size=500)
+    papers = existing | {p.arxiv_id: p for p in new_papers}
+    new_ids = {p.arxiv_id for p in new_papers}
+
+    touched |= _write_authorships(records, papers, new_ids)
+    touched |= _write_daily_entries(records, papers)
+
+    stats.new += len(new_ids)
+    stats.updated += len(touched - new_ids)
+    stats.unchanged += len(records) - len(new_ids) - len(touched - new_ids)
+
+
+def _write_authorships(records: list[PaperRecord], papers: dict[str, Paper], new_ids: set[str]) -> set[str]:
+    with_authors = [r for r in records if r.authors is not None]
+    current: dict[int, list[str]] = {}
+    old_ids = [papers[r.arxiv_id].pk for r in with_authors if r.arxiv_id not in new_ids]
+    if old_ids:
+        rows = (
+            Authorship.objects.filter(paper_id__in=old_ids)
+            .order_by("paper_id", "position")
+            .values_list("paper_id", "author__name")
+        )
+        for paper_id, name in rows:
+            current.setdefault(paper_id, []).append(name)
+    replace = [r for r in with_authors if current.get(papers[r.arxiv_id].pk, []) != r.authors]
+    if not replace:
+        return set()
+    author_ids = _author_ids({name for r in replace for name in r.authors})
+    Authorship.objects.filter(paper_id__in=[papers[r.arxiv_id].pk for r in replace if r.arxiv_id not in new_ids]).delete()
+    Authorship.objects.bulk_create(
+        [
+            Authorship(paper_id=papers[r.arxiv_id].pk, author_id=author_ids[name], position=position)
+            for r in replace
+            for position, name in enumerate(r.authors)
+        ],
+        batch_size=900,
+    )
+    return {r.arxiv_id for r in replace}
+
+
+def _write_daily_entries(records: list[PaperRecord], papers: dict[str, Paper]) -> set[str]:
+    with_daily = [r for r in records if r.daily is not None]
+    if not with_daily:
+        return set()
+    paper_ids = [papers[r.arxiv_id].pk for r in with_daily]
+    existing = {
+        (e.paper_id, e.day): e
+        for e in DailyEntry.objects.filter(paper_id__in=paper_ids, day__in={r.daily.day for r in with_daily})
+    }
+    create, update, touched = [], [], set()
+    for r in with_daily:
+        paper = papers[r.arxiv_id]
+        entry = existing.get((paper.pk, r.daily.day))
+        if entry is None:
+            create.append(
+                DailyEntry(
+                    paper=paper, day=r.daily.day, submitted_at=r.daily.submitted_at,
+                    submitter_name=r.daily.submitter_name, source=r.daily.source,
+                )
+            )
+            touched.add(r.arxiv_id)
+        elif entry.source == r.daily.source and (
+            entry.submitted_at != r.daily.submitted_at or entry.submitter_name != r.daily.submitter_name
+        ):
+            entry.submitted_at, entry.submitter_name = r.daily.submitted_at, r.daily.submitter_name
+            update.append(entry)
+            touched.add(r.arxiv_id)
+    DailyEntry.objects.bulk_create(create, batch_size=500)
+    DailyEntry.objects.bulk_update(update, ["submitted_at", "submitter_name"], batch_size=500)
+    return touched

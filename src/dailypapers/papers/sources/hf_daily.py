@@ -1,0 +1,151 @@
+"""Hugging Face daily papers: the /api/daily_papers lists, live or from saved files.
+
+An item is {"paper": {...}, "publishedAt", "numComments", "submittedBy", "organization", ...}
+as the API returns it; older lists (2024) lack some keys and ai_summary/ai_keywords
+appear only from 2025. Each item becomes a PaperRecord with a DailyRecord for the
+list's day, so the paper shows on that day here too.
+"""
+
+import gzip
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+
+from ..records import DailyRecord, OrganizationRecord, PaperRecord, Skipped, make_record
+from .http import SourceError, fetch
+
+# Items per API request; a full page means there may be another one.
+PAGE_SIZE = 100
+
+
+def item_records(*, items: Iterable, day: date, where: str) -> Iterator[PaperRecord | Skipped]:
+    """Records for the items of one day's list; where names the list (file, URL) in Skipped."""
+    for index, item in enumerate(items):
+        yield item_record(item, day=day, where=f"{where}[{index}]")
+
+
+def item_record(item: object, *, day: date, where: str) -> PaperRecord | Skipped:
+    paper = item.get("paper") if isinstance(item, dict) else None
+    if not isinstance(paper, dict):
+        return Skipped(where, "item has no paper object")
+    try:
+        published_at = _timestamp(paper.get("publishedAt"))
+        submitted_at = _timestamp(paper.get("submittedOnDailyAt") or item.get("publishedAt"))
+    except ValueError as exc:
+        return Skipped(where, f"bad date: {exc}")
+    submitter = item.get("submittedBy") or paper.get("submittedOnDailyBy") or {}
+    org = item.get("organization") or paper.get("organization")
+    organization = None
+    if isinstance(org, dict) and org.get("name"):
+        organization = OrganizationRecord(
+            slug=org["name"], name=org.get("fullname") or org["name"], avatar_url=org.get("avatar") or ""
+        )
+    return make_record(
+        where=where,
+        raw_id=paper.get("id"),
+        title=paper.get("title") or item.get("title"),
+        abstract=paper.get("summary"),
+        # Hidden authors are still authors of the paper; HF only hides their profile link.
+        authors=[a["name"] for a in paper.get("authors") or () if isinstance(a, dict) and a.get("name")],
+        published_at=published_at,
+        upvotes=paper.get("upvotes"),
+        num_comments=item.get("numComments"),
+        organization=organization,
+        github_repo=paper.get("githubRepo") or None,
+        github_stars=paper.get("githubStars"),
+        project_page=paper.get("projectPage") or None,
+        ai_summary=paper.get("ai_summary"),
+        ai_keywords=paper.get("ai_keywords"),
+        daily=DailyRecord(
+            day=day,
+            submitted_at=submitted_at or datetime.combine(day, datetime.min.time()).astimezone(),
+            submitter_name=(submitter.get("name") or "") if isinstance(submitter, dict) else "",
+            source="hf-import",
+        ),
+    )
+
+
+def read_files(*, paths: Sequence[Path]) -> Iterator[PaperRecord | Skipped]:
+    """Saved lists: YYYY-MM-DD.json (one day's API response) or .jsonl lines with a "_date"; .gz too."""
+    for path in paths:
+        name = path.name.removesuffix(".gz")
+        if name.endswith(".jsonl"):
+            yield from _read_jsonl(path)
+        elif name.endswith(".json"):
+            yield from _read_day_file(path)
+        else:
+            raise SourceError(f"{path}: expected a .json day file or a .jsonl file (optionally .gz)")
+
+
+def _open(path: Path):
+    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+
+
+def _read_day_file(path: Path) -> Iterator[PaperRecord | Skipped]:
+    stem = path.name.removesuffix(".gz").removesuffix(".json")
+    try:
+        day = date.fromisoformat(stem)
+    except ValueError:
+        raise SourceError(f"{path}: the day comes from the file name, which must be YYYY-MM-DD.json") from None
+    with _open(path) as file:
+        try:
+            items = json.load(file)
+        except ValueError as exc:
+            yield Skipped(str(path), f"not JSON: {exc}")
+            return
+    if not isinstance(items, list):
+        yield Skipped(str(path), "not a list of daily-paper items")
+        return
+    yield from item_records(items=items, day=day, where=str(path))
+
+
+def _read_jsonl(path: Path) -> Iterator[PaperRecord | Skipped]:
+    with _open(path) as file:
+        for number, line in enumerate(file, 1):
+            where = f"{path}:{number}"
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                day = date.fromisoformat(item["_date"])
+            except (ValueError, KeyError, TypeError) as exc:
+                yield Skipped(where, f"not a daily-paper item with a _date: {exc!r}")
+                continue
+            yield item_record(item, day=day, where=where)
+
+
+def fetch_days(*, first: date, last: date) -> Iterator[PaperRecord | Skipped]:
+    """Each day's list from the live API, first to last inclusive (days without a list yield nothing)."""
+    day = first
+    while day <= last:
+        yield from _fetch_day(day)
+        day += timedelta(days=1)
+
+
+def _fetch_day(day: date) -> Iterator[PaperRecord | Skipped]:
+    url = f"{settings.HF_API_URL.rstrip('/')}/daily_papers"
+    page = 0
+    while True:
+        response = fetch(url, params={"date": day.isoformat(), "limit": PAGE_SIZE, "p": page})
+        try:
+            items = response.json()
+        except ValueError as exc:
+            raise SourceError(f"{response.url}: the Hugging Face API did not return JSON ({exc})") from None
+        if not isinstance(items, list):
+            raise SourceError(f"{response.url}: expected a list of daily papers, got {type(items).__name__}")
+        yield from item_records(items=items, day=day, where=str(response.url))
+        if len(items) < PAGE_SIZE:
+            return
+        page += 1
+
+
+def _timestamp(text: object) -> datetime | None:
+    """HF's '2024-05-27T03:50:58.348Z' → an aware datetime."""
+    if not text:
+        return None
+    if not isinstance(text, str):
+        raise ValueError(f"not a timestamp: {text!r}")
+    return datetime.fromisoformat(text)

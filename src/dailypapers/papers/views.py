@@ -1,0 +1,200 @@
+"""Pages of the papers app. Thin: parse the URL, call a selector, render."""
+
+import re
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from . import selectors
+from .models import Author, Organization
+from .records import parse_arxiv_id
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None, *, reason: str = "") -> HttpResponse:
+    reason = reason or (str(exception) if exception else "") or "The request was not understood."
+    return render(request, "papers/error.html", {"status": 400, "title": "Bad request", "reason": reason}, status=400)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    reason = str(exception) if isinstance(exception, Http404) and exception.args else ""
+    return render(
+        request, "papers/error.html",
+        {"status": 404, "title": "Not found", "reason": reason or "There is no page at this address."},
+        status=404,
+    )
+
+
+def _cached(request: HttpRequest, render_page) -> HttpResponse:
+    """Serve anonymous GETs from the shared cache; any write changes the key (see services)."""
+    if request.method != "GET" or request.user.is_authenticated:
+        return render_page()
+    key = f"page:{selectors.content_version()}:{request.get_full_path()}"
+    cached = cache.get(key)
+    if cached is not None:
+        status, body = cached
+        return HttpResponse(body, status=status)
+    response = render_page()
+    if response.status_code in (200, 404):
+        cache.set(key, (response.status_code, response.content), settings.PAGE_CACHE_SECONDS)
+    return response
+
+
+def _week_label(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _period_links(period: str, start: date, end: date) -> dict:
+    """Previous/next links to the nearest periods that have lists, and the tab links."""
+    before = selectors.day_before(day=start)
+    after = selectors.day_after(day=end)
+    url_name, to_value, label = {
+        "day": ("papers:date", lambda d: d.isoformat(), lambda d: d.strftime("%b %-d")),
+        "week": ("papers:week", _week_label, lambda d: "Week " + _week_label(d).split("-W")[1]),
+        "month": ("papers:month", lambda d: d.strftime("%Y-%m"), lambda d: d.strftime("%b %Y")),
+    }[period]
+    return {
+        "previous": before and {"url": reverse(url_name, args=[to_value(before)]), "label": label(before)},
+        "next": after and {"url": reverse(url_name, args=[to_value(after)]), "label": label(after)},
+        "tabs": [
+            {"name": "Daily", "active": period == "day", "url": reverse("papers:date", args=[start.isoformat()])},
+            {"name": "Weekly", "active": period == "week", "url": reverse("papers:week", args=[_week_label(start)])},
+            {"name": "Monthly", "active": period == "month", "url": reverse("papers:month", args=[start.strftime("%Y-%m")])},
+        ],
+    }
+
+
+def _list_page(request: HttpRequest, *, period: str, start: date, end: date, cards: list, heading: str) -> HttpResponse:
+    context = {"period": period, "day": start, "cards": cards, "heading": heading, **_period_links(period, start, end)}
+    return render(request, "papers/list.html", context)
+
+
+def daily(request: HttpRequest) -> HttpResponse:
+    def page():
+        day = selectors.latest_day()
+        if day is None:
+            return render(request, "papers/list.html", {"period": "day", "cards": [], "empty_site": True})
+        return _day_page(request, day)
+
+    return _cached(request, page)
+
+
+def by_date(request: HttpRequest, value: str) -> HttpResponse:
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError
+        day = date.fromisoformat(value)
+    except ValueError:
+        return bad_request(request, reason=f"“{value}” is not a date: use YYYY-MM-DD, e.g. 2026-03-16.")
+    return _cached(request, lambda: _day_page(request, day))
+
+
+def _day_page(request: HttpRequest, day: date) -> HttpResponse:
+    return _list_page(
+        request, period="day", start=day, end=day,
+        cards=selectors.papers_of_day(day=day), heading=day.strftime("%b %-d, %Y"),
+    )
+
+
+def by_week(request: HttpRequest, value: str) -> HttpResponse:
+    match = re.fullmatch(r"(\d{4})-W(\d{2})", value)
+    try:
+        if not match:
+            raise ValueError
+        monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
+    except ValueError:
+        return bad_request(request, reason=f"“{value}” is not an ISO week: use YYYY-Www, e.g. 2026-W12.")
+    sunday = monday + timedelta(days=6)
+    heading = f"Week {match[2]}, {match[1]} · {monday:%b %-d} – {sunday:%b %-d}"
+    return _cached(
+        request,
+        lambda: _list_page(
+            request, period="week", start=monday, end=sunday,
+            cards=selectors.papers_of_week(monday=monday), heading=heading,
+        ),
+    )
+
+
+def by_month(request: HttpRequest, value: str) -> HttpResponse:
+    match = re.fullmatch(r"(\d{4})-(\d{2})", value)
+    try:
+        if not match:
+            raise ValueError
+        first = date(int(match[1]), int(match[2]), 1)
+    except ValueError:
+        return bad_request(request, reason=f"“{value}” is not a month: use YYYY-MM, e.g. 2026-03.")
+    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return _cached(
+        request,
+        lambda: _list_page(
+            request, period="month", start=first, end=last,
+            cards=selectors.papers_of_month(first=first), heading=first.strftime("%B %Y"),
+        ),
+    )
+
+
+def trending(request: HttpRequest) -> HttpResponse:
+    return _cached(
+        request,
+        lambda: render(
+            request, "papers/list.html",
+            {"period": "trending", "cards": selectors.trending(), "formula": selectors.TRENDING_FORMULA},
+        ),
+    )
+
+
+def _paper_or_redirect(raw_id: str, suffix: str = ""):
+    try:
+        arxiv_id, version = parse_arxiv_id(raw_id)
+    except ValueError:
+        raise Http404(f"“{raw_id}” is not an arXiv id (e.g. 2401.12345 or hep-th/9901001).")
+    if version is not None or arxiv_id != raw_id:
+        return None, redirect(f"/papers/{arxiv_id}{suffix}", permanent=True)
+    paper = selectors.paper_detail(arxiv_id=arxiv_id)
+    if paper is None:
+        raise Http404(f"No paper {arxiv_id} here yet.")
+    return paper, None
+
+
+def paper(request: HttpRequest, raw_id: str) -> HttpResponse:
+    paper, redirect_response = _paper_or_redirect(raw_id)
+    if redirect_response:
+        return redirect_response
+    return render(
+        request,
+        "papers/paper.html",
+        {
+            "paper": paper,
+            "authors": [a.author for a in paper.authorships.all()],
+            "listings": selectors.paper_listings(paper=paper),
+        },
+    )
+
+
+def paper_markdown(request: HttpRequest, raw_id: str) -> HttpResponse:
+    paper, redirect_response = _paper_or_redirect(raw_id, suffix=".md")
+    if redirect_response:
+        return redirect_response
+    body = render_to_string(
+        "papers/paper.md", {"paper": paper, "authors": [a.author for a in paper.authorships.all()]}
+    )
+    return HttpResponse(body, content_type="text/markdown; charset=utf-8")
+
+
+def author(request: HttpRequest, pk: int) -> HttpResponse:
+    author = get_object_or_404(Author, pk=pk)
+    cards = [selectors.Card(paper=p) for p in selectors.author_papers(author=author)]
+    return render(request, "papers/author.html", {"author": author, "cards": cards})
+
+
+def organization(request: HttpRequest, slug: str) -> HttpResponse:
+    org = get_object_or_404(Organization, slug=slug)
+    return render(
+        request, "papers/organization.html",
+        {"organization": org, "cards": [selectors.Card(paper=p) for p in selectors.organization_papers(organization=org)]},
+    )

@@ -1,0 +1,47 @@
+from datetime import date, datetime, timezone
+
+import pytest
+from django.core.cache import cache
+
+from dailypapers.papers.records import DailyRecord, OrganizationRecord, PaperRecord
+from dailypapers.papers.services import upsert_papers
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _at(day: str, hour: int = 12) -> datetime:
+    return datetime.fromisoformat(day).replace(hour=hour, tzinfo=timezone.utc)
+
+
+def make_paper(arxiv_id: str, *, day: str | None, upvotes: int, hour: int = 12, **fields) -> PaperRecord:
+    return PaperRecord(
+        arxiv_id=arxiv_id,
+        title=fields.pop("title", f"Paper {arxiv_id}"),
+        abstract=fields.pop("abstract", f"Abstract of {arxiv_id} about attention and $x^2$ math."),
+        authors=fields.pop("authors", ["Ada Lovelace", "Alan Turing"]),
+        categories=fields.pop("categories", ["cs.CL", "cs.LG"]),
+        published_at=fields.pop("published_at", _at("2026-03-10")),
+        upvotes=upvotes,
+        daily=DailyRecord(day=date.fromisoformat(day), submitted_at=_at(day, hour), submitter_name="akhaliq") if day else None,
+        **fields,
+    )
+
+
+@pytest.fixture
+def three_days(db):
+    """Lists on Fri 2026-03-13, Mon 2026-03-16 and Tue 2026-03-17 (a weekend gap between)."""
+    upsert_papers(records=[
+        make_paper("2603.00001", day="2026-03-13", upvotes=5),
+        make_paper("2603.00002", day="2026-03-16", upvotes=40, hour=9, title="Top paper with $\\alpha$ math",
+                   organization=OrganizationRecord(slug="acme-ai", name="ACME AI"),
+                   github_repo="https://github.com/acme/top", github_stars=1234),
+        make_paper("2603.00003", day="2026-03-16", upvotes=12, hour=8),
+        make_paper("2603.00004", day="2026-03-16", upvotes=12, hour=10),
+        make_paper("2603.00005", day="2026-03-17", upvotes=3),
+        make_paper("hep-th/9901001", day=None, upvotes=0, title="An old-style paper"),
+    ])

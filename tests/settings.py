@@ -1,0 +1,16 @@
+"""Test settings: the real settings, with a throwaway data dir and no pause between requests."""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "tests-only-" + "x" * 40)
+os.environ.setdefault("DAILYPAPERS_DATA_DIR", tempfile.mkdtemp(prefix="dailypapers-tests-"))
+
+from dailypapers.settings import *  # noqa: E402,F403
+
+ARXIV_REQUEST_PAUSE_SECONDS = 0
+HTTP_TIMEOUT_SECONDS = 2
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
+# No collectstatic in tests: plain static URLs, served by whitenoise from the app dirs.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
