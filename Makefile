@@ -55,6 +55,5 @@ clean:
 # Re-vendor the pinned front-end packages (needs npm; the result is committed).
 vendor:
 	npm install --no-audit --no-fund --ignore-scripts
-	rm -rf src/dailypapers/static/vendor/katex && mkdir -p src/dailypapers/static/vendor/katex/contrib
+	rm -rf src/dailypapers/static/vendor/katex && mkdir -p src/dailypapers/static/vendor/katex
 	cp -r node_modules/katex/dist/katex.min.css node_modules/katex/dist/katex.min.js node_modules/katex/dist/fonts node_modules/katex/LICENSE src/dailypapers/static/vendor/katex/
-	cp node_modules/katex/dist/contrib/auto-render.min.js src/dailypapers/static/vendor/katex/contrib/

@@ -32,8 +32,7 @@ def make_paper(arxiv_id: str, *, day: str | None, upvotes: int, hour: int = 12, 
     )
 
 
-@pytest.fixture
-def three_days(db):
+def load_three_days() -> None:
     """Lists on Fri 2026-03-13, Mon 2026-03-16 and Tue 2026-03-17 (a weekend gap between)."""
     upsert_papers(records=[
         make_paper("2603.00001", day="2026-03-13", upvotes=5),
@@ -45,3 +44,8 @@ def three_days(db):
         make_paper("2603.00005", day="2026-03-17", upvotes=3),
         make_paper("hep-th/9901001", day=None, upvotes=0, title="An old-style paper"),
     ])
+
+
+@pytest.fixture
+def three_days(db):
+    load_three_days()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from .models import Author, Authorship, DailyEntry, Organization, Paper
@@ -108,6 +109,10 @@ def _apply(paper: Paper, fields: dict) -> bool:
     changed = False
     for name, value in fields.items():
         old = getattr(paper, name)
+        if name in ("imported_upvotes", "imported_comments"):
+            # Snapshots of one paper taken on different days disagree; counts only grow
+            # on Hugging Face, so the largest is the newest, and re-imports stay idempotent.
+            value = max(old, value)
         if old == value:
             continue
         if name == "imported_upvotes":
@@ -158,6 +163,10 @@ def _write_batch(records: list[PaperRecord], stats: UpsertStats) -> None:
     now = timezone.now()
     organizations = _organizations(records)
     existing = Paper.objects.in_bulk([r.arxiv_id for r in records], field_name="arxiv_id")
+    latest_listing = dict(
+        DailyEntry.objects.filter(paper__in=existing.values()).values("paper_id").annotate(day=Max("day"))
+        .values_list("paper_id", "day")
+    ) if any(r.daily for r in records) else {}
 
     new_papers: list[Paper] = []
     changed_papers: list[Paper] = []
@@ -175,6 +184,10 @@ def _write_batch(records: list[PaperRecord], stats: UpsertStats) -> None:
         if record.version is not None and paper.version is not None and record.version < paper.version:
             # An older version of a paper we already hold: keep the newer text.
             fields = {k: v for k, v in fields.items() if k not in {"version", "title", "abstract", "updated_at", "comments"}}
+        if record.daily and latest_listing.get(paper.pk, record.daily.day) > record.daily.day:
+            # A snapshot from an earlier list than one we already hold: it may only fill
+            # gaps, so importing old and new lists in any order ends in the same state.
+            fields = {k: v for k, v in fields.items() if k.startswith("imported_") or getattr(paper, k) in (None, "", [])}
         before = {name: getattr(paper, name) for name in fields}
         if _apply(paper, fields):
             changed_papers.append(paper)

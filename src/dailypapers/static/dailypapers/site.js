@@ -1,16 +1,9 @@
-// Render $…$ and $$…$$ math with the vendored KaTeX, and let clipped abstracts open on click.
+// Render the math the server marked (<span class="tex">, see templatetags/papertext.py)
+// with the vendored KaTeX, and let clipped abstracts open on click.
 document.addEventListener("DOMContentLoaded", function () {
-  if (window.renderMathInElement) {
-    document.querySelectorAll(".math").forEach(function (el) {
-      window.renderMathInElement(el, {
-        delimiters: [
-          { left: "$$", right: "$$", display: true },
-          { left: "$", right: "$", display: false },
-          { left: "\\(", right: "\\)", display: false },
-          { left: "\\[", right: "\\]", display: true },
-        ],
-        throwOnError: false,
-      });
+  if (window.katex) {
+    document.querySelectorAll("span.tex").forEach(function (el) {
+      window.katex.render(el.textContent, el, { displayMode: el.dataset.display === "1", throwOnError: false });
     });
   }
   document.querySelectorAll(".abstract[data-clip]").forEach(function (el) {

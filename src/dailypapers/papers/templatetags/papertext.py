@@ -1,0 +1,42 @@
+"""`{{ text|math }}`: escape text and mark its TeX math for KaTeX.
+
+KaTeX's auto-render pairs any two dollar signs, which turns prose like "costs
+<$10 ... about $1.47 million" into garbage. This uses pandoc's rule instead: an
+opening $ has a non-space after it, a closing $ has a non-space before it and no
+digit after it; \\$ is a literal dollar. Math becomes <span class="tex">, which
+site.js renders; without JavaScript the TeX source stays readable.
+"""
+
+import re
+
+from django import template
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+register = template.Library()
+
+_MATH = re.compile(
+    r"(?<!\\)\$\$(?P<display>.+?)(?<!\\)\$\$"  # $$display$$
+    r"|(?<![\\$])\$(?P<inline>[^\s$](?:[^$]*?[^\s\\$])?)\$(?![\d$])"  # $inline$, pandoc's rule
+    r"|\\\((?P<paren>.+?)\\\)",  # \( inline \)
+    re.S,
+)
+
+
+@register.filter(name="math")
+def math(text: str | None) -> SafeString:
+    if not text:
+        return mark_safe("")
+    out, last = [], 0
+    for match in _MATH.finditer(text):
+        out.append(_plain(text[last:match.start()]))
+        tex = match["display"] or match["inline"] or match["paren"]
+        display = "1" if match["display"] else "0"
+        out.append(f'<span class="tex" data-display="{display}">{escape(tex)}</span>')
+        last = match.end()
+    out.append(_plain(text[last:]))
+    return mark_safe("".join(out))
+
+
+def _plain(text: str) -> str:
+    return escape(text.replace("\\$", "$"))

@@ -1,0 +1,59 @@
+"""A real browser (Debian's chromium, driven by Playwright) against a live test server."""
+
+import os
+import shutil
+
+import pytest
+
+from .conftest import load_three_days
+
+CHROMIUM = os.environ.get("DAILYPAPERS_CHROMIUM", "/usr/bin/chromium")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM), reason=f"no chromium at {CHROMIUM}"),
+]
+
+
+@pytest.fixture
+def page():
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by
+    # the fixtures around it are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"]
+        )
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        yield page
+        browser.close()
+        assert errors == [], f"JavaScript errors: {errors}"
+
+
+def test_daily_list_paper_page_math_and_next_day(live_server, page):
+    load_three_days()
+    page.goto(f"{live_server.url}/papers")
+    assert page.locator("h1").first.inner_text() == "Daily Papers"
+    assert page.locator("article.card").count() == 1
+
+    page.goto(f"{live_server.url}/papers/date/2026-03-13")
+    page.locator("a[rel=next]").click()
+    page.wait_for_url("**/papers/date/2026-03-16")
+    cards = page.locator("article.card")
+    assert cards.count() == 3
+    assert cards.first.get_attribute("data-arxiv-id") == "2603.00002"
+    # KaTeX rendered the title's $\alpha$ on the card.
+    assert cards.first.locator(".title .katex").count() == 1
+
+    cards.first.locator(".title a").click()
+    page.wait_for_url("**/papers/2603.00002")
+    assert page.locator(".rank-badge").inner_text().startswith("#1 paper of the day")
+    assert page.locator("h1 .katex .katex-mathml").count() == 1
+    assert page.locator(".abstract .katex").count() == 1  # the abstract's $x^2$
+    # The KaTeX stylesheet and fonts came from our own static files.
+    assert page.evaluate("getComputedStyle(document.querySelector('.katex')).fontFamily").startswith("KaTeX_Main")
