@@ -17,10 +17,14 @@ pytestmark = [
 
 
 @pytest.fixture
+def three_days_live():
+    load_three_days()
+
+
+@pytest.fixture
 def page():
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by
-    # the fixtures around it are still synchronous and safe.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    # Playwright's sync API switches greenlets, and with them Django's per-context
+    # database connections: no ORM calls while it runs (data fixtures come first).
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -35,8 +39,7 @@ def page():
         assert errors == [], f"JavaScript errors: {errors}"
 
 
-def test_daily_list_paper_page_math_and_next_day(live_server, page):
-    load_three_days()
+def test_daily_list_paper_page_math_and_next_day(live_server, three_days_live, page):
     page.goto(f"{live_server.url}/papers")
     assert page.locator("h1").first.inner_text() == "Daily Papers"
     assert page.locator("article.card").count() == 1
