@@ -1,0 +1,60 @@
+"""The `dailypapers` command as a user runs it, and the bundled demo."""
+
+import os
+import sqlite3
+import subprocess
+import sys
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from dailypapers.papers.models import DailyEntry, Organization, Paper
+
+
+def run_cli(*args: str, data_dir, **env) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
+    environ.update(DAILYPAPERS_DATA_DIR=str(data_dir), **env)
+    return subprocess.run(
+        [sys.executable, "-m", "dailypapers.cli", *args], env=environ, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_no_secret_key_is_a_clear_error_not_a_default(tmp_path):
+    result = run_cli("check", data_dir=tmp_path)
+    assert result.returncode != 0
+    assert "dailypapers: error: SECRET_KEY is not set" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_secret_key_file_in_the_data_dir_is_used(tmp_path):
+    (tmp_path / "secret_key").write_text("k" * 50)
+    result = run_cli("check", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path):
+    result = run_cli("migrate", "--no-input", data_dir=tmp_path, SECRET_KEY="k" * 50)
+    assert result.returncode == 0, result.stderr
+
+
+    with sqlite3.connect(tmp_path / "dailypapers.sqlite3") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+@pytest.mark.django_db
+def test_demo_loads_real_days_once():
+    out = StringIO()
+    call_command("demo", "--if-empty", stdout=out)
+    assert out.getvalue().strip() == "demo: 2863 new / 4 updated / 0 unchanged / 0 skipped"
+    assert Paper.objects.count() == 2863
+    assert DailyEntry.objects.values("day").distinct().count() == 120
+    assert DailyEntry.objects.latest("day").day.isoformat() == "2026-08-21"
+    assert Organization.objects.exists()
+    assert Paper.objects.exclude(github_repo="").exists()
+    out = StringIO()
+    call_command("demo", "--if-empty", stdout=out)
+    assert "already has papers" in out.getvalue()
+    out = StringIO()
+    call_command("demo", stdout=out)
+    assert out.getvalue().strip() == "demo: 0 new / 0 updated / 2867 unchanged / 0 skipped"
