@@ -16,6 +16,7 @@ _OLD_ID = re.compile(r"(?P<id>[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>\d+))
 _URL_PREFIX = re.compile(
     r"^(?:https?://)?(?:www\.|export\.)?(?:arxiv\.org/(?:abs|pdf|html)/|huggingface\.co/papers/)", re.I
 )
+AUTHOR_NAME_MAX = 300  # Author.name's max_length
 GITHUB_URL = re.compile(r"https?://github\.com/[\w.\-]+/[\w.\-]+", re.I)
 
 
@@ -99,7 +100,7 @@ def clean_text(text: str | None) -> str | None:
     """Collapse the hard line wraps arXiv puts in titles and abstracts."""
     if text is None:
         return None
-    return re.sub(r"\s+", " ", text).strip()
+    return " ".join(text.split())
 
 
 def make_record(*, where: str, raw_id: str | None, title: str | None, **fields) -> "PaperRecord | Skipped":
@@ -116,5 +117,6 @@ def make_record(*, where: str, raw_id: str | None, title: str | None, **fields) 
     if "abstract" in fields:
         fields["abstract"] = clean_text(fields["abstract"])
     if fields.get("authors") is not None:
-        fields["authors"] = [name for name in (clean_text(a) for a in fields["authors"]) if name]
+        # A name longer than any real one is several names glued together; keep its start.
+        fields["authors"] = [name[:AUTHOR_NAME_MAX] for name in (clean_text(a) for a in fields["authors"]) if name]
     return PaperRecord(arxiv_id=arxiv_id, title=title, **fields)

@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -152,7 +152,13 @@ def _author_ids(names: set[str]) -> dict[str, int]:
         ids.update(Author.objects.filter(name__in=chunk).values_list("name", "pk"))
     missing = [n for n in name_list if n not in ids]
     if missing:
-        Author.objects.bulk_create([Author(name=n) for n in missing], ignore_conflicts=True, batch_size=900)
+        # Plain executemany: building ORM objects for hundreds of thousands of rows
+        # was a third of the ingest time. ON CONFLICT works on SQLite and PostgreSQL.
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {Author._meta.db_table} (name) VALUES (%s) ON CONFLICT DO NOTHING",
+                [(n,) for n in missing],
+            )
         for start in range(0, len(missing), 900):
             ids.update(Author.objects.filter(name__in=missing[start:start + 900]).values_list("name", "pk"))
     return ids
@@ -206,8 +212,11 @@ def _write_batch(records: list[PaperRecord], stats: UpsertStats) -> None:
     papers = existing | {p.arxiv_id: p for p in new_papers}
     new_ids = {p.arxiv_id for p in new_papers}
 
-    touched |= _write_authorships(records, papers, new_ids)
-    touched |= _write_daily_entries(records, papers)
+    listing_changed = _write_authorships(records, papers, new_ids) | _write_daily_entries(records, papers)
+    if stale := listing_changed - touched - new_ids:
+        # Authors or a new listing changed what search indexes: mark the paper modified.
+        Paper.objects.filter(arxiv_id__in=stale).update(modified_at=now)
+    touched |= listing_changed
 
     stats.new += len(new_ids)
     stats.updated += len(touched - new_ids)
@@ -215,7 +224,14 @@ def _write_batch(records: list[PaperRecord], stats: UpsertStats) -> None:
 
 
 def _write_authorships(records: list[PaperRecord], papers: dict[str, Paper], new_ids: set[str]) -> set[str]:
-    with_authors = [r for r in records if r.authors is not None]
+    with_authors = [
+        r for r in records
+        if r.authors is not None and not (
+            # An older arXiv version keeps the newer author list, as it keeps the newer text.
+            r.arxiv_id not in new_ids and r.version is not None
+            and papers[r.arxiv_id].version is not None and r.version < papers[r.arxiv_id].version
+        )
+    ]
     current: dict[int, list[str]] = {}
     old_ids = [papers[r.arxiv_id].pk for r in with_authors if r.arxiv_id not in new_ids]
     if old_ids:
@@ -231,14 +247,15 @@ def _write_authorships(records: list[PaperRecord], papers: dict[str, Paper], new
         return set()
     author_ids = _author_ids({name for r in replace for name in r.authors})
     Authorship.objects.filter(paper_id__in=[papers[r.arxiv_id].pk for r in replace if r.arxiv_id not in new_ids]).delete()
-    Authorship.objects.bulk_create(
-        [
-            Authorship(paper_id=papers[r.arxiv_id].pk, author_id=author_ids[name], position=position)
-            for r in replace
-            for position, name in enumerate(r.authors)
-        ],
-        batch_size=900,
-    )
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {Authorship._meta.db_table} (paper_id, author_id, position) VALUES (%s, %s, %s)",
+            [
+                (papers[r.arxiv_id].pk, author_ids[name], position)
+                for r in replace
+                for position, name in enumerate(r.authors)
+            ],
+        )
     return {r.arxiv_id for r in replace}
 
 

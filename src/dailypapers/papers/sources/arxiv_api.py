@@ -12,7 +12,7 @@ from datetime import datetime
 
 from django.conf import settings
 
-from ..records import PaperRecord, Skipped, make_record
+from ..records import PaperRecord, Skipped, clean_text, make_record
 from .http import SourceError, fetch
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,8 @@ def fetch_records(
             accept_statuses={400},
         )
         total, entries = parse_feed(response.content)
+        if response.status_code == 400:  # refused, and the feed did not say why
+            raise SourceError(f"arXiv API refused {response.url} (HTTP 400)")
         for entry in entries:
             yield entry_record(entry)
         start += len(entries)
@@ -109,16 +111,10 @@ def entry_record(entry: ET.Element) -> PaperRecord | Skipped:
         categories=[c for c in categories if c],
         published_at=published_at,
         updated_at=updated_at,
-        comments=_text(entry, "arxiv:comment"),
-        journal_ref=_text(entry, "arxiv:journal_ref"),
-        doi=_text(entry, "arxiv:doi"),
+        comments=clean_text(entry.findtext("arxiv:comment", None, NS)),
+        journal_ref=clean_text(entry.findtext("arxiv:journal_ref", None, NS)),
+        doi=clean_text(entry.findtext("arxiv:doi", None, NS)),
     )
-
-
-def _text(entry: ET.Element, path: str) -> str | None:
-    """The element's text with arXiv's hard wraps removed, or None when the entry lacks it."""
-    text = entry.findtext(path, None, NS)
-    return " ".join(text.split()) if text is not None else None
 
 
 def _timestamp(text: str | None) -> datetime | None:

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone as dj_timezone
 
 from ..models import HarvestState
-from ..records import PaperRecord, Skipped, make_record
+from ..records import PaperRecord, Skipped, clean_text, make_record
 from ..services import UpsertStats, upsert_papers
 from .http import SourceError, fetch
 
@@ -39,6 +39,14 @@ _PARENS = re.compile(r"\([^()]*\)")
 # Authors are separated by commas, "and", or ", and".
 _AUTHOR_SEPARATOR = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+")
 _SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
+
+
+class OAIError(SourceError):
+    """An <error code="..."> answer from the repository."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"OAI-PMH error {code}: {message}")
+        self.code = code
 
 
 def harvest(
@@ -70,7 +78,15 @@ def harvest(
     total = UpsertStats()
     while True:
         response = fetch(url, params=params, min_interval=settings.ARXIV_REQUEST_PAUSE_SECONDS)
-        records, token = parse_page(response.content, metadata_prefix=metadata_prefix)
+        try:
+            records, token = parse_page(response.content, metadata_prefix=metadata_prefix)
+        except OAIError as exc:
+            if exc.code != "badResumptionToken":
+                raise
+            # Tokens expire; a saved one that did would otherwise block every later run.
+            state.resumption_token = ""
+            state.save()
+            raise SourceError(f"{exc}. The saved harvest position was dropped: run again to start afresh.") from None
         with transaction.atomic():
             page = upsert_papers(records=records, on_progress=on_progress)
             state.resumption_token = token
@@ -94,7 +110,7 @@ def parse_page(content: bytes, *, metadata_prefix: str) -> tuple[list[PaperRecor
         code = error.get("code", "")
         if code == "noRecordsMatch":  # an empty range or set: nothing to harvest, not a failure
             return [], ""
-        raise SourceError(f"OAI-PMH error {code}: {' '.join((error.text or '').split())}")
+        raise OAIError(code, " ".join((error.text or "").split()))
     list_records = root.find(f"{OAI}ListRecords")
     if list_records is None:
         raise SourceError("OAI-PMH response has neither ListRecords nor an error")
@@ -130,9 +146,9 @@ def _raw_record(meta: ET.Element, where: str) -> PaperRecord | Skipped:
         abstract=meta.findtext(f"{ns}abstract"),
         authors=split_authors(meta.findtext(f"{ns}authors", "")),
         categories=meta.findtext(f"{ns}categories", "").split(),
-        comments=_text(meta, f"{ns}comments"),
-        journal_ref=_text(meta, f"{ns}journal-ref"),
-        doi=_text(meta, f"{ns}doi"),
+        comments=clean_text(meta.findtext(f"{ns}comments")),
+        journal_ref=clean_text(meta.findtext(f"{ns}journal-ref")),
+        doi=clean_text(meta.findtext(f"{ns}doi")),
         **version_fields(versions),
     )
 
@@ -148,7 +164,7 @@ def _arxiv_record(meta: ET.Element, where: str) -> PaperRecord | Skipped:
         for a in meta.iterfind(f"{ns}authors/{ns}author")
     ]
     try:
-        created, updated = (_day_start(meta.findtext(f"{ns}{name}")) for name in ("created", "updated"))
+        created, updated = (day_start(meta.findtext(f"{ns}{name}")) for name in ("created", "updated"))
     except ValueError as exc:
         return Skipped(where, f"bad date: {exc}")
     return make_record(
@@ -160,9 +176,9 @@ def _arxiv_record(meta: ET.Element, where: str) -> PaperRecord | Skipped:
         categories=meta.findtext(f"{ns}categories", "").split(),
         published_at=created,
         updated_at=updated or created,
-        comments=_text(meta, f"{ns}comments"),
-        journal_ref=_text(meta, f"{ns}journal-ref"),
-        doi=_text(meta, f"{ns}doi"),
+        comments=clean_text(meta.findtext(f"{ns}comments")),
+        journal_ref=clean_text(meta.findtext(f"{ns}journal-ref")),
+        doi=clean_text(meta.findtext(f"{ns}doi")),
     )
 
 
@@ -204,13 +220,8 @@ def parse_arxiv_date(text: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
-def _day_start(text: str | None) -> datetime | None:
+def day_start(text: str | None) -> datetime | None:
     """'2007-04-05' → midnight UTC of that day."""
     if not text or not text.strip():
         return None
     return datetime.combine(date.fromisoformat(text.strip()), datetime.min.time(), tzinfo=timezone.utc)
-
-
-def _text(meta: ET.Element, path: str) -> str | None:
-    text = meta.findtext(path)
-    return " ".join(text.split()) if text is not None else None

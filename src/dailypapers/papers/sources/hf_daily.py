@@ -9,7 +9,7 @@ list's day, so the paper shows on that day here too.
 import gzip
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 from django.conf import settings
@@ -61,7 +61,7 @@ def item_record(item: object, *, day: date, where: str) -> PaperRecord | Skipped
         ai_keywords=paper.get("ai_keywords"),
         daily=DailyRecord(
             day=day,
-            submitted_at=submitted_at or datetime.combine(day, datetime.min.time()).astimezone(),
+            submitted_at=submitted_at or datetime.combine(day, time.min, tzinfo=timezone.utc),
             submitter_name=(submitter.get("name") or "") if isinstance(submitter, dict) else "",
             source="hf-import",
         ),
@@ -148,4 +148,5 @@ def _timestamp(text: object) -> datetime | None:
         return None
     if not isinstance(text, str):
         raise ValueError(f"not a timestamp: {text!r}")
-    return datetime.fromisoformat(text)
+    when = datetime.fromisoformat(text)
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
