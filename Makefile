@@ -57,3 +57,5 @@ vendor:
 	npm install --no-audit --no-fund --ignore-scripts
 	rm -rf src/dailypapers/static/vendor/katex && mkdir -p src/dailypapers/static/vendor/katex
 	cp -r node_modules/katex/dist/katex.min.css node_modules/katex/dist/katex.min.js node_modules/katex/dist/fonts node_modules/katex/LICENSE src/dailypapers/static/vendor/katex/
+	rm -rf src/dailypapers/static/vendor/htmx && mkdir -p src/dailypapers/static/vendor/htmx
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx.org/LICENSE src/dailypapers/static/vendor/htmx/

@@ -8,7 +8,9 @@ from dailypapers.papers.services import upsert_papers
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
+def _isolated(settings, tmp_path):
+    """Each test gets its own search index files and an empty cache."""
+    settings.DATA_DIR = tmp_path
     cache.clear()
     yield
     cache.clear()

@@ -60,3 +60,23 @@ def test_daily_list_paper_page_math_and_next_day(live_server, three_days_live, p
     assert page.locator(".abstract .katex").count() == 1  # the abstract's $x^2$
     # The KaTeX stylesheet and fonts came from our own static files.
     assert page.evaluate("getComputedStyle(document.querySelector('.katex')).fontFamily").startswith("KaTeX_Main")
+
+
+@pytest.fixture
+def indexed_papers():
+    from .test_search import load_papers
+
+    load_papers()
+
+
+def test_search_as_you_type_updates_results_in_place(live_server, indexed_papers, page):
+    from playwright.sync_api import expect
+
+    page.goto(f"{live_server.url}/papers?q=attention")
+    assert page.locator("article.card").first.get_attribute("data-arxiv-id") == "2601.00001"
+    page.evaluate("window.marker = 'same page'")
+    page.locator("#id_q").fill("diffusion synthesis")
+    expect(page.locator("article.card").first).to_have_attribute("data-arxiv-id", "2601.00003")
+    assert "q=diffusion%20synthesis" in page.url  # pushed, so the address can be shared
+    assert page.evaluate("window.marker") == "same page"  # htmx swapped the results, no reload
+    assert page.locator("#results mark").first.inner_text().lower().startswith("diffusion")

@@ -46,7 +46,10 @@ def test_sqlite_runs_in_wal_mode(tmp_path):
 def test_demo_loads_real_days_once():
     out = StringIO()
     call_command("demo", "--if-empty", stdout=out)
-    assert out.getvalue().strip() == "demo: 2863 new / 4 updated / 0 unchanged / 0 skipped"
+    assert out.getvalue().splitlines() == [
+        "demo: 2863 new / 4 updated / 0 unchanged / 0 skipped",
+        "demo: 2863 precomputed vectors loaded; search indexes built",
+    ]
     assert Paper.objects.count() == 2863
     assert DailyEntry.objects.values("day").distinct().count() == 120
     assert DailyEntry.objects.latest("day").day.isoformat() == "2026-08-21"
@@ -57,4 +60,4 @@ def test_demo_loads_real_days_once():
     assert "already has papers" in out.getvalue()
     out = StringIO()
     call_command("demo", stdout=out)
-    assert out.getvalue().strip() == "demo: 0 new / 0 updated / 2867 unchanged / 0 skipped"
+    assert out.getvalue().splitlines()[0] == "demo: 0 new / 0 updated / 2867 unchanged / 0 skipped"

@@ -1,6 +1,7 @@
 """The `dailypapers` command: Django's management commands, plus `serve`.
 
-    dailypapers serve [--host H] [--port P] [--workers N]   gunicorn, production-ready
+    dailypapers serve [--host H] [--port P] [--workers N]   gunicorn, plus the background indexer
+    dailypapers index [--rebuild] [--watch]                  search indexes and paper vectors
     dailypapers ingest SOURCE ...                            see `dailypapers ingest --help`
     dailypapers demo [--if-empty]                            load the bundled demo days
     dailypapers migrate | createsuperuser | ...              any Django management command
@@ -8,6 +9,7 @@
 
 import argparse
 import os
+import subprocess
 import sys
 
 
@@ -16,6 +18,10 @@ def _serve(argv: list[str]) -> None:
     parser.add_argument("--host", default=os.environ.get("DAILYPAPERS_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("DAILYPAPERS_PORT", "8000")))
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
+    parser.add_argument(
+        "--no-indexer", action="store_true",
+        help="don't run the background indexer (`dailypapers index --watch`) beside the web workers",
+    )
     args = parser.parse_args(argv)
     # Settings fail early (e.g. no SECRET_KEY) with their own message, not inside a worker.
     import django
@@ -30,7 +36,17 @@ def _serve(argv: list[str]) -> None:
         "--access-logfile", "-",
     ]
     print(f"dailypapers: serving on http://{args.host}:{args.port}/papers", file=sys.stderr)
-    run()
+    # The indexer embeds new papers and keeps both search indexes current; one per
+    # site (run it on one machine only when several serve the same database).
+    indexer = None if args.no_indexer else subprocess.Popen(
+        [sys.executable, "-m", "dailypapers.cli", "index", "--watch", "--quiet"]
+    )
+    try:
+        run()
+    finally:
+        if indexer is not None:
+            indexer.terminate()
+            indexer.wait(timeout=30)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,6 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("DAILYPAPERS_DATA_DIR", "data")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def _env_bool(name: str, default: bool = False) -> bool:
@@ -59,6 +60,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "dailypapers.papers",
+    "dailypapers.search",
+    "dailypapers.api",
 ]
 
 MIDDLEWARE = [
@@ -155,6 +158,14 @@ HF_API_URL = os.environ.get("DAILYPAPERS_HF_API_URL", "https://huggingface.co/ap
 ARXIV_REQUEST_PAUSE_SECONDS = float(os.environ.get("DAILYPAPERS_ARXIV_PAUSE", "3"))
 HTTP_TIMEOUT_SECONDS = float(os.environ.get("DAILYPAPERS_HTTP_TIMEOUT", "30"))
 HTTP_RETRIES = int(os.environ.get("DAILYPAPERS_HTTP_RETRIES", "4"))
+
+# Search. The embedder is pluggable: a dotted path to a class (see search/embedders).
+DAILYPAPERS_EMBEDDER = os.environ.get("DAILYPAPERS_EMBEDDER", "dailypapers.search.embedders.MiniLMInt8")
+# Past this many seconds the query embedding is abandoned and keyword results are shown.
+SEARCH_EMBED_TIMEOUT = float(os.environ.get("DAILYPAPERS_SEARCH_EMBED_TIMEOUT", "1.0"))
+# Fusion of keyword and semantic lists, chosen on SciFact train (bench/search_relevance.py).
+SEARCH_FUSION = os.environ.get("DAILYPAPERS_SEARCH_FUSION", "weighted")
+SEARCH_KEYWORD_WEIGHT = float(os.environ.get("DAILYPAPERS_SEARCH_KEYWORD_WEIGHT", "0.5"))
 
 SITE_NAME = os.environ.get("DAILYPAPERS_SITE_NAME", "Daily Papers")
 SITE_CURATOR = os.environ.get("DAILYPAPERS_CURATOR", "AK")

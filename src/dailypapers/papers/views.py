@@ -10,23 +10,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from dailypapers.search.selectors import similar_papers
+from dailypapers.search.views import search
+from dailypapers.views import bad_request
+
 from . import selectors
 from .models import Author, Organization
 from .records import parse_arxiv_id
-
-
-def bad_request(request: HttpRequest, exception: Exception | None = None, *, reason: str = "") -> HttpResponse:
-    reason = reason or (str(exception) if exception else "") or "The request was not understood."
-    return render(request, "papers/error.html", {"status": 400, "title": "Bad request", "reason": reason}, status=400)
-
-
-def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    reason = str(exception) if isinstance(exception, Http404) and exception.args else ""
-    return render(
-        request, "papers/error.html",
-        {"status": 404, "title": "Not found", "reason": reason or "There is no page at this address."},
-        status=404,
-    )
 
 
 def _cached(request: HttpRequest, render_page) -> HttpResponse:
@@ -75,6 +65,10 @@ def _list_page(request: HttpRequest, *, period: str, start: date, end: date, car
 
 
 def daily(request: HttpRequest) -> HttpResponse:
+    """The latest list, or search results when there is a query (`/papers?q=…`, as on Hugging Face)."""
+    if request.GET.get("q", "").strip():
+        return search(request)
+
     def page():
         day = selectors.latest_day()
         if day is None:
@@ -172,6 +166,7 @@ def paper(request: HttpRequest, raw_id: str) -> HttpResponse:
             "paper": paper,
             "authors": [a.author for a in paper.authorships.all()],
             "listings": selectors.paper_listings(paper=paper),
+            "similar": similar_papers(paper=paper),
         },
     )
 

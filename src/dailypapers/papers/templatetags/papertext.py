@@ -24,19 +24,29 @@ _MATH = re.compile(
 
 
 @register.filter(name="math")
-def math(text: str | None) -> SafeString:
+def math(text: str | None, highlight: re.Pattern | str | None = None) -> SafeString:
+    """`highlight`, a compiled pattern, wraps its matches outside math in <mark>."""
     if not text:
         return mark_safe("")
     out, last = [], 0
     for match in _MATH.finditer(text):
-        out.append(_plain(text[last:match.start()]))
+        out.append(_plain(text[last:match.start()], highlight))
         tex = match["display"] or match["inline"] or match["paren"]
         display = "1" if match["display"] else "0"
         out.append(f'<span class="tex" data-display="{display}">{escape(tex)}</span>')
         last = match.end()
-    out.append(_plain(text[last:]))
+    out.append(_plain(text[last:], highlight))
     return mark_safe("".join(out))
 
 
-def _plain(text: str) -> str:
-    return escape(text.replace("\\$", "$"))
+def _plain(text: str, highlight: re.Pattern | str | None) -> str:
+    text = text.replace("\\$", "$")
+    if not highlight:
+        return escape(text)
+    out, last = [], 0
+    for match in highlight.finditer(text):
+        out.append(escape(text[last:match.start()]))
+        out.append(f"<mark>{escape(match.group(0))}</mark>")
+        last = match.end()
+    out.append(escape(text[last:]))
+    return "".join(out)

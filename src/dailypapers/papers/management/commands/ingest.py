@@ -23,6 +23,7 @@ from dailypapers.papers.records import PaperRecord, Skipped
 from dailypapers.papers.services import upsert_papers
 from dailypapers.papers.sources import arxiv_api, arxiv_oai, hf_daily, jsonl
 from dailypapers.papers.sources.http import SourceError
+from dailypapers.search.services import index_keywords
 
 
 def _day(text: str) -> date:
@@ -95,6 +96,9 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         finally:
             bar.close()
+        if stats.new or stats.updated:
+            # Keyword search sees the new papers now; their vectors come from `dailypapers index`.
+            index_keywords()
         self.stdout.write(str(stats))
 
     def _records(self, source: str, options: dict) -> Iterator[PaperRecord | Skipped]:

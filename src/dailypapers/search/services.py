@@ -1,0 +1,147 @@
+"""Writes of the search app: paper vectors and the two derived indexes."""
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import numpy as np
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from dailypapers.papers.models import Authorship, DailyEntry, Paper
+
+from . import keyword, vectors
+from .embedders import get_embedder, paper_text
+from .models import IndexState, PaperVector
+
+logger = logging.getLogger(__name__)
+
+# Papers modified this close before the last run are looked at again: a transaction
+# that committed late may carry an earlier modified_at.
+_SLACK = timedelta(minutes=2)
+_CHUNK = 2000
+
+
+def _indexed_papers(papers) -> Iterator[keyword.IndexedPaper]:
+    """IndexedPaper rows for a Paper queryset, a chunk at a time (bounded memory at any size)."""
+    last_pk = 0
+    base = papers.order_by("pk").select_related("organization").annotate(
+        on_list=Exists(DailyEntry.objects.filter(paper=OuterRef("pk")))
+    )
+    while True:
+        chunk = list(base.filter(pk__gt=last_pk)[:_CHUNK])
+        if not chunk:
+            return
+        names: dict[int, list[str]] = {}
+        for paper_id, name in (
+            Authorship.objects.filter(paper__in=[p.pk for p in chunk])
+            .order_by("paper_id", "position")
+            .values_list("paper_id", "author__name")
+        ):
+            names.setdefault(paper_id, []).append(name)
+        for p in chunk:
+            yield keyword.IndexedPaper(
+                paper_id=p.pk, title=p.title, abstract=p.abstract, authors=names.get(p.pk, []),
+                categories=p.categories or [], organization=p.organization.slug if p.organization else "",
+                published=keyword.utc_day(p.published_at), upvotes=p.upvotes, listed=p.on_list,
+            )
+        last_pk = chunk[-1].pk
+
+
+def index_keywords(*, rebuild: bool = False, on_progress: Callable[[int], None] | None = None) -> int:
+    """Bring the keyword index up to date with the papers table; returns papers (re)indexed."""
+    started = timezone.now()
+    state, _ = IndexState.objects.get_or_create(name="keyword")
+    if rebuild or state.indexed_until is None or keyword.current_generation() is None:
+        count = Paper.objects.count()
+        keyword.build(_indexed_papers(Paper.objects.all()), on_progress=on_progress)
+    else:
+        changed = Paper.objects.filter(modified_at__gte=state.indexed_until - _SLACK)
+        count = keyword.update(_indexed_papers(changed))
+        if on_progress:
+            on_progress(count)
+    state.indexed_until = started
+    state.save(update_fields=["indexed_until", "updated_at"])
+    return count
+
+
+def _text_hash(title: str, abstract: str) -> str:
+    return hashlib.sha1(paper_text(title, abstract).encode()).hexdigest()
+
+
+def papers_needing_vectors(*, model_id: str):
+    """Papers with no vector from this model, or whose text changed since."""
+    state = IndexState.objects.filter(name="vectors").first()
+    missing = ~Exists(PaperVector.objects.filter(paper=OuterRef("pk"), model_id=model_id))
+    condition = Q(missing)
+    if state and state.indexed_until:
+        condition |= Q(modified_at__gte=state.indexed_until - _SLACK)
+    return Paper.objects.filter(condition)
+
+
+def embed_pending(
+    *, batch_size: int = 32, threads: int = 1, on_progress: Callable[[int], None] | None = None
+) -> int:
+    """Compute the vectors papers lack, store them, and add them to the vector index."""
+    started = timezone.now()
+    embedder = get_embedder(threads=threads)
+    done = 0
+    pending = papers_needing_vectors(model_id=embedder.model_id).order_by("pk").values_list("pk", "title", "abstract")
+    new_keys: list[int] = []
+    new_vectors: list[np.ndarray] = []
+    batch: list[tuple[int, str, str]] = []
+
+    def flush() -> None:
+        nonlocal done
+        stored = dict(
+            PaperVector.objects.filter(paper_id__in=[pk for pk, _, _ in batch], model_id=embedder.model_id)
+            .values_list("paper_id", "text_hash")
+        )
+        todo = [(pk, t, a, h) for pk, t, a in batch if (h := _text_hash(t, a)) != stored.get(pk)]
+        if todo:
+            matrix = embedder.embed([paper_text(t, a) for _, t, a, _ in todo])
+            with transaction.atomic():
+                PaperVector.objects.bulk_create(
+                    [
+                        PaperVector(paper_id=pk, model_id=embedder.model_id, text_hash=h, vector=row.tobytes())
+                        for (pk, _, _, h), row in zip(todo, matrix)
+                    ],
+                    update_conflicts=True, unique_fields=["paper"], update_fields=["model_id", "text_hash", "vector"],
+                )
+            new_keys.extend(pk for pk, *_ in todo)
+            new_vectors.append(matrix)
+            done += len(todo)
+        if on_progress:
+            on_progress(len(batch))
+        batch.clear()
+
+    for row in pending.iterator(chunk_size=_CHUNK):
+        batch.append(row)
+        if len(batch) >= batch_size:
+            flush()
+    flush()
+    if new_keys:
+        vectors.add(
+            keys=np.array(new_keys, dtype=np.uint64), vectors=np.vstack(new_vectors), model_id=embedder.model_id
+        )
+    IndexState.objects.update_or_create(name="vectors", defaults={"indexed_until": started})
+    return done
+
+
+def rebuild_vector_index(*, threads: int = 0) -> int:
+    """A new vector index from the vectors in the database (nothing is recomputed)."""
+    model_id = get_embedder().model_id
+    rows = PaperVector.objects.filter(model_id=model_id).order_by("paper_id").values_list("paper_id", "vector")
+    keys, matrix = [], []
+    for paper_id, blob in rows.iterator(chunk_size=_CHUNK):
+        keys.append(paper_id)
+        matrix.append(np.frombuffer(blob, dtype=np.float32))
+    dim = get_embedder().dim
+    vectors.build(
+        keys=np.array(keys, dtype=np.uint64),
+        vectors=np.vstack(matrix) if matrix else np.zeros((0, dim), dtype=np.float32),
+        model_id=model_id, threads=threads,
+    )
+    return len(keys)

@@ -1,0 +1,260 @@
+"""Hybrid search, similar papers and the search API, with the real embedder and indexes."""
+
+import re
+import time
+from datetime import date, datetime, timezone
+
+import pytest
+from django.core.management import call_command
+
+from dailypapers.papers.records import DailyRecord, OrganizationRecord, PaperRecord
+from dailypapers.papers.services import upsert_papers
+from dailypapers.search import keyword, selectors, services, vectors
+from dailypapers.search.embedders import get_embedder
+from dailypapers.search.keyword import Filters
+from dailypapers.search.models import PaperVector
+
+pytestmark = pytest.mark.django_db
+
+PAPERS = [
+    ("2601.00001", "Attention Is All You Need for Machine Translation",
+     "We propose the Transformer, a network architecture based solely on attention mechanisms for translating sentences.",
+     ["Ashish Vaswani", "Noam Shazeer"], ["cs.CL", "cs.LG"], "2026-01-05", 50, "google"),
+    ("2601.00002", "Deep Residual Learning for Image Recognition",
+     "Residual networks ease the training of very deep convolutional networks for classifying photographs of objects.",
+     ["Kaiming He"], ["cs.CV"], "2026-01-10", 30, None),
+    ("2601.00003", "Denoising Diffusion Probabilistic Models",
+     "High quality image synthesis using diffusion probabilistic models, a class of latent variable models.",
+     ["Jonathan Ho"], ["cs.LG"], "2026-01-15", 80, None),
+    ("2601.00004", "Proximal Policy Optimization Algorithms",
+     "A family of policy gradient methods for reinforcement learning that alternate between sampling and optimizing.",
+     ["John Schulman"], ["cs.LG"], "2026-01-20", 10, None),
+    ("2601.00005", "Canine Breed Identification from Pictures",
+     "We classify dog breeds in pet photos with a convolutional network trained on labelled puppy images.",
+     ["Ada Lovelace"], ["cs.CV"], "2026-01-25", 5, None),
+    ("2601.00006", "Retrieval-Augmented Generation for Knowledge-Intensive Tasks",
+     "Language models that retrieve documents from a dense index before generating answers to open-domain questions.",
+     ["Patrick Lewis"], ["cs.CL"], "2026-02-01", 40, "meta"),
+]
+
+
+def load_papers(*, embed: bool = True):
+    records = []
+    for arxiv_id, title, abstract, authors, cats, published, upvotes, org in PAPERS:
+        at = datetime.fromisoformat(published).replace(tzinfo=timezone.utc)
+        records.append(PaperRecord(
+            arxiv_id=arxiv_id, title=title, abstract=abstract, authors=authors, categories=cats,
+            published_at=at, upvotes=upvotes, doi=f"10.1234/dp.{arxiv_id}",
+            organization=OrganizationRecord(slug=org, name=org.title()) if org else None,
+            daily=DailyRecord(day=date.fromisoformat(published), submitted_at=at) if upvotes >= 30 else None,
+        ))
+    upsert_papers(records=records)
+    services.index_keywords(rebuild=True)
+    if embed:
+        services.embed_pending()
+
+
+def ids(results) -> list[str]:
+    return [c.paper.arxiv_id for c in results.cards]
+
+
+def search(query: str, **filters) -> selectors.SearchResults:
+    return selectors.search_papers(query=query, filters=Filters(**filters))
+
+
+@pytest.fixture
+def papers(db):
+    load_papers()
+
+
+def test_keyword_search_stems_and_boosts_titles(papers):
+    assert ids(search("translating"))[0] == "2601.00001"  # "translation" in the title, stemmed
+    assert ids(search("diffusion"))[0] == "2601.00003"
+    results = search('"policy gradient"')
+    assert ids(results)[0] == "2601.00004"
+
+
+def test_semantic_search_finds_a_paraphrase_without_shared_words(papers):
+    # No word of this query is in any paper, yet the dog paper is the nearest in meaning.
+    assert keyword.reader.search("hound snapshots", filters=Filters(), limit=10) == []
+    assert ids(search("hound snapshots"))[0] == "2601.00005"
+
+
+@pytest.mark.parametrize("query", [
+    "2601.00004", "2601.00004v3", "arXiv:2601.00004", "https://arxiv.org/abs/2601.00004v2",
+    "https://arxiv.org/pdf/2601.00004", "https://huggingface.co/papers/2601.00004", "10.1234/dp.2601.00004",
+    "https://doi.org/10.1234/dp.2601.00004",
+])
+def test_an_id_url_or_doi_is_that_paper_first(papers, query):
+    results = search(query)
+    assert ids(results) == ["2601.00004"] and results.exact
+
+
+def test_an_exact_title_is_the_first_hit(papers):
+    assert ids(search("Deep Residual Learning for Image Recognition"))[0] == "2601.00002"
+    assert ids(search("retrieval-augmented generation for knowledge intensive tasks"))[0] == "2601.00006"
+
+
+def test_filters(papers):
+    assert set(ids(search("networks", category="cs.CV"))) == {"2601.00002", "2601.00005"}
+    assert ids(search("models", published_from=date(2026, 1, 12), published_to=date(2026, 1, 16))) == ["2601.00003"]
+    assert ids(search("attention", author="ashish vaswani")) == ["2601.00001"]
+    assert ids(search("language", organization="meta")) == ["2601.00006"]
+    listed = set(ids(search("learning networks models", listed_only=True)))
+    assert listed and listed <= {"2601.00001", "2601.00002", "2601.00003", "2601.00006"}
+
+
+def test_sort_and_pages(papers):
+    by_date = selectors.search_papers(query="networks models learning", filters=Filters(), sort="date", per_page=50)
+    dates = [c.paper.published_at for c in by_date.cards]
+    assert dates == sorted(dates, reverse=True) and len(dates) > 2
+    by_votes = selectors.search_papers(query="networks models learning", filters=Filters(), sort="upvotes")
+    votes = [c.paper.upvotes for c in by_votes.cards]
+    assert votes == sorted(votes, reverse=True)
+    first = selectors.search_papers(query="networks models learning", filters=Filters(), per_page=2, page=1)
+    second = selectors.search_papers(query="networks models learning", filters=Filters(), per_page=2, page=2)
+    assert first.pages >= 2 and not set(ids(first)) & set(ids(second))
+
+
+def test_embedder_failure_falls_back_to_keywords_with_a_note(papers, monkeypatch):
+    embedder = get_embedder()
+    monkeypatch.setattr(embedder, "embed", lambda texts: (_ for _ in ()).throw(RuntimeError("model file missing")))
+    results = search("diffusion")
+    assert ids(results)[0] == "2601.00003"
+    assert "keyword matches only" in results.note
+
+
+def test_slow_embedder_times_out_to_keywords(papers, monkeypatch, settings):
+    settings.SEARCH_EMBED_TIMEOUT = 0.2
+    embedder = get_embedder()
+    real = embedder.embed
+    monkeypatch.setattr(embedder, "embed", lambda texts: (time.sleep(0.6), real(texts))[1])
+    started = time.perf_counter()
+    results = search("reinforcement")
+    assert time.perf_counter() - started < 0.55
+    assert "keyword matches only" in results.note and ids(results)[0] == "2601.00004"
+    time.sleep(0.5)  # let the abandoned embedding finish before the next test
+
+
+def test_query_embeddings_are_cached(papers, monkeypatch):
+    search("image synthesis")
+    embedder = get_embedder()
+    monkeypatch.setattr(embedder, "embed", lambda texts: pytest.fail("embedded twice"))
+    assert ids(search("image synthesis"))[0] == "2601.00003"
+
+
+def test_paper_is_keyword_searchable_before_it_has_a_vector(db):
+    load_papers(embed=False)
+    assert ids(search("diffusion"))[0] == "2601.00003"
+    assert not PaperVector.objects.exists()
+    services.embed_pending()
+    assert PaperVector.objects.count() == len(PAPERS)
+
+
+def test_a_changed_abstract_gets_a_new_vector(papers):
+    before = PaperVector.objects.get(paper__arxiv_id="2601.00002").vector
+    upsert_papers(records=[PaperRecord(arxiv_id="2601.00002", title="Deep Residual Learning", version=2,
+                                       abstract="Now about protein folding with graph networks.")])
+    assert services.embed_pending() == 1
+    assert PaperVector.objects.get(paper__arxiv_id="2601.00002").vector != before
+    assert services.embed_pending() == 0
+
+
+def test_rebuild_switches_atomically_and_a_crash_keeps_the_old_index(papers, monkeypatch):
+    old = keyword.current_generation()
+    assert ids(search("diffusion"))[0] == "2601.00003"
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("killed mid-build")
+
+    monkeypatch.setattr(keyword, "_document", crash)
+    with pytest.raises(RuntimeError):
+        services.index_keywords(rebuild=True)
+    assert keyword.current_generation() == old
+    assert ids(search("diffusion"))[0] == "2601.00003"  # the previous index still serves
+    monkeypatch.undo()
+    call_command("index", "--rebuild", "--quiet")
+    assert keyword.current_generation() != old and not old.exists()
+    # The same reader object, as in a running web worker, follows the new generation.
+    assert ids(search("diffusion"))[0] == "2601.00003"
+
+
+def test_the_index_refuses_vectors_of_another_model(papers):
+    import numpy as np
+
+    with pytest.raises(vectors.ModelMismatch, match="--rebuild"):
+        vectors.add(keys=np.array([1]), vectors=np.ones((1, 384), dtype=np.float32), model_id="another-model")
+
+
+def test_similar_papers_exclude_the_paper_itself(papers, client):
+    from dailypapers.papers.models import Paper
+
+    paper = Paper.objects.get(arxiv_id="2601.00002")
+    similar = selectors.similar_papers(paper=paper, limit=3)
+    assert paper not in similar and len(similar) == 3
+    assert similar[0].arxiv_id == "2601.00005"  # the other image-classification paper
+    html = client.get("/papers/2601.00002").content.decode()
+    assert "Similar papers" in html and "Canine Breed Identification" in html
+
+
+def test_search_page(client, papers):
+    response = client.get("/papers", {"q": "diffusion image"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert re.search(r"\d+ results?", html)
+    assert "<mark>Diffusion</mark>" in html
+    assert 'id="results"' in html and 'hx-get="/papers"' in html
+
+
+@pytest.mark.parametrize("query", ['title:"unclosed', "((()))", "a:b:c", "[1 TO", "-", "*", "AND OR NOT", "强化学习", "🙂", "\\"])
+def test_query_syntax_never_breaks_search(client, papers, query):
+    assert client.get("/papers", {"q": query}).status_code == 200
+
+
+def test_bad_search_input_is_a_400_with_the_reason(client, papers):
+    response = client.get("/papers", {"q": "x" * 251})
+    assert response.status_code == 400 and "at most 250 characters" in response.content.decode()
+    response = client.get("/papers", {"q": "x", "published_from": "yesterday"})
+    assert response.status_code == 400 and "Published from" in response.content.decode()
+    response = client.get("/papers", {"q": "x", "page": "0"})
+    assert response.status_code == 400
+
+
+def test_empty_query_shows_the_daily_list(client, papers):
+    html = client.get("/papers", {"q": "   "}).content.decode()
+    assert "Daily Papers" in html and 'class="period-bar"' in html
+
+
+def test_search_api_in_the_hugging_face_shape(client, papers):
+    response = client.get("/api/papers/search", {"q": "diffusion", "limit": 2})
+    items = response.json()
+    assert response.status_code == 200 and len(items) == 2
+    top = items[0]
+    assert top["paper"]["id"] == "2601.00003"
+    assert top["paper"]["authors"] == [{"name": "Jonathan Ho", "hidden": False}]
+    assert top["paper"]["publishedAt"] == "2026-01-15T00:00:00.000Z"
+    assert top["title"] == top["paper"]["title"] and top["summary"] == top["paper"]["summary"]
+    assert top["paper"]["upvotes"] == 80 and top["numComments"] == 0
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"q": "x", "limit": "0"}, "limit"), ({"q": "x", "limit": "121"}, "limit"), ({"q": "x", "limit": "ten"}, "limit"),
+    ({"q": "x" * 251}, "too long"), ({}, "q is required"),
+])
+def test_search_api_bad_input(client, papers, params, message):
+    response = client.get("/api/papers/search", params)
+    assert response.status_code == 400 and message in response.json()["error"]
+
+
+def test_similar_api(client, papers):
+    items = client.get("/api/papers/2601.00002/similar", {"limit": 2}).json()
+    assert [i["paper"]["id"] for i in items][0] == "2601.00005" and len(items) == 2
+    assert client.get("/api/papers/2699.99999/similar").status_code == 404
+
+
+def test_ingest_makes_papers_keyword_searchable_at_once(db, tmp_path):
+    path = tmp_path / "one.jsonl"
+    path.write_text('{"id": "2605.00001", "title": "Quokka locomotion on sand", "abstract": "We study quokkas.", '
+                    '"authors": ["A B"], "categories": ["q-bio.PE"], "listing_date": "2026-05-01"}\n')
+    call_command("ingest", "jsonl", str(path), "--quiet")
+    assert ids(search("quokka"))[0] == "2605.00001"
