@@ -61,10 +61,15 @@ def exact_paper(query: str) -> Paper | None:
     return None
 
 
+_STOPWORDS = frozenset(
+    "a an and are as at be by for from has in is it of on or not that the this to was with we our via".split()
+)
+
+
 def query_terms(query: str) -> list[str]:
-    """The words of a query, for highlighting (syntax characters dropped)."""
-    words = re.findall(r"\w+", query.lower())
-    return [w for w in words if len(w) > 1 and w not in {"and", "or", "not", "the", "of", "in", "a", "to"}][:20]
+    """Word stems of a query, for highlighting: "memory" also marks "memories"."""
+    words = [w for w in re.findall(r"\w+", query.lower()) if len(w) > 1 and w not in _STOPWORDS]
+    return [w if len(w) <= 4 else w[:max(4, len(w) - 2)] for w in words][:20]
 
 
 def embed_query(query: str) -> np.ndarray:
