@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "dailypapers.papers",
     "dailypapers.search",
     "dailypapers.api",
+    "dailypapers.feeds",
 ]
 
 MIDDLEWARE = [
@@ -89,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "dailypapers.papers.context_processors.site",
+                "dailypapers.feeds.context_processors.autodiscovery",
             ],
         },
     },

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="papers:daily", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/", include("dailypapers.api.urls")),
+    path("feeds/", include("dailypapers.feeds.urls")),
     path("", include("dailypapers.papers.urls")),
 ]
 
