@@ -1,3 +1,4 @@
+import socket
 from datetime import date, datetime, timezone
 
 import pytest
@@ -51,3 +52,35 @@ def load_three_days() -> None:
 @pytest.fixture
 def three_days(db):
     load_three_days()
+
+
+class _Inbox:
+    """What a real SMTP server on loopback (aiosmtpd) received, parsed with the email package."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        from email import policy
+
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append((envelope.rcpt_tos, message))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(settings):
+    """Django's SMTP backend pointed at an aiosmtpd server on 127.0.0.1; yields its inbox."""
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:  # a free port (aiosmtpd's start-up check cannot use port 0)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    yield inbox
+    controller.stop()

@@ -59,7 +59,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
     "dailypapers.papers",
+    "dailypapers.community",
     "dailypapers.search",
     "dailypapers.api",
     "dailypapers.feeds",
@@ -73,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -129,6 +134,61 @@ else:
 PAGE_CACHE_SECONDS = int(os.environ.get("DAILYPAPERS_PAGE_CACHE_SECONDS", "300"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Accounts (django-allauth): sign-up with email, username and password; verification
+# mail; allauth's own rate limits answer 429 and throttle repeated failed logins.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "optional"  # reading, voting, commenting: yes; submitting needs a verified email
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_RATE_LIMITS = {
+    "signup": os.environ.get("DAILYPAPERS_RATE_SIGNUP", "20/h/ip"),
+    "login": os.environ.get("DAILYPAPERS_RATE_LOGIN", "30/m/ip"),
+    "login_failed": os.environ.get("DAILYPAPERS_RATE_LOGIN_FAILED", "10/m/ip,5/5m/key"),
+    "reset_password": "20/m/ip,5/m/key",
+    "confirm_email": "1/3m/key",
+}
+LOGIN_REDIRECT_URL = "/papers"
+LOGIN_URL = "/accounts/login/"
+ACCOUNT_LOGOUT_REDIRECT_URL = "/papers"
+
+# Community rate limits (django-ratelimit), per user: "count/period".
+RATE_VOTE = os.environ.get("DAILYPAPERS_RATE_VOTE", "120/m")
+RATE_SUBMIT = os.environ.get("DAILYPAPERS_RATE_SUBMIT", "20/h")
+RATE_COMMENT = os.environ.get("DAILYPAPERS_RATE_COMMENT", "10/m")
+RATELIMIT_VIEW = "dailypapers.views.rate_limited"
+
+# Submissions to the daily list. The feed day rolls over at this local time.
+SUBMIT_MAX_PER_DAY = int(os.environ.get("DAILYPAPERS_SUBMIT_MAX_PER_DAY", "5"))
+SUBMIT_MAX_AGE_DAYS = int(os.environ.get("DAILYPAPERS_SUBMIT_MAX_AGE_DAYS", "14"))
+FEED_DAY_ROLLOVER = os.environ.get("DAILYPAPERS_FEED_DAY_ROLLOVER", "21:30")
+FEED_DAY_TIMEZONE = os.environ.get("DAILYPAPERS_FEED_DAY_TIMEZONE", "America/New_York")
+COMMENT_EDIT_MINUTES = int(os.environ.get("DAILYPAPERS_COMMENT_EDIT_MINUTES", "15"))
+
+# Email: SMTP when EMAIL_HOST is set, otherwise mails are printed to the server log.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "dailypapers <noreply@localhost>")
+
+# Uploads (organization avatars), served by the app under /media/.
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/media/"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -1,14 +1,21 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 from django.views.generic import RedirectView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="papers:daily", permanent=False)),
     path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
     path("api/", include("dailypapers.api.urls")),
     path("feeds/", include("dailypapers.feeds.urls")),
+    path("", include("dailypapers.community.urls")),  # before the papers app's catch-all paper route
     path("", include("dailypapers.papers.urls")),
+    # Uploaded avatars: small and few, so the app serves them itself.
+    re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
 ]
 
 handler400 = "dailypapers.views.bad_request"
 handler404 = "dailypapers.views.page_not_found"
+handler429 = "dailypapers.views.rate_limited"  # also used by allauth for its own limits

@@ -16,3 +16,25 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
         {"status": 404, "title": "Not found", "reason": reason or "There is no page at this address."},
         status=404,
     )
+
+
+def forbidden(request: HttpRequest, *, reason: str) -> HttpResponse:
+    return render(request, "papers/error.html", {"status": 403, "title": "Not allowed", "reason": reason}, status=403)
+
+
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """django-ratelimit's answer: 429, with when to try again (the rule's whole window, at most)."""
+    rate = getattr(request, "limit_rate", "") or "1/m"
+    period = rate.split("/")[-1]
+    seconds = int(period[:-1] or 1) * _PERIODS.get(period[-1], 60)
+    response = render(
+        request, "papers/error.html",
+        {"status": 429, "title": "Too many requests",
+         "reason": f"You are doing that too often. Try again in {seconds} seconds."},
+        status=429,
+    )
+    response["Retry-After"] = str(seconds)
+    return response

@@ -5,6 +5,9 @@ from . import views
 app_name = "api"
 
 urlpatterns = [
+    path("daily_papers", views.daily_papers, name="daily_papers"),
     path("papers/search", views.papers_search, name="papers_search"),
     re_path(r"^papers/(?P<raw_id>.+)/similar$", views.paper_similar, name="paper_similar"),
+    # Old-style ids contain a slash (hep-th/9901001), so this takes the rest of the path.
+    re_path(r"^papers/(?P<raw_id>.+)$", views.paper_info, name="paper_info"),
 ]

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from .models import Author, Authorship, DailyEntry, HarvestState, Organization, Paper
+from .services import bump_content_version
 
 
 class AuthorshipInline(admin.TabularInline):
@@ -26,6 +27,19 @@ class PaperAdmin(admin.ModelAdmin):
     autocomplete_fields = ["organization"]
     readonly_fields = ["created_at", "modified_at", "imported_upvotes", "imported_comments"]
     inlines = [AuthorshipInline, DailyEntryInline]
+    actions = ["lock_comments", "unlock_comments"]
+
+    @admin.action(description="Lock the discussion of the selected papers")
+    def lock_comments(self, request, queryset):
+        for paper in queryset:
+            Paper.objects.filter(pk=paper.pk).update(comments_locked=True)
+            self.log_change(request, paper, "Locked comments")
+
+    @admin.action(description="Unlock the discussion of the selected papers")
+    def unlock_comments(self, request, queryset):
+        for paper in queryset:
+            Paper.objects.filter(pk=paper.pk).update(comments_locked=False)
+            self.log_change(request, paper, "Unlocked comments")
 
 
 @admin.register(Author)
@@ -48,6 +62,13 @@ class DailyEntryAdmin(admin.ModelAdmin):
     search_fields = ["paper__arxiv_id", "paper__title", "submitter_name"]
     autocomplete_fields = ["paper", "submitted_by"]
     list_select_related = ["paper", "submitted_by"]
+    actions = ["remove_from_list"]
+
+    @admin.action(description="Remove the selected papers from their day's list")
+    def remove_from_list(self, request, queryset):
+        self.log_deletions(request, queryset)
+        queryset.delete()
+        bump_content_version()
 
 
 @admin.register(HarvestState)

@@ -8,7 +8,8 @@ class Organization(models.Model):
 
     slug = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=200)
-    avatar_url = models.URLField(max_length=500, blank=True)
+    avatar_url = models.URLField(max_length=500, blank=True, help_text="Imported (Hugging Face)")
+    avatar = models.ImageField(upload_to="organizations/", blank=True, help_text="Uploaded here")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -19,6 +20,10 @@ class Organization(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("papers:organization", args=[self.slug])
+
+    @property
+    def avatar_src(self) -> str:
+        return self.avatar.url if self.avatar else self.avatar_url
 
 
 class Author(models.Model):
@@ -62,6 +67,7 @@ class Paper(models.Model):
     upvotes = models.PositiveIntegerField(default=0, db_index=True)
     imported_comments = models.PositiveIntegerField(default=0)
     num_comments = models.PositiveIntegerField(default=0)
+    comments_locked = models.BooleanField(default=False, help_text="Moderators lock a discussion")
     created_at = models.DateTimeField(auto_now_add=True)
     modified_at = models.DateTimeField(auto_now=True)
 

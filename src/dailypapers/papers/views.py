@@ -10,6 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from dailypapers.community import selectors as community_selectors
+from dailypapers.community.services import is_org_admin
 from dailypapers.search.selectors import similar_papers
 from dailypapers.search.views import search
 from dailypapers.views import bad_request
@@ -191,5 +193,10 @@ def organization(request: HttpRequest, slug: str) -> HttpResponse:
     org = get_object_or_404(Organization, slug=slug)
     return render(
         request, "papers/organization.html",
-        {"organization": org, "cards": [selectors.Card(paper=p) for p in selectors.organization_papers(organization=org)]},
+        {
+            "organization": org,
+            "cards": [selectors.Card(paper=p) for p in selectors.organization_papers(organization=org)],
+            "members": community_selectors.members(organization=org),
+            "can_manage": request.user.is_staff or is_org_admin(user=request.user, organization=org),
+        },
     )

@@ -1,0 +1,93 @@
+from django.conf import settings
+from django.db import models
+
+from dailypapers.papers.models import Author, Organization, Paper
+
+User = settings.AUTH_USER_MODEL
+
+
+class Vote(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="votes")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="votes")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "paper"], name="one_vote_per_user_and_paper")]
+        indexes = [models.Index(fields=["paper", "created_at"])]
+
+
+class Comment(models.Model):
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="discussion")
+    author = models.ForeignKey(User, on_delete=models.CASCADE, related_name="comments")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies")
+    body = models.TextField(help_text="Markdown as written")
+    body_html = models.TextField(help_text="Rendered and sanitised")
+    created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, help_text="Deleted by its author")
+    hidden_at = models.DateTimeField(null=True, blank=True, help_text="Hidden by a moderator")
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.author} on {self.paper.arxiv_id}: {self.body[:50]}"
+
+    @property
+    def visible(self) -> bool:
+        return self.deleted_at is None and self.hidden_at is None
+
+
+class Report(models.Model):
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reports")
+    reason = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["comment", "reporter"], name="one_report_per_user_and_comment")]
+
+
+class Ban(models.Model):
+    """A banned user reads but does not post, vote or submit."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="ban")
+    reason = models.CharField(max_length=500)
+    banned_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin"
+        MEMBER = "member"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "user"], name="one_membership_per_org")]
+
+
+class AuthorshipClaim(models.Model):
+    """A user says they are this author of this paper; staff decide in the admin."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        APPROVED = "approved"
+        REJECTED = "rejected"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="claims")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="claims")
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="claims")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "paper", "author"], name="one_claim_per_author_entry")]

@@ -1,0 +1,249 @@
+"""Writes of the community app. Every refusal is a Refused with a sentence for the user."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from dailypapers.papers.models import Author, DailyEntry, Organization, Paper
+from dailypapers.papers.records import parse_arxiv_id
+from dailypapers.papers.services import bump_content_version, upsert_papers
+from dailypapers.papers.sources import arxiv_api
+from dailypapers.papers.sources.http import SourceError
+
+from . import markdown
+from .models import AuthorshipClaim, Ban, Comment, Membership, Report, Vote
+
+MAX_COMMENT_LENGTH = 10_000
+
+
+class Refused(Exception):
+    """The action is not allowed; str() says why, for the user."""
+
+
+def ensure_can_post(user) -> None:
+    if not user.is_authenticated:
+        raise Refused("Log in first.")
+    if Ban.objects.filter(user=user).exists():
+        raise Refused("Your account is banned: you can read, but not post, vote or submit.")
+
+
+def feed_day(at: datetime) -> date:
+    """The list a submission at `at` goes on: the day rolls over at FEED_DAY_ROLLOVER, local time."""
+    hours, minutes = (int(x) for x in settings.FEED_DAY_ROLLOVER.split(":"))
+    local = at.astimezone(ZoneInfo(settings.FEED_DAY_TIMEZONE))
+    return (local + timedelta(hours=24 - hours, minutes=-minutes)).date()
+
+
+# --- votes ---------------------------------------------------------------------------------------
+
+def toggle_vote(*, user, paper: Paper) -> tuple[bool, int]:
+    """Vote, or take the vote back. Returns (voted, upvotes). A double click counts once:
+    the unique constraint refuses the second vote, and the counter moves in the same transaction."""
+    ensure_can_post(user)
+    with transaction.atomic():
+        removed, _ = Vote.objects.filter(user=user, paper=paper).delete()
+        if removed:
+            Paper.objects.filter(pk=paper.pk, upvotes__gt=0).update(upvotes=F("upvotes") - 1)
+            voted = False
+        else:
+            try:
+                with transaction.atomic():
+                    Vote.objects.create(user=user, paper=paper)
+            except IntegrityError:
+                voted = True  # a concurrent click already voted
+            else:
+                Paper.objects.filter(pk=paper.pk).update(upvotes=F("upvotes") + 1)
+                voted = True
+    bump_content_version()
+    return voted, Paper.objects.values_list("upvotes", flat=True).get(pk=paper.pk)
+
+
+# --- submissions -----------------------------------------------------------------------------------
+
+def submit_paper(*, user, raw_id: str, comment: str = "", now: datetime | None = None) -> DailyEntry:
+    """Put a paper on the current feed day's list, fetching it from arXiv if we don't have it."""
+    ensure_can_post(user)
+    if not EmailAddress.objects.filter(user=user, verified=True).exists():
+        raise Refused("Verify your email address before submitting papers (see the link we mailed you).")
+    try:
+        arxiv_id, _ = parse_arxiv_id(raw_id)
+    except ValueError:
+        raise Refused(f"“{raw_id.strip()[:100]}” is not an arXiv id or URL (e.g. 2401.12345 or https://arxiv.org/abs/2401.12345).")
+    now = now or timezone.now()
+    day = feed_day(now)
+    paper = Paper.objects.filter(arxiv_id=arxiv_id).first() or _fetch_from_arxiv(arxiv_id)
+    if paper.published_at and paper.published_at < now - timedelta(days=settings.SUBMIT_MAX_AGE_DAYS):
+        raise Refused(
+            f"{arxiv_id} was published on {paper.published_at:%b %-d, %Y}: only papers from the last "
+            f"{settings.SUBMIT_MAX_AGE_DAYS} days can go on the daily list."
+        )
+    with transaction.atomic():
+        if DailyEntry.objects.filter(paper=paper, day=day).exists():
+            raise Refused(f"{arxiv_id} is already on the list of {day:%b %-d}.")
+        if DailyEntry.objects.filter(submitted_by=user, day=day).count() >= settings.SUBMIT_MAX_PER_DAY:
+            raise Refused(
+                f"You have submitted {settings.SUBMIT_MAX_PER_DAY} papers for {day:%b %-d} already, the most "
+                f"for one day. The next list opens at {settings.FEED_DAY_ROLLOVER} ({settings.FEED_DAY_TIMEZONE})."
+            )
+        entry = DailyEntry.objects.create(
+            paper=paper, day=day, submitted_by=user, submitted_at=now, source=DailyEntry.Source.COMMUNITY
+        )
+        Paper.objects.filter(pk=paper.pk).update(modified_at=now)  # "on a daily list" changed for search
+        if comment.strip():
+            post_comment(user=user, paper=paper, body=comment)
+    bump_content_version()
+    return entry
+
+
+def _fetch_from_arxiv(arxiv_id: str) -> Paper:
+    try:
+        upsert_papers(records=arxiv_api.fetch_records(id_list=[arxiv_id]))
+    except SourceError as exc:
+        raise Refused(f"Could not fetch {arxiv_id} from arXiv: {exc}")
+    paper = Paper.objects.filter(arxiv_id=arxiv_id).first()
+    if paper is None:
+        raise Refused(f"arXiv has no paper {arxiv_id}.")
+    return paper
+
+
+# --- comments ------------------------------------------------------------------------------------
+
+def _clean_body(body: str) -> str:
+    body = body.strip()
+    if not body:
+        raise Refused("A comment needs some text.")
+    if len(body) > MAX_COMMENT_LENGTH:
+        raise Refused(f"A comment can be at most {MAX_COMMENT_LENGTH:,} characters.")
+    return body
+
+
+def post_comment(*, user, paper: Paper, body: str, parent: Comment | None = None) -> Comment:
+    ensure_can_post(user)
+    if paper.comments_locked:
+        raise Refused("The discussion of this paper is locked by a moderator.")
+    if parent is not None and (parent.paper_id != paper.pk or not parent.visible):
+        raise Refused("You can only reply to a visible comment on this paper.")
+    body = _clean_body(body)
+    with transaction.atomic():
+        comment = Comment.objects.create(paper=paper, author=user, parent=parent, body=body, body_html=markdown.render(body))
+        Paper.objects.filter(pk=paper.pk).update(num_comments=F("num_comments") + 1)
+    bump_content_version()
+    return comment
+
+
+def edit_comment(*, user, comment: Comment, body: str, now: datetime | None = None) -> Comment:
+    ensure_can_post(user)
+    if comment.author_id != user.pk:
+        raise Refused("You can only edit your own comments.")
+    if not comment.visible:
+        raise Refused("This comment was removed.")
+    now = now or timezone.now()
+    if now - comment.created_at > timedelta(minutes=settings.COMMENT_EDIT_MINUTES):
+        raise Refused(f"Comments can be edited for {settings.COMMENT_EDIT_MINUTES} minutes after posting.")
+    comment.body = _clean_body(body)
+    comment.body_html = markdown.render(comment.body)
+    comment.edited_at = now
+    comment.save(update_fields=["body", "body_html", "edited_at"])
+    return comment
+
+
+def _remove(comment: Comment, field: str) -> None:
+    with transaction.atomic():
+        was_visible = comment.visible
+        setattr(comment, field, timezone.now())
+        comment.save(update_fields=[field])
+        if was_visible:
+            Paper.objects.filter(pk=comment.paper_id, num_comments__gt=0).update(num_comments=F("num_comments") - 1)
+    bump_content_version()
+
+
+def delete_comment(*, user, comment: Comment) -> None:
+    if comment.author_id != user.pk:
+        raise Refused("You can only delete your own comments.")
+    if comment.deleted_at is None:
+        _remove(comment, "deleted_at")
+
+
+def hide_comment(*, comment: Comment) -> None:
+    """Moderation (from the admin): the comment stays in the database, out of sight."""
+    if comment.hidden_at is None:
+        _remove(comment, "hidden_at")
+
+
+def report_comment(*, user, comment: Comment, reason: str) -> Report:
+    ensure_can_post(user)
+    if comment.author_id == user.pk:
+        raise Refused("You cannot report your own comment.")
+    reason = reason.strip()[:500] or "No reason given"
+    report, created = Report.objects.get_or_create(comment=comment, reporter=user, defaults={"reason": reason})
+    if not created:
+        raise Refused("You have reported this comment already; a moderator will look at it.")
+    return report
+
+
+# --- organizations -------------------------------------------------------------------------------
+
+def create_organization(*, user, name: str, slug: str, avatar=None) -> Organization:
+    ensure_can_post(user)
+    if Organization.objects.filter(slug__iexact=slug).exists():
+        raise Refused(f"The name “{slug}” is taken: choose another.")
+    with transaction.atomic():
+        org = Organization.objects.create(name=name, slug=slug, avatar=avatar or "")
+        Membership.objects.create(organization=org, user=user, role=Membership.Role.ADMIN)
+    return org
+
+
+def is_org_admin(*, user, organization: Organization) -> bool:
+    return user.is_authenticated and Membership.objects.filter(
+        organization=organization, user=user, role=Membership.Role.ADMIN
+    ).exists()
+
+
+def add_member(*, actor, organization: Organization, username: str, role: str) -> Membership:
+    if not (actor.is_staff or is_org_admin(user=actor, organization=organization)):
+        raise Refused("Only the organization's admins can add members.")
+    if role not in Membership.Role.values:
+        raise Refused(f"A role is one of: {', '.join(Membership.Role.values)}.")
+    member = get_user_model().objects.filter(username__iexact=username.strip()).first()
+    if member is None:
+        raise Refused(f"There is no user “{username.strip()[:150]}”.")
+    membership, _ = Membership.objects.update_or_create(organization=organization, user=member, defaults={"role": role})
+    return membership
+
+
+def set_paper_organization(*, user, paper: Paper, organization: Organization | None) -> None:
+    """The submitter, an admin of the organization, or staff may set it."""
+    ensure_can_post(user)
+    allowed = (
+        user.is_staff
+        or DailyEntry.objects.filter(paper=paper, submitted_by=user).exists()
+        or (organization is not None and is_org_admin(user=user, organization=organization))
+    )
+    if not allowed:
+        raise Refused("Only the paper's submitter, an admin of that organization or staff can set its organization.")
+    Paper.objects.filter(pk=paper.pk).update(organization=organization, modified_at=timezone.now())
+    bump_content_version()
+
+
+# --- authorship claims ---------------------------------------------------------------------------
+
+def claim_authorship(*, user, paper: Paper, author: Author) -> AuthorshipClaim:
+    ensure_can_post(user)
+    if not paper.authorships.filter(author=author).exists():
+        raise Refused(f"{author.name} is not an author of this paper.")
+    claim, created = AuthorshipClaim.objects.get_or_create(user=user, paper=paper, author=author)
+    if not created:
+        raise Refused(f"You have claimed {author.name} on this paper already ({claim.status}).")
+    return claim
+
+
+def decide_claim(*, claim: AuthorshipClaim, moderator, approve: bool) -> None:
+    claim.status = AuthorshipClaim.Status.APPROVED if approve else AuthorshipClaim.Status.REJECTED
+    claim.decided_by, claim.decided_at = moderator, timezone.now()
+    claim.save(update_fields=["status", "decided_by", "decided_at"])

@@ -1,0 +1,37 @@
+from django import template
+from django.conf import settings
+from django.utils import timezone
+
+from dailypapers.community import selectors, services
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def user_votes(context, cards) -> set[int]:
+    """The papers among these cards that the signed-in user voted for (one query)."""
+    return selectors.voted_paper_ids(user=context["user"], paper_ids=[c.paper.pk for c in cards])
+
+
+@register.inclusion_tag("community/_vote.html", takes_context=True)
+def vote_button(context, paper, voted_ids=None) -> dict:
+    voted_ids = voted_ids if voted_ids is not None else selectors.voted_paper_ids(user=context["user"], paper_ids=[paper.pk])
+    return {"user": context["user"], "paper_id": paper.arxiv_id, "voted": paper.pk in voted_ids,
+            "count": paper.upvotes, "request": context.get("request")}
+
+
+@register.inclusion_tag("community/_discussion.html", takes_context=True)
+def discussion(context, paper) -> dict:
+    user = context["user"]
+    return {
+        "user": user,
+        "request": context.get("request"),
+        "csrf_token": context.get("csrf_token"),
+        "paper": paper,
+        "comments": selectors.discussion(paper=paper),
+        "upvoters": selectors.upvoters(paper=paper),
+        "edit_until": timezone.now() - timezone.timedelta(minutes=settings.COMMENT_EDIT_MINUTES),
+        "banned": user.is_authenticated and hasattr(user, "ban"),
+        "my_orgs": selectors.admin_organizations(user=user) if user.is_authenticated else [],
+        "can_set_org": user.is_authenticated,
+    }

@@ -1,0 +1,223 @@
+"""Pages and actions of the community. Writes are POST-only, CSRF-checked, and go through services."""
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from django_ratelimit.decorators import ratelimit
+
+from dailypapers.papers.models import Author, Organization, Paper
+from dailypapers.papers.records import parse_arxiv_id
+from dailypapers.views import bad_request, forbidden
+
+from . import selectors, services
+from .forms import CommentForm, MemberForm, OrganizationForm, ReportForm, SubmitForm
+from .models import Comment
+
+
+def _limited(setting: str):
+    """Rate-limit POSTs per user by the named setting ("count/period"); the 429 page says the window."""
+    def decorator(view):
+        limited = ratelimit(key="user_or_ip", rate=lambda group, request: getattr(settings, setting), method="POST", block=True)(view)
+
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            request.limit_rate = getattr(settings, setting)
+            return limited(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _login_first(view):
+    """Anonymous clicks go to the login page and come back to where they were."""
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(_back(request))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _back(request: HttpRequest, default: str = "/papers") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or request.headers.get("Referer") or default
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return default
+    return target
+
+
+def _paper(raw_id: str) -> Paper:
+    try:
+        arxiv_id, _ = parse_arxiv_id(raw_id)
+    except ValueError:
+        raise Http404(f"“{raw_id}” is not an arXiv id.")
+    return get_object_or_404(Paper, arxiv_id=arxiv_id)
+
+
+@require_POST
+@_login_first
+@_limited("RATE_VOTE")
+def vote(request: HttpRequest, raw_id: str) -> HttpResponse:
+    paper = _paper(raw_id)
+    try:
+        voted, count = services.toggle_vote(user=request.user, paper=paper)
+    except services.Refused as exc:
+        return forbidden(request, reason=str(exc))
+    if request.headers.get("HX-Request"):
+        return render(request, "community/_vote.html", {"paper_id": paper.arxiv_id, "voted": voted, "count": count})
+    return redirect(_back(request, paper.get_absolute_url()))
+
+
+@_login_first
+@_limited("RATE_SUBMIT")
+def submit(request: HttpRequest) -> HttpResponse:
+    form = SubmitForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = services.submit_paper(
+                user=request.user, raw_id=form.cleaned_data["paper"], comment=form.cleaned_data["comment"]
+            )
+        except services.Refused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Added to the list of {entry.day:%b %-d}. Thank you!")
+            return redirect(entry.paper.get_absolute_url())
+    if form.errors:
+        status = 400
+    return render(
+        request, "community/submit.html",
+        {"form": form, "day": services.feed_day(timezone.now()),
+         "max_per_day": settings.SUBMIT_MAX_PER_DAY, "max_age_days": settings.SUBMIT_MAX_AGE_DAYS},
+        status=status,
+    )
+
+
+@require_POST
+@_login_first
+@_limited("RATE_COMMENT")
+def comment_create(request: HttpRequest, raw_id: str) -> HttpResponse:
+    paper = _paper(raw_id)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        return bad_request(request, reason="A comment needs text (at most 10,000 characters).")
+    parent = None
+    if parent_id := request.POST.get("parent"):
+        if not parent_id.isdigit():
+            return bad_request(request, reason="Reply to a comment of this paper.")
+        parent = Comment.objects.filter(pk=int(parent_id), paper=paper).first()
+        if parent is None:
+            return bad_request(request, reason="Reply to a comment of this paper.")
+    try:
+        comment = services.post_comment(user=request.user, paper=paper, body=form.cleaned_data["body"], parent=parent)
+    except services.Refused as exc:
+        return forbidden(request, reason=str(exc))
+    return redirect(f"{paper.get_absolute_url()}#comment-{comment.pk}")
+
+
+@_login_first
+def comment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    comment = get_object_or_404(Comment, pk=pk)
+    if comment.author_id != request.user.pk:
+        return forbidden(request, reason="You can only edit your own comments.")
+    form = CommentForm(request.POST or None, initial={"body": comment.body})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.edit_comment(user=request.user, comment=comment, body=form.cleaned_data["body"])
+        except services.Refused as exc:
+            return forbidden(request, reason=str(exc))
+        return redirect(f"{comment.paper.get_absolute_url()}#comment-{comment.pk}")
+    return render(request, "community/comment_edit.html", {"form": form, "comment": comment})
+
+
+@require_POST
+@_login_first
+def comment_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    comment = get_object_or_404(Comment, pk=pk)
+    try:
+        services.delete_comment(user=request.user, comment=comment)
+    except services.Refused as exc:
+        return forbidden(request, reason=str(exc))
+    return redirect(f"{comment.paper.get_absolute_url()}#comments")
+
+
+@require_POST
+@_login_first
+@_limited("RATE_COMMENT")
+def comment_report(request: HttpRequest, pk: int) -> HttpResponse:
+    comment = get_object_or_404(Comment, pk=pk)
+    form = ReportForm(request.POST)
+    form.is_valid()
+    try:
+        services.report_comment(user=request.user, comment=comment, reason=form.cleaned_data.get("reason", ""))
+    except services.Refused as exc:
+        return forbidden(request, reason=str(exc))
+    messages.success(request, "Thank you: a moderator will look at this comment.")
+    return redirect(f"{comment.paper.get_absolute_url()}#comment-{comment.pk}")
+
+
+@require_POST
+@_login_first
+def claim(request: HttpRequest, raw_id: str, author_pk: int) -> HttpResponse:
+    paper = _paper(raw_id)
+    author = get_object_or_404(Author, pk=author_pk)
+    try:
+        services.claim_authorship(user=request.user, paper=paper, author=author)
+    except services.Refused as exc:
+        return forbidden(request, reason=str(exc))
+    messages.success(request, f"Your claim to be {author.name} is waiting for a moderator.")
+    return redirect(paper.get_absolute_url())
+
+
+@require_POST
+@_login_first
+def set_organization(request: HttpRequest, raw_id: str) -> HttpResponse:
+    paper = _paper(raw_id)
+    slug = request.POST.get("organization", "")
+    organization = get_object_or_404(Organization, slug=slug) if slug else None
+    try:
+        services.set_paper_organization(user=request.user, paper=paper, organization=organization)
+    except services.Refused as exc:
+        return forbidden(request, reason=str(exc))
+    return redirect(paper.get_absolute_url())
+
+
+@_login_first
+def organization_create(request: HttpRequest) -> HttpResponse:
+    form = OrganizationForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = services.create_organization(user=request.user, **form.cleaned_data)
+        except services.Refused as exc:
+            form.add_error("slug", str(exc))
+        else:
+            return redirect(org.get_absolute_url())
+    return render(request, "community/organization_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_POST
+@_login_first
+def organization_add_member(request: HttpRequest, slug: str) -> HttpResponse:
+    org = get_object_or_404(Organization, slug=slug)
+    form = MemberForm(request.POST)
+    if not form.is_valid():
+        return bad_request(request, reason="Give a username and a role (admin or member).")
+    try:
+        services.add_member(actor=request.user, organization=org, **form.cleaned_data)
+    except services.Refused as exc:
+        return forbidden(request, reason=str(exc))
+    return redirect(org.get_absolute_url())
+
+
+def profile(request: HttpRequest, username: str) -> HttpResponse:
+    member = get_object_or_404(get_user_model(), username=username)
+    return render(request, "community/profile.html", {"member": member, **selectors.profile(user=member)})

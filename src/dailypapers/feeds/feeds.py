@@ -1,0 +1,256 @@
+"""RSS 2.0 and Atom feeds of the daily list, trending, a search, an organization and an author.
+
+Django's syndication framework writes them; two small generator subclasses give every
+author of a paper its own element (Django writes one author per item).
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+
+from dailypapers.api.serializers import author_names
+from dailypapers.papers import selectors
+from dailypapers.papers.models import Author, DailyEntry, Organization, Paper
+from dailypapers.papers.selectors import Card
+from dailypapers.search.keyword import Filters
+from dailypapers.search.selectors import MAX_QUERY_LENGTH, search_papers
+from dailypapers.views import bad_request
+
+MAX_ITEMS = 50
+FORMATS = ("rss", "atom")
+DC = "http://purl.org/dc/elements/1.1/"
+# XML 1.0 cannot carry these; an abstract with one must not turn a feed into a 500.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def clean(text: str | None) -> str:
+    return _CONTROL.sub("", text or "")
+
+
+class BadFeedRequest(ValueError):
+    """Answered with 400 and the message."""
+
+
+class RssFeed(Rss201rev2Feed):
+    def rss_attributes(self):
+        return {**super().rss_attributes(), "xmlns:dc": DC}
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, {**item, "author_name": None})
+        for name in item["authors"]:
+            handler.addQuickElement("dc:creator", name)
+
+
+class AtomFeed(Atom1Feed):
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, {**item, "author_name": None})
+        for name in item["authors"]:
+            handler.startElement("author", {})
+            handler.addQuickElement("name", name)
+            handler.endElement("author")
+
+
+GENERATORS = {"rss": RssFeed, "atom": AtomFeed}
+
+
+@dataclass(frozen=True)
+class Item:
+    paper: Paper
+    entry: DailyEntry | None
+    authors: list[str]
+
+
+def to_items(cards: list[Card]) -> list[Item]:
+    """Cards with their authors' names, in one query."""
+    names = author_names([c.paper for c in cards])
+    return [Item(paper=c.paper, entry=c.entry, authors=names[c.paper.pk]) for c in cards]
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a feed is about: its title, the page it mirrors and its items."""
+
+    title: str
+    description: str
+    link: str
+    items: list[Item]
+
+
+class PaperFeed(Feed):
+    """One instance per format; `subject(request, **kwargs)` builds what the feed shows."""
+
+    item_guid_is_permalink = True
+
+    def __init__(self, fmt: str):
+        self.feed_type = GENERATORS[fmt]
+
+    def __call__(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        # Anonymous GETs share a cache, keyed like the pages: any write changes the key.
+        path = hashlib.sha1(request.get_full_path().encode()).hexdigest()
+        key = f"feed:{selectors.content_version()}:{path}"
+        if (cached := cache.get(key)) is not None:
+            body, content_type, last_modified = cached
+            response = HttpResponse(body, content_type=content_type)
+            response["Last-Modified"] = last_modified
+            return response
+        try:
+            response = super().__call__(request, *args, **kwargs)
+        except BadFeedRequest as exc:
+            return bad_request(request, reason=str(exc))
+        cache.set(key, (response.content, response["Content-Type"], response["Last-Modified"]), settings.PAGE_CACHE_SECONDS)
+        return response
+
+    def get_object(self, request, *args, **kwargs) -> Subject:
+        return self.subject(request, **kwargs)
+
+    def subject(self, request, **kwargs) -> Subject:
+        raise NotImplementedError
+
+    # The feed.
+    def title(self, obj: Subject) -> str:
+        return f"{settings.SITE_NAME}: {obj.title}"
+
+    def link(self, obj: Subject) -> str:
+        return obj.link
+
+    def description(self, obj: Subject) -> str:
+        return obj.description
+
+    def subtitle(self, obj: Subject) -> str:  # Atom's name for the description
+        return obj.description
+
+    def author_name(self, obj: Subject) -> str:  # Atom: the feed's author, for entries without authors
+        return settings.SITE_NAME
+
+    def items(self, obj: Subject) -> list[Item]:
+        return obj.items
+
+    # Each paper.
+    def item_title(self, item: Item) -> str:
+        return clean(item.paper.title)
+
+    def item_description(self, item: Item) -> str:
+        # Readers take the description as HTML; an abstract is plain text ("a < b" must show as is).
+        return escape(clean(item.paper.abstract))
+
+    def item_link(self, item: Item) -> str:
+        return item.paper.get_absolute_url()
+
+    def item_pubdate(self, item: Item) -> datetime | None:
+        """When it was listed; off the lists, when arXiv published it."""
+        return item.entry.submitted_at if item.entry else item.paper.published_at
+
+    def item_updateddate(self, item: Item) -> datetime:
+        # Atom requires <updated> on every entry.
+        return self.item_pubdate(item) or item.paper.modified_at
+
+    def item_categories(self, item: Item) -> list[str]:
+        return [clean(c) for c in item.paper.categories]
+
+    def item_extra_kwargs(self, item: Item) -> dict:
+        return {"authors": [clean(name) for name in item.authors]}
+
+
+def parse_day(value: str) -> date:
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadFeedRequest(f"“{value}” is not a date: use YYYY-MM-DD, e.g. 2026-03-16.") from None
+
+
+class DailyFeed(PaperFeed):
+    """The latest daily list, or the list of a given day (`value`)."""
+
+    def subject(self, request, value: str | None = None) -> Subject:
+        day = parse_day(value) if value is not None else selectors.latest_day()
+        link = reverse("papers:date", args=[day.isoformat()]) if value is not None else reverse("papers:daily")
+        if day is None:
+            return Subject(title="Daily papers", description="The daily list of papers (empty so far).", link=link, items=[])
+        return Subject(
+            title=f"Daily papers of {day:%b %-d, %Y}" if value is not None else "Daily papers",
+            description=f"The papers listed on {day:%A, %B %-d, %Y}, most upvoted first.",
+            link=link,
+            items=to_items(selectors.papers_of_day(day=day)[:MAX_ITEMS]),
+        )
+
+
+class TrendingFeed(PaperFeed):
+    def subject(self, request) -> Subject:
+        return Subject(
+            title="Trending papers",
+            description=f"Papers trending now: {selectors.TRENDING_FORMULA}.",
+            link=reverse("papers:trending"),
+            items=to_items(selectors.trending(limit=MAX_ITEMS)),
+        )
+
+
+def search_query(request) -> str:
+    query = request.GET.get("q", "").strip()
+    if not query:
+        raise BadFeedRequest("A search feed needs a query: add ?q=… to the address, e.g. /feeds/search.rss?q=diffusion.")
+    if len(query) > MAX_QUERY_LENGTH:
+        raise BadFeedRequest(f"The query is too long: at most {MAX_QUERY_LENGTH} characters.")
+    return query
+
+
+class SearchFeed(PaperFeed):
+    def subject(self, request) -> Subject:
+        query = search_query(request)
+        results = search_papers(query=query, filters=Filters(), per_page=MAX_ITEMS)
+        return Subject(
+            title=f"Search: {clean(query)}",
+            description=f"Papers matching “{clean(query)}”, most relevant first.",
+            link=reverse("papers:daily") + "?" + urlencode({"q": query}),
+            items=to_items(results.cards),
+        )
+
+
+class OrganizationFeed(PaperFeed):
+    def subject(self, request, slug: str) -> Subject:
+        org = Organization.objects.filter(slug=slug).first()
+        if org is None:
+            raise Http404(f"No organization “{slug}” here.")
+        papers = selectors.organization_papers(organization=org)[:MAX_ITEMS]
+        return Subject(
+            title=clean(org.name),
+            description=f"Papers from {clean(org.name)}, newest first.",
+            link=org.get_absolute_url(),
+            items=to_items([Card(paper=p) for p in papers]),
+        )
+
+
+class AuthorFeed(PaperFeed):
+    def subject(self, request, pk: str) -> Subject:
+        author = Author.objects.filter(pk=int(pk)).first() if len(pk) < 19 else None
+        if author is None:
+            raise Http404(f"No author {pk} here.")
+        papers = selectors.author_papers(author=author)[:MAX_ITEMS]
+        return Subject(
+            title=clean(author.name),
+            description=f"Papers by {clean(author.name)}, newest first.",
+            link=author.get_absolute_url(),
+            items=to_items([Card(paper=p) for p in papers]),
+        )
+
+
+def feed_view(feed_class: type[PaperFeed]):
+    """One view for both formats: the URL's `fmt` picks the generator."""
+    feeds = {fmt: feed_class(fmt) for fmt in FORMATS}
+
+    def view(request: HttpRequest, fmt: str, **kwargs) -> HttpResponse:
+        return feeds[fmt](request, **kwargs)
+
+    view.__name__ = view.__qualname__ = f"{feed_class.__name__}_view"
+    return view
