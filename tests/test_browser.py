@@ -80,3 +80,50 @@ def test_search_as_you_type_updates_results_in_place(live_server, indexed_papers
     assert "q=diffusion%20synthesis" in page.url  # pushed, so the address can be shared
     assert page.evaluate("window.marker") == "same page"  # htmx swapped the results, no reload
     assert page.locator("#results mark").first.inner_text().lower().startswith("diffusion")
+
+
+@pytest.fixture
+def fresh_paper():
+    from datetime import datetime, timedelta, timezone
+
+    from dailypapers.papers.records import PaperRecord
+    from dailypapers.papers.services import upsert_papers
+
+    upsert_papers(records=[PaperRecord(arxiv_id="2611.00001", title="A fresh paper", abstract="About $x$.",
+                                       authors=["Ada Lovelace"], published_at=datetime.now(timezone.utc) - timedelta(days=1))])
+
+
+def test_sign_up_upvote_and_comment_in_the_browser(live_server, fresh_paper, page):
+    from playwright.sync_api import expect
+
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(f"{live_server.url}/accounts/signup/")
+    page.fill("input[name=email]", "grace@example.org")
+    page.fill("input[name=username]", "grace")
+    page.fill("input[name=password1]", "a-long-pass-phrase-9")
+    page.fill("input[name=password2]", "a-long-pass-phrase-9")
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_load_state()
+    assert page.locator("header").get_by_text("grace").count() == 1
+
+    page.goto(f"{live_server.url}/papers/2611.00001")
+    vote = page.locator(".big-vote form.votes")
+    expect(vote.locator(".count")).to_have_text("0")
+    page.evaluate("window.marker = 'no reload'")
+    vote.locator("button").click()
+    expect(page.locator(".big-vote form.votes .count")).to_have_text("1")
+    assert page.evaluate("window.marker") == "no reload"  # htmx swapped the button in place
+
+    payload = '<img src=x onerror="alert(1)"> <script>alert(2)</script> [x](javascript:alert(3)) **bold**'
+    page.fill("#new-comment", payload)
+    page.get_by_role("button", name="Comment").click()
+    page.wait_for_url("**/papers/2611.00001#comment-*")
+    comment = page.locator(".comment .comment-body").first
+    expect(comment.locator("strong")).to_have_text("bold")
+    links = page.locator(".comment-body a")
+    for i in range(links.count()):
+        links.nth(i).click()  # a javascript: link would run here; it was stripped
+    page.wait_for_timeout(300)
+    assert dialogs == [], f"script from a comment ran: {dialogs}"
+    assert page.locator(".comment-body img, .comment-body script").count() == 0

@@ -370,3 +370,18 @@ def test_login_and_signup_rate_limits_answer_429(client, settings):
     assert "Try again in 60 seconds" in client.post("/accounts/login/", {"login": "x", "password": "y"}).content.decode()
     codes = [client.post("/accounts/signup/", {"email": "bad"}).status_code for _ in range(3)]
     assert codes[-1] == 429
+
+
+def test_account_pages_render_in_the_site_layout():
+    client = client_for(make_user("ada"))
+    profile = client.get("/users/ada").content.decode()
+    for url in ("/accounts/email/", "/accounts/password/change/", "/organizations/new"):
+        assert f'href="{url}"' in profile
+        response = client.get(url)
+        assert response.status_code == 200 and 'class="site-header"' in response.content.decode()
+    response = client.post("/accounts/password/change/", {
+        "oldpassword": "pw-long-enough-1", "password1": "another-long-one-5", "password2": "another-long-one-5"})
+    assert response.status_code == 302
+    assert Client().login(username="ada", password="another-long-one-5")
+    response = client.post("/accounts/email/", {"action_add": "", "email": "ada2@example.org"})
+    assert response.status_code == 302 and EmailAddress.objects.filter(email="ada2@example.org").exists()
