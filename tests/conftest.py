@@ -2,7 +2,7 @@ import socket
 from datetime import date, datetime, timezone
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 from dailypapers.papers.records import DailyRecord, OrganizationRecord, PaperRecord
 from dailypapers.papers.services import upsert_papers
@@ -12,9 +12,11 @@ from dailypapers.papers.services import upsert_papers
 def _isolated(settings, tmp_path):
     """Each test gets its own search index files and an empty cache."""
     settings.DATA_DIR = tmp_path
-    cache.clear()
+    for each in (cache, caches["local"]):
+        each.clear()
     yield
-    cache.clear()
+    for each in (cache, caches["local"]):
+        each.clear()
 
 
 def _at(day: str, hour: int = 12) -> datetime:

@@ -127,8 +127,16 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(DATA_DIR / "cache"),
+            # Past MAX_ENTRIES the file cache drops a third of everything: leave room for every day page.
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
         }
     }
+# Per-process copies of cached pages, in front of the shared cache (see pagecache.py).
+CACHES["local"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "pages",
+    "OPTIONS": {"MAX_ENTRIES": 2_000},
+}
 # Anonymous list pages are served from the cache for this long (seconds); any
 # ingest or edit bumps a version key, so a stale page never outlives a write.
 PAGE_CACHE_SECONDS = int(os.environ.get("DAILYPAPERS_PAGE_CACHE_SECONDS", "300"))

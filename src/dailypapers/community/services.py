@@ -214,6 +214,7 @@ def add_member(*, actor, organization: Organization, username: str, role: str) -
     if member is None:
         raise Refused(f"There is no user “{username.strip()[:150]}”.")
     membership, _ = Membership.objects.update_or_create(organization=organization, user=member, defaults={"role": role})
+    bump_content_version()  # the organization page lists its members
     return membership
 
 
@@ -247,3 +248,4 @@ def decide_claim(*, claim: AuthorshipClaim, moderator, approve: bool) -> None:
     claim.status = AuthorshipClaim.Status.APPROVED if approve else AuthorshipClaim.Status.REJECTED
     claim.decided_by, claim.decided_at = moderator, timezone.now()
     claim.save(update_fields=["status", "decided_by", "decided_at"])
+    bump_content_version()  # the "Paper author" badge

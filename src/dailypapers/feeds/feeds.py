@@ -4,7 +4,6 @@ Django's syndication framework writes them; two small generator subclasses give 
 author of a paper its own element (Django writes one author per item).
 """
 
-import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -12,7 +11,6 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import escape
@@ -24,6 +22,7 @@ from dailypapers.papers.models import Author, DailyEntry, Organization, Paper
 from dailypapers.papers.selectors import Card
 from dailypapers.search.keyword import Filters
 from dailypapers.search.selectors import MAX_QUERY_LENGTH, search_papers
+from dailypapers.pagecache import cached_response
 from dailypapers.views import bad_request
 
 MAX_ITEMS = 50
@@ -95,20 +94,14 @@ class PaperFeed(Feed):
         self.feed_type = GENERATORS[fmt]
 
     def __call__(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        # Anonymous GETs share a cache, keyed like the pages: any write changes the key.
-        path = hashlib.sha1(request.get_full_path().encode()).hexdigest()
-        key = f"feed:{selectors.content_version()}:{path}"
-        if (cached := cache.get(key)) is not None:
-            body, content_type, last_modified = cached
-            response = HttpResponse(body, content_type=content_type)
-            response["Last-Modified"] = last_modified
-            return response
-        try:
-            response = super().__call__(request, *args, **kwargs)
-        except BadFeedRequest as exc:
-            return bad_request(request, reason=str(exc))
-        cache.set(key, (response.content, response["Content-Type"], response["Last-Modified"]), settings.PAGE_CACHE_SECONDS)
-        return response
+        def render() -> HttpResponse:
+            try:
+                return super(PaperFeed, self).__call__(request, *args, **kwargs)
+            except BadFeedRequest as exc:
+                return bad_request(request, reason=str(exc))
+
+        # The search feed reads ?q=; every other feed reads nothing from the query string.
+        return cached_response(request, render, vary=request.GET.get("q", ""))
 
     def get_object(self, request, *args, **kwargs) -> Subject:
         return self.subject(request, **kwargs)

@@ -34,12 +34,14 @@ class PaperAdmin(admin.ModelAdmin):
         for paper in queryset:
             Paper.objects.filter(pk=paper.pk).update(comments_locked=True)
             self.log_change(request, paper, "Locked comments")
+        bump_content_version()
 
     @admin.action(description="Unlock the discussion of the selected papers")
     def unlock_comments(self, request, queryset):
         for paper in queryset:
             Paper.objects.filter(pk=paper.pk).update(comments_locked=False)
             self.log_change(request, paper, "Unlocked comments")
+        bump_content_version()
 
 
 @admin.register(Author)

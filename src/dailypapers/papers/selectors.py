@@ -4,12 +4,10 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.core.cache import cache
-from django.db.models import Count, Max, Min, Prefetch, QuerySet
+from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from .models import Author, DailyEntry, Organization, Paper
-from .services import CONTENT_VERSION_KEY
 
 # Trending: score = upvotes / (hours since listed + 2) ** 1.5, over papers listed
 # in the 7 days up to the newest listing (so a site that has paused, like the demo,
@@ -17,11 +15,6 @@ from .services import CONTENT_VERSION_KEY
 TRENDING_WINDOW = timedelta(days=7)
 TRENDING_GRAVITY = 1.5
 TRENDING_FORMULA = "upvotes ÷ (hours since listed + 2)^1.5, over papers listed in the last 7 days"
-
-
-def content_version() -> int:
-    """Changes with every write that affects pages; part of every page-cache key."""
-    return cache.get(CONTENT_VERSION_KEY, 0)
 
 
 def card_papers() -> QuerySet[Paper]:
@@ -116,16 +109,23 @@ class Listing:
 
 
 def paper_listings(*, paper: Paper) -> list[Listing]:
-    listings = []
-    for entry in paper.daily_entries.select_related("submitted_by").order_by("day"):
-        ahead = DailyEntry.objects.filter(day=entry.day).filter(
-            # Same order as the day's list: more upvotes, or as many and submitted earlier.
-            paper__upvotes__gt=paper.upvotes
-        ).count() + DailyEntry.objects.filter(
-            day=entry.day, paper__upvotes=paper.upvotes, submitted_at__lt=entry.submitted_at
-        ).count()
-        listings.append(Listing(entry=entry, rank=ahead + 1))
-    return listings
+    """Each day the paper was listed, with its rank that day (the day's list order), in one query."""
+    entries = list(paper.daily_entries.select_related("submitted_by").order_by("day"))
+    ahead = _papers_ahead(paper=paper, entries=entries)
+    return [Listing(entry=e, rank=ahead.get(e.day, 0) + 1) for e in entries]
+
+
+def _papers_ahead(*, paper: Paper, entries: list[DailyEntry]) -> dict:
+    """For each day: how many papers of that day's list come before this one."""
+    if not entries:
+        return {}
+    condition = Q()
+    for entry in entries:
+        # Same order as the day's list: more upvotes, or as many and submitted earlier.
+        condition |= Q(day=entry.day) & (
+            Q(paper__upvotes__gt=paper.upvotes) | Q(paper__upvotes=paper.upvotes, submitted_at__lt=entry.submitted_at)
+        )
+    return dict(DailyEntry.objects.filter(condition).values("day").annotate(n=Count("pk")).values_list("day", "n"))
 
 
 def author_papers(*, author: Author) -> QuerySet[Paper]:

@@ -4,7 +4,6 @@ import re
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -14,6 +13,7 @@ from dailypapers.community import selectors as community_selectors
 from dailypapers.community.services import is_org_admin
 from dailypapers.search.selectors import similar_papers
 from dailypapers.search.views import search
+from dailypapers.pagecache import cached_response
 from dailypapers.views import bad_request
 
 from . import selectors
@@ -22,18 +22,7 @@ from .records import parse_arxiv_id
 
 
 def _cached(request: HttpRequest, render_page) -> HttpResponse:
-    """Serve anonymous GETs from the shared cache; any write changes the key (see services)."""
-    if request.method != "GET" or request.user.is_authenticated:
-        return render_page()
-    key = f"page:{selectors.content_version()}:{request.get_full_path()}"
-    cached = cache.get(key)
-    if cached is not None:
-        status, body = cached
-        return HttpResponse(body, status=status)
-    response = render_page()
-    if response.status_code in (200, 404):
-        cache.set(key, (response.status_code, response.content), settings.PAGE_CACHE_SECONDS)
-    return response
+    return cached_response(request, render_page)
 
 
 def _week_label(day: date) -> str:
@@ -161,15 +150,18 @@ def paper(request: HttpRequest, raw_id: str) -> HttpResponse:
     paper, redirect_response = _paper_or_redirect(raw_id)
     if redirect_response:
         return redirect_response
-    return render(
+    return _cached(
         request,
-        "papers/paper.html",
-        {
-            "paper": paper,
-            "authors": [a.author for a in paper.authorships.all()],
-            "listings": selectors.paper_listings(paper=paper),
-            "similar": similar_papers(paper=paper),
-        },
+        lambda: render(
+            request,
+            "papers/paper.html",
+            {
+                "paper": paper,
+                "authors": [a.author for a in paper.authorships.all()],
+                "listings": selectors.paper_listings(paper=paper),
+                "similar": similar_papers(paper=paper),
+            },
+        ),
     )
 
 
