@@ -6,6 +6,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.utils import timezone
 
+from dailypapers.papers.admin import RefreshesPages
+
 from . import services
 from .models import AuthorshipClaim, Ban, Comment, Membership, Report, Vote
 
@@ -15,7 +17,7 @@ def _log(modeladmin, request, obj, message: str) -> None:
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(RefreshesPages):
     list_display = ["pk", "paper", "author", "created_at", "is_visible", "report_count"]
     list_filter = ["hidden_at", "deleted_at"]
     search_fields = ["body", "author__username", "paper__arxiv_id"]

@@ -4,6 +4,22 @@ from .models import Author, Authorship, DailyEntry, HarvestState, Organization, 
 from .services import bump_content_version
 
 
+class RefreshesPages(admin.ModelAdmin):
+    """Edits made in the admin show on the site at once (cached pages are keyed by the content version)."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        bump_content_version()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        bump_content_version()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        bump_content_version()
+
+
 class AuthorshipInline(admin.TabularInline):
     model = Authorship
     extra = 0
@@ -19,7 +35,7 @@ class DailyEntryInline(admin.TabularInline):
 
 
 @admin.register(Paper)
-class PaperAdmin(admin.ModelAdmin):
+class PaperAdmin(RefreshesPages):
     list_display = ["arxiv_id", "title", "primary_category", "published_at", "upvotes", "num_comments", "organization"]
     list_filter = ["primary_category", "organization"]
     search_fields = ["arxiv_id", "title"]
@@ -45,19 +61,19 @@ class PaperAdmin(admin.ModelAdmin):
 
 
 @admin.register(Author)
-class AuthorAdmin(admin.ModelAdmin):
+class AuthorAdmin(RefreshesPages):
     search_fields = ["name"]
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(RefreshesPages):
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(DailyEntry)
-class DailyEntryAdmin(admin.ModelAdmin):
+class DailyEntryAdmin(RefreshesPages):
     list_display = ["day", "paper", "source", "submitter_display", "submitted_at"]
     list_filter = ["source", "day"]
     date_hierarchy = "day"
