@@ -27,27 +27,27 @@ _CHUNK = 2000
 def _indexed_papers(papers) -> Iterator[keyword.IndexedPaper]:
     """IndexedPaper rows for a Paper queryset, a chunk at a time (bounded memory at any size)."""
     last_pk = 0
-    base = papers.order_by("pk").select_related("organization").annotate(
+    base = papers.order_by("pk").annotate(
         on_list=Exists(DailyEntry.objects.filter(paper=OuterRef("pk")))
-    )
+    ).values_list("pk", "title", "abstract", "categories", "organization__slug", "published_at", "upvotes", "on_list")
     while True:
         chunk = list(base.filter(pk__gt=last_pk)[:_CHUNK])
         if not chunk:
             return
         names: dict[int, list[str]] = {}
         for paper_id, name in (
-            Authorship.objects.filter(paper__in=[p.pk for p in chunk])
+            Authorship.objects.filter(paper__in=[row[0] for row in chunk])
             .order_by("paper_id", "position")
             .values_list("paper_id", "author__name")
         ):
             names.setdefault(paper_id, []).append(name)
-        for p in chunk:
+        for pk, title, abstract, categories, org_slug, published_at, upvotes, on_list in chunk:
             yield keyword.IndexedPaper(
-                paper_id=p.pk, title=p.title, abstract=p.abstract, authors=names.get(p.pk, []),
-                categories=p.categories or [], organization=p.organization.slug if p.organization else "",
-                published=keyword.utc_day(p.published_at), upvotes=p.upvotes, listed=p.on_list,
+                paper_id=pk, title=title, abstract=abstract, authors=names.get(pk, []),
+                categories=categories or [], organization=org_slug or "",
+                published=keyword.utc_day(published_at), upvotes=upvotes, listed=on_list,
             )
-        last_pk = chunk[-1].pk
+        last_pk = chunk[-1][0]
 
 
 def index_keywords(*, rebuild: bool = False, on_progress: Callable[[int], None] | None = None) -> int:
