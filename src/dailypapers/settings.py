@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "ninja",  # serves the API docs' assets itself (no CDN)
     "dailypapers.papers",
     "dailypapers.community",
     "dailypapers.search",
