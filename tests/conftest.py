@@ -61,14 +61,27 @@ class _Inbox:
 
     def __init__(self):
         self.messages = []
+        self.refuse: dict[str, str] = {}  # address -> SMTP reply to RCPT TO, e.g. "550 5.1.1 No such user"
+        self.before_accepting = None  # called with the message count before each DATA is accepted
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         import email
         from email import policy
 
+        if self.before_accepting is not None and (reply := self.before_accepting(len(self.messages))):
+            return reply
         message = email.message_from_bytes(envelope.content, policy=policy.default)
         self.messages.append((envelope.rcpt_tos, message))
         return "250 OK"
+
+    def to(self, address: str) -> list:
+        return [m for rcpt, m in self.messages if address in rcpt]
 
 
 @pytest.fixture

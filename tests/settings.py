@@ -16,3 +16,8 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # The live-server thread must not keep a connection open, or PostgreSQL cannot drop the test database.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# A file, not memory, for the SQLite test database: tests that run the real CLI in a
+# subprocess (e.g. a digest sender killed mid-run) must see the same database.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}

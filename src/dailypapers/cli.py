@@ -19,8 +19,8 @@ def _serve(argv: list[str]) -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("DAILYPAPERS_PORT", "8000")))
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
     parser.add_argument(
-        "--no-indexer", action="store_true",
-        help="don't run the background indexer (`dailypapers index --watch`) beside the web workers",
+        "--no-background", action="store_true",
+        help="don't run the background jobs (`index --watch`, `digest schedule`) beside the web workers",
     )
     args = parser.parse_args(argv)
     # Settings fail early (e.g. no SECRET_KEY) with their own message, not inside a worker.
@@ -37,17 +37,20 @@ def _serve(argv: list[str]) -> None:
         *(["--access-logfile", "-"] if os.environ.get("DAILYPAPERS_ACCESS_LOG") == "1" else []),
     ]
     print(f"dailypapers: serving on http://{args.host}:{args.port}/papers", file=sys.stderr)
-    # The indexer embeds new papers and keeps both search indexes current; one per
-    # site (run it on one machine only when several serve the same database).
-    indexer = None if args.no_indexer else subprocess.Popen(
-        [sys.executable, "-m", "dailypapers.cli", "index", "--watch", "--quiet"]
-    )
+    # The background jobs: the indexer embeds new papers and keeps both search indexes
+    # current; the digest scheduler mails each closed day and week once. One of each per
+    # site (with several web machines, run them on one only).
+    jobs = [] if args.no_background else [
+        subprocess.Popen([sys.executable, "-m", "dailypapers.cli", *job])
+        for job in (["index", "--watch", "--quiet"], ["digest", "schedule"])
+    ]
     try:
         run()
     finally:
-        if indexer is not None:
-            indexer.terminate()
-            indexer.wait(timeout=30)
+        for job in jobs:
+            job.terminate()
+        for job in jobs:
+            job.wait(timeout=30)
 
 
 def main(argv: list[str] | None = None) -> None:

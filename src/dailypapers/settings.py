@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "dailypapers.search",
     "dailypapers.api",
     "dailypapers.feeds",
+    "dailypapers.digests",
 ]
 
 MIDDLEWARE = [
@@ -177,6 +178,9 @@ RATE_SUBMIT = os.environ.get("DAILYPAPERS_RATE_SUBMIT", "20/h")
 RATE_COMMENT = os.environ.get("DAILYPAPERS_RATE_COMMENT", "10/m")
 RATELIMIT_VIEW = "dailypapers.views.rate_limited"
 
+# Anonymous JSON API clients, per address (as Hugging Face: 500 requests per 5 minutes).
+API_ANON_RATE = os.environ.get("DAILYPAPERS_API_ANON_RATE", "500/5m")
+
 # Submissions to the daily list. The feed day rolls over at this local time.
 SUBMIT_MAX_PER_DAY = int(os.environ.get("DAILYPAPERS_SUBMIT_MAX_PER_DAY", "5"))
 SUBMIT_MAX_AGE_DAYS = int(os.environ.get("DAILYPAPERS_SUBMIT_MAX_AGE_DAYS", "14"))
@@ -194,6 +198,11 @@ EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "dailypapers <noreply@localhost>")
+# Where the site is reached from outside: links in emails (digests) are built from it.
+BASE_URL = os.environ.get("DAILYPAPERS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Digest unsubscribe by mail goes to this address (List-Unsubscribe: mailto).
+DIGEST_UNSUBSCRIBE_MAILTO = os.environ.get("DAILYPAPERS_UNSUBSCRIBE_MAILTO", "unsubscribe@localhost")
+DIGEST_MAX_PAPERS = int(os.environ.get("DAILYPAPERS_DIGEST_MAX_PAPERS", "10"))
 
 # Uploads (organization avatars), served by the app under /media/.
 MEDIA_ROOT = DATA_DIR / "media"

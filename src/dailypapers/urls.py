@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/", include("dailypapers.api.urls")),
     path("feeds/", include("dailypapers.feeds.urls")),
     path("settings/", include("dailypapers.api.token_urls")),
+    path("digest/", include("dailypapers.digests.urls")),
     path("", include("dailypapers.community.urls")),  # before the papers app's catch-all paper route
     path("", include("dailypapers.papers.urls")),
     # Uploaded avatars: small and few, so the app serves them itself.

@@ -167,8 +167,11 @@ class Reader:
                 self._meta_mtime = mtime
             return self._index
 
-    def search(self, text: str, *, filters: Filters, limit: int) -> list[tuple[int, float]]:
-        """(paper_id, BM25 score) best first. Lenient: query-syntax errors never raise."""
+    def search(
+        self, text: str, *, filters: Filters, limit: int, within: list[int] | None = None
+    ) -> list[tuple[int, float]]:
+        """(paper_id, BM25 score) best first, optionally among the papers `within`.
+        Lenient: query-syntax errors never raise."""
         index = self.index()
         if index is None:
             return []
@@ -176,6 +179,11 @@ class Reader:
             text, ["title", "abstract", "authors"], field_boosts={"title": TITLE_BOOST}
         )
         query = _filtered(query, filters)
+        if within is not None:
+            query = tantivy.Query.boolean_query([
+                (tantivy.Occur.Must, query),
+                (tantivy.Occur.Must, tantivy.Query.term_set_query(SCHEMA, "paper_id", within)),
+            ])
         searcher = index.searcher()
         hits = searcher.search(query, limit=limit, count=False).hits
         return [(searcher.doc(address)["paper_id"][0], score) for score, address in hits]

@@ -1,0 +1,12 @@
+from django import forms
+
+from .models import Subscription
+
+
+class SubscribeForm(forms.Form):
+    email = forms.EmailField()
+    frequency = forms.ChoiceField(choices=Subscription.Frequency.choices, initial=Subscription.Frequency.DAILY,
+                                  widget=forms.RadioSelect)
+    topic = forms.CharField(required=False, max_length=250, help_text="Optional: only papers matching this search.")
+    min_upvotes = forms.IntegerField(required=False, min_value=0, max_value=10_000, initial=0, label="Minimum upvotes")
+    personal = forms.BooleanField(required=False, label="Personal: the papers nearest to what I upvoted")

@@ -1,0 +1,296 @@
+"""Email digests: subscribing (double opt-in), choosing each digest's papers, and sending
+each one exactly once per subscription and period."""
+
+import logging
+import smtplib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import numpy as np
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives, get_connection, send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from dailypapers.community.models import Vote
+from dailypapers.community.services import feed_day
+from dailypapers.papers import selectors as paper_selectors
+from dailypapers.papers.models import Paper
+from dailypapers.search import keyword, vectors
+from dailypapers.search.embedders import get_embedder
+from dailypapers.search.keyword import Filters
+from dailypapers.search.models import PaperVector
+from dailypapers.search.selectors import embed_query
+
+from .models import DigestDelivery, Subscription
+
+logger = logging.getLogger(__name__)
+
+CONFIRM_SALT, UNSUBSCRIBE_SALT = "digests.confirm", "digests.unsubscribe"
+CONFIRM_MAX_AGE = 7 * 24 * 3600
+TOPIC_MIN_SIMILARITY = 0.35  # a topic's semantic match; keyword matches always count
+
+
+# --- periods -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Period:
+    kind: str  # "day" or "week"
+    start: date
+
+    @property
+    def key(self) -> str:
+        if self.kind == "day":
+            return f"day:{self.start.isoformat()}"
+        year, week, _ = self.start.isocalendar()
+        return f"week:{year}-W{week:02d}"
+
+    @property
+    def frequency(self) -> str:
+        return Subscription.Frequency.DAILY if self.kind == "day" else Subscription.Frequency.WEEKLY
+
+    @property
+    def label(self) -> str:
+        if self.kind == "day":
+            return self.start.strftime("%b %-d, %Y")
+        return f"week {self.key.split('-W')[1]} ({self.start:%b %-d} – {self.start + timedelta(days=6):%b %-d})"
+
+    @classmethod
+    def parse(cls, text: str) -> "Period":
+        """'day:2026-03-16' or 'week:2026-W12'; ValueError with the reason otherwise."""
+        kind, _, value = text.partition(":")
+        try:
+            if kind == "day":
+                return cls("day", date.fromisoformat(value))
+            if kind == "week":
+                year, week = value.split("-W")
+                return cls("week", date.fromisocalendar(int(year), int(week), 1))
+        except ValueError:
+            pass
+        raise ValueError(f"not a period: {text!r} (use day:YYYY-MM-DD or week:YYYY-Www)")
+
+
+def closed_periods(*, now: datetime) -> list[Period]:
+    """The newest daily list that has closed (weekdays only) and the newest closed week."""
+    today = feed_day(now)
+    day = today - timedelta(days=1)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    last_monday = today - timedelta(days=today.weekday() + 7)
+    return [Period("day", day), Period("week", last_monday)]
+
+
+# --- subscribing ---------------------------------------------------------------------------------
+
+def confirm_token(subscription: Subscription) -> str:
+    return signing.dumps(subscription.pk, salt=CONFIRM_SALT)
+
+
+def unsubscribe_token(subscription: Subscription) -> str:
+    return signing.dumps(subscription.pk, salt=UNSUBSCRIBE_SALT)
+
+
+def subscribe(*, email: str, frequency: str, topic: str = "", min_upvotes: int = 0, personal: bool = False,
+              user=None) -> tuple[Subscription, bool]:
+    """Returns (subscription, confirmed now). A signed-in user's verified address is confirmed
+    at once; any other address gets a confirmation link and nothing else until it is clicked."""
+    from allauth.account.models import EmailAddress
+
+    email = email.strip().lower()
+    user = user if user is not None and user.is_authenticated else None
+    verified = user is not None and EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+    with transaction.atomic():
+        subscription, _ = Subscription.objects.get_or_create(email=email, frequency=frequency, topic=topic.strip())
+        subscription.min_upvotes, subscription.personal = min_upvotes, personal and user is not None
+        subscription.user = user or subscription.user
+        if subscription.unsubscribed_at or subscription.inactive_reason:
+            subscription.unsubscribed_at, subscription.inactive_reason, subscription.confirmed_at = None, "", None
+        if verified and subscription.confirmed_at is None:
+            subscription.confirmed_at = timezone.now()
+        subscription.save()
+    if subscription.confirmed_at is None:
+        link = settings.BASE_URL + reverse("digests:confirm", args=[confirm_token(subscription)])
+        send_mail(
+            subject=f"Confirm your {settings.SITE_NAME} digest",
+            message=render_to_string("digests/confirm_email.txt", {"subscription": subscription, "link": link,
+                                                                   "site_name": settings.SITE_NAME}),
+            from_email=None, recipient_list=[email],
+        )
+    return subscription, subscription.confirmed_at is not None
+
+
+def _from_token(token: str, *, salt: str, max_age: int | None = None) -> Subscription | None:
+    try:
+        pk = signing.loads(token, salt=salt, max_age=max_age)
+    except signing.BadSignature:
+        return None
+    return Subscription.objects.filter(pk=pk).first()
+
+
+def confirm(*, token: str) -> Subscription | None:
+    subscription = _from_token(token, salt=CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
+    if subscription is not None and subscription.confirmed_at is None:
+        subscription.confirmed_at = timezone.now()
+        subscription.save(update_fields=["confirmed_at"])
+    return subscription
+
+
+def unsubscribe(*, token: str) -> Subscription | None:
+    subscription = _from_token(token, salt=UNSUBSCRIBE_SALT)
+    if subscription is not None and subscription.unsubscribed_at is None:
+        subscription.unsubscribed_at = timezone.now()
+        subscription.save(update_fields=["unsubscribed_at"])
+    return subscription
+
+
+# --- choosing papers -----------------------------------------------------------------------------
+
+def period_papers(period: Period) -> list[Paper]:
+    cards = (paper_selectors.papers_of_day(day=period.start) if period.kind == "day"
+             else paper_selectors.papers_of_week(monday=period.start))
+    return [card.paper for card in cards]
+
+
+def digest_papers(*, subscription: Subscription, papers: list[Paper]) -> list[Paper]:
+    """The period's papers for this subscription, best first, at most DIGEST_MAX_PAPERS."""
+    papers = [p for p in papers if p.upvotes >= subscription.min_upvotes]
+    if subscription.topic and papers:
+        papers = _on_topic(subscription.topic, papers)
+    if subscription.personal and subscription.user_id and papers:
+        papers = _nearest_to_upvoted(subscription.user_id, papers)
+    return papers[:settings.DIGEST_MAX_PAPERS]
+
+
+def _on_topic(topic: str, papers: list[Paper]) -> list[Paper]:
+    ids = [p.pk for p in papers]
+    matched = {pk for pk, _ in keyword.reader.search(topic, filters=Filters(), limit=len(ids), within=ids)}
+    try:
+        similar = vectors.reader.similarities(embed_query(topic), keys=ids)
+        matched |= {pk for pk, score in similar.items() if score >= TOPIC_MIN_SIMILARITY}
+    except Exception as exc:  # noqa: BLE001 - keyword matches alone still make a digest
+        logger.warning("topic digest without semantic matching: %r", exc)
+    return [p for p in papers if p.pk in matched]
+
+
+def _nearest_to_upvoted(user_id: int, papers: list[Paper]) -> list[Paper]:
+    liked = PaperVector.objects.filter(
+        paper__in=Vote.objects.filter(user_id=user_id).values("paper"), model_id=get_embedder().model_id
+    ).values_list("vector", flat=True)
+    if not liked:
+        return papers  # nothing upvoted yet: the period's top papers
+    taste = np.mean([np.frombuffer(v, dtype=np.float32) for v in liked], axis=0)
+    taste /= max(float(np.linalg.norm(taste)), 1e-12)
+    scores = vectors.reader.similarities(taste, keys=[p.pk for p in papers])
+    return sorted(papers, key=lambda p: -scores.get(p.pk, -1.0))
+
+
+# --- sending -------------------------------------------------------------------------------------
+
+def build_message(*, subscription: Subscription, period: Period, papers: list[Paper], connection=None) -> EmailMultiAlternatives:
+    token = unsubscribe_token(subscription)
+    unsubscribe_url = settings.BASE_URL + reverse("digests:unsubscribe", args=[token])
+    names = {p.pk: [a.author.name for a in p.authorships.select_related("author")[:4]] for p in papers}
+    context = {
+        "site_name": settings.SITE_NAME, "period": period, "subscription": subscription,
+        "items": [{"paper": p, "authors": names[p.pk], "url": settings.BASE_URL + p.get_absolute_url(),
+                   "line": _one_line(p)} for p in papers],
+        "unsubscribe_url": unsubscribe_url, "base_url": settings.BASE_URL,
+    }
+    message = EmailMultiAlternatives(
+        subject=f"{settings.SITE_NAME} — {period.label}: {len(papers)} paper{'s' if len(papers) != 1 else ''}",
+        body=render_to_string("digests/digest.txt", context),
+        to=[subscription.email],
+        connection=connection,
+        headers={
+            "List-Unsubscribe": f"<mailto:{settings.DIGEST_UNSUBSCRIBE_MAILTO}?subject=unsubscribe%20{token}>, <{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            # The same id for the same digest: a duplicate, if ever sent, is recognisable.
+            "Message-ID": f"<digest-{subscription.pk}-{period.key.replace(':', '-')}@{settings.BASE_URL.split('://')[-1].split('/')[0].split(':')[0]}>",
+        },
+    )
+    message.attach_alternative(render_to_string("digests/digest.html", context), "text/html")
+    return message
+
+
+def _one_line(paper: Paper) -> str:
+    text = paper.ai_summary or paper.abstract
+    first = text.split(". ")[0].strip()
+    return (first if len(first) <= 240 else first[:237] + "…").rstrip(".") + "."
+
+
+@dataclass
+class SendStats:
+    sent: int = 0
+    already: int = 0
+    empty: int = 0
+    refused: int = 0
+    deferred: int = 0
+
+    def __str__(self) -> str:
+        return (f"{self.sent} sent / {self.already} already sent / {self.empty} with nothing to send / "
+                f"{self.refused} refused (marked inactive) / {self.deferred} deferred")
+
+
+def send_digests(*, period: Period, on_progress=None) -> SendStats:
+    """Send the period's digest to every active subscription of its frequency, once.
+
+    A delivery row is claimed (committed) before the mail server is contacted and marked
+    sent right after it accepts. A run that dies is simply run again: sent rows are
+    skipped, claimed-but-unsent rows are retried. The one gap left is a death in the
+    instant between the server's acceptance and our commit; that subscriber would get
+    the digest twice, with the same Message-ID.
+    """
+    stats = SendStats()
+    papers = period_papers(period)
+    subscriptions = Subscription.objects.filter(
+        frequency=period.frequency, confirmed_at__isnull=False, unsubscribed_at__isnull=True, inactive_reason=""
+    ).order_by("pk")
+    done = set(DigestDelivery.objects.filter(period=period.key).exclude(status=DigestDelivery.Status.SENDING)
+               .values_list("subscription_id", flat=True))
+    with get_connection() as connection:
+        for subscription in subscriptions.iterator(chunk_size=500):
+            if on_progress:
+                on_progress(1)
+            if subscription.pk in done:
+                stats.already += 1
+                continue
+            chosen = digest_papers(subscription=subscription, papers=papers)
+            if not chosen:
+                stats.empty += 1
+                continue
+            delivery, _ = DigestDelivery.objects.get_or_create(subscription=subscription, period=period.key)
+            if delivery.status != DigestDelivery.Status.SENDING:
+                stats.already += 1
+                continue
+            message = build_message(subscription=subscription, period=period, papers=chosen, connection=connection)
+            try:
+                message.send()
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
+                code = _smtp_code(exc)
+                if code >= 500:
+                    _refused(subscription, delivery, f"{code} {exc}")
+                    stats.refused += 1
+                else:
+                    stats.deferred += 1  # 4xx: the row stays claimed; the next run retries it
+                continue
+            delivery.status, delivery.sent_at, delivery.papers = DigestDelivery.Status.SENT, timezone.now(), len(chosen)
+            delivery.save(update_fields=["status", "sent_at", "papers"])
+            stats.sent += 1
+    return stats
+
+
+def _smtp_code(exc: Exception) -> int:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return min(code for code, _ in exc.recipients.values())
+    return exc.smtp_code
+
+
+def _refused(subscription: Subscription, delivery: DigestDelivery, reason: str) -> None:
+    with transaction.atomic():
+        delivery.status, delivery.error = DigestDelivery.Status.FAILED, reason[:500]
+        delivery.save(update_fields=["status", "error"])
+        subscription.inactive_reason = f"The mail server refused the address: {reason}"[:300]
+        subscription.save(update_fields=["inactive_reason"])

@@ -1,0 +1,42 @@
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+
+from dailypapers.views import bad_request
+
+from . import services
+from .forms import SubscribeForm
+
+
+def subscribe(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    initial = {"email": user.email} if user.is_authenticated else {}
+    form = SubscribeForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        subscription, confirmed = services.subscribe(
+            email=data["email"], frequency=data["frequency"], topic=data["topic"],
+            min_upvotes=data["min_upvotes"] or 0, personal=data["personal"], user=user,
+        )
+        return render(request, "digests/subscribed.html", {"subscription": subscription, "confirmed": confirmed})
+    return render(request, "digests/subscribe.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method != "POST":
+        # Mail scanners follow links: confirming takes a click on the button of this page.
+        return render(request, "digests/confirm.html", {"token": token})
+    subscription = services.confirm(token=token)
+    if subscription is None:
+        return bad_request(request, reason="This confirmation link is invalid or older than 7 days. Subscribe again.")
+    return render(request, "digests/confirmed.html", {"subscription": subscription})
+
+
+@csrf_exempt  # RFC 8058 one-click: mail clients POST here with no session and no CSRF token
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method != "POST":
+        return render(request, "digests/unsubscribe.html", {"token": token})
+    subscription = services.unsubscribe(token=token)
+    if subscription is None:
+        return bad_request(request, reason="This unsubscribe link is invalid.")
+    return render(request, "digests/unsubscribed.html", {"subscription": subscription})

@@ -1,0 +1,207 @@
+"""Email digests against a real SMTP server on loopback (aiosmtpd), parsed with `email`."""
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import date, datetime, timezone
+from io import StringIO
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import Client
+
+from dailypapers.community.services import toggle_vote
+from dailypapers.digests import services
+from dailypapers.digests.models import DigestDelivery, Subscription
+from dailypapers.papers.models import Paper
+from dailypapers.papers.records import DailyRecord, PaperRecord
+from dailypapers.papers.services import upsert_papers
+from dailypapers.search import services as search_services
+
+DAY = services.Period("day", date(2026, 3, 16))  # a Monday
+TOPICS = [
+    ("2603.00001", "Diffusion models for video generation", "We generate videos with diffusion.", 50),
+    ("2603.00002", "Reinforcement learning for robot arms", "Policies for grasping objects.", 40),
+    ("2603.00003", "Large language model reasoning", "Chain of thought prompting for math.", 30),
+    ("2603.00004", "Image diffusion with fewer steps", "Distilling diffusion samplers.", 5),
+]
+
+
+def load_day(*, embed: bool = False) -> None:
+    at = datetime(2026, 3, 16, 9, tzinfo=timezone.utc)
+    upsert_papers(records=[
+        PaperRecord(arxiv_id=i, title=t, abstract=a, authors=["Ada Lovelace", "Alan Turing"], upvotes=u,
+                    published_at=at, daily=DailyRecord(day=DAY.start, submitted_at=at))
+        for i, t, a, u in TOPICS
+    ])
+    search_services.index_keywords(rebuild=True)
+    if embed:
+        search_services.embed_pending()
+
+
+def confirmed(email: str, **fields) -> Subscription:
+    return Subscription.objects.create(email=email, confirmed_at=datetime.now(timezone.utc), **fields)
+
+
+def link_in(message, marker: str) -> str:
+    text = message.get_body(("plain",)).get_content()
+    url = next(word for word in text.split() if marker in word)
+    return "/" + url.split("://", 1)[1].split("/", 1)[1]
+
+
+@pytest.mark.django_db
+def test_double_opt_in_then_one_multipart_digest_with_one_click_unsubscribe(client, smtp):
+    load_day()
+    response = client.post("/digest/subscribe", {"email": "Reader@Example.org", "frequency": "daily", "min_upvotes": 0})
+    assert response.status_code == 200 and "Check your inbox" in response.content.decode()
+    (_, confirmation), = smtp.messages
+    assert services.send_digests(period=DAY).sent == 0  # nothing before the link is clicked
+    confirm_path = link_in(confirmation, "/digest/confirm/")
+    assert client.get(confirm_path).status_code == 200  # a mail scanner's GET confirms nothing
+    assert Subscription.objects.get().confirmed_at is None
+    assert client.post(confirm_path).status_code == 200
+    assert Subscription.objects.get().confirmed_at is not None
+
+    stats = services.send_digests(period=DAY)
+    assert (stats.sent, stats.already) == (1, 0)
+    recipients, digest = smtp.messages[1]
+    assert recipients == ["reader@example.org"]
+    assert digest.get_content_type() == "multipart/alternative"
+    text = digest.get_body(("plain",)).get_content()
+    html = digest.get_body(("html",)).get_content()
+    titles = [t for _, t, _, _ in TOPICS]
+    assert [text.index(t) for t in titles] == sorted(text.index(t) for t in titles)  # by upvotes
+    assert "▲ 50" in text and "Ada Lovelace, Alan Turing" in text and "http://127.0.0.1:8000/papers/2603.00001" in text
+    assert "Diffusion models for video generation" in html
+    unsubscribe = str(digest["List-Unsubscribe"]).strip()
+    assert unsubscribe.startswith("<mailto:") and "<http://127.0.0.1:8000/digest/unsubscribe/" in unsubscribe
+    assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert services.send_digests(period=DAY).already == 1 and len(smtp.messages) == 2
+
+    # RFC 8058: the mail client POSTs, with no session and no CSRF token.
+    one_click = "/" + unsubscribe.split("<http://", 1)[1].split("/", 1)[1].rstrip(">")
+    response = Client(enforce_csrf_checks=True).post(one_click, "List-Unsubscribe=One-Click",
+                                                     content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200 and Subscription.objects.get().unsubscribed_at is not None
+    assert services.send_digests(period=services.Period("week", date(2026, 3, 16))).sent == 0
+    assert Client().post("/digest/unsubscribe/forged-token").status_code == 400
+
+
+@pytest.mark.django_db
+def test_signed_in_verified_user_subscribes_in_one_click(smtp):
+    user = get_user_model().objects.create_user("ada", "ada@example.org", "pw-long-enough-1")
+    EmailAddress.objects.create(user=user, email="ada@example.org", verified=True, primary=True)
+    client = Client()
+    client.force_login(user)
+    assert 'value="ada@example.org"' in client.get("/digest/subscribe").content.decode()
+    response = client.post("/digest/subscribe", {"email": "ada@example.org", "frequency": "weekly"})
+    assert "You are subscribed" in response.content.decode()
+    assert Subscription.objects.get().active and smtp.messages == []
+
+
+@pytest.mark.django_db
+def test_bad_subscribe_input_is_a_400(client):
+    response = client.post("/digest/subscribe", {"email": "not-an-email", "frequency": "hourly"})
+    assert response.status_code == 400 and not Subscription.objects.exists()
+    assert client.post("/digest/confirm/forged").status_code == 400
+
+
+@pytest.mark.django_db
+def test_minimum_upvotes_topic_and_personal_choices(smtp):
+    load_day(embed=True)
+    paper_ids = [p for p, *_ in TOPICS]
+    confirmed("votes@example.org", min_upvotes=35)
+    confirmed("topic@example.org", topic="diffusion")
+    user = get_user_model().objects.create_user("rob", "rob@example.org", "pw-long-enough-1")
+    toggle_vote(user=user, paper=Paper.objects.create(arxiv_id="2602.00009", title="Robot grasping with deep RL",
+                                                     abstract="Grasping policies for robot hands."))
+    search_services.embed_pending()
+    confirmed("rob@example.org", user=user, personal=True)
+    assert services.send_digests(period=DAY).sent == 3
+
+    def ids(address):
+        (message,) = smtp.to(address)
+        text = message.get_body(("plain",)).get_content()
+        return sorted((text.index(f"/papers/{i}"), i) for i in paper_ids if f"/papers/{i}" in text)
+
+    assert [i for _, i in ids("votes@example.org")] == ["2603.00001", "2603.00002"]
+    assert {i for _, i in ids("topic@example.org")} == {"2603.00001", "2603.00004"}
+    assert ids("rob@example.org")[0][1] == "2603.00002"  # nearest to the robot paper rob upvoted
+
+
+@pytest.mark.django_db
+def test_a_permanent_refusal_marks_the_address_inactive_and_a_temporary_one_retries(smtp):
+    load_day()
+    confirmed("gone@example.org")
+    confirmed("busy@example.org")
+    confirmed("fine@example.org")
+    smtp.refuse = {"gone@example.org": "550 5.1.1 No such user", "busy@example.org": "451 4.2.1 Mailbox busy"}
+    stats = services.send_digests(period=DAY)
+    assert (stats.sent, stats.refused, stats.deferred) == (1, 1, 1)
+    gone = Subscription.objects.get(email="gone@example.org")
+    assert "550" in gone.inactive_reason and not gone.active
+    smtp.refuse = {}
+    stats = services.send_digests(period=DAY)
+    assert (stats.sent, stats.already) == (1, 1)  # busy gets it now; gone is no longer asked
+    assert len(smtp.to("busy@example.org")) == 1 and len(smtp.to("fine@example.org")) == 1
+
+
+def _database_url() -> str:
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings['NAME']}"
+    return f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sender_killed_mid_run_and_run_again_sends_nobody_twice_and_misses_nobody(smtp, settings):
+    load_day()
+    addresses = [f"reader{i}@example.org" for i in range(8)]
+    for address in addresses:
+        confirmed(address)
+    env = {**os.environ, "DATABASE_URL": _database_url(), "DAILYPAPERS_DATA_DIR": str(settings.DATA_DIR),
+           "SECRET_KEY": settings.SECRET_KEY, "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(settings.EMAIL_PORT),
+           "DJANGO_SETTINGS_MODULE": "dailypapers.settings"}
+    command = [sys.executable, "-m", "dailypapers.cli", "digest", "send", "--period", DAY.key, "--quiet"]
+    sender = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def kill_on_the_fourth(count: int):
+        if count == 3:  # three delivered; the sender dies while handing over the fourth
+            os.kill(sender.pid, signal.SIGKILL)
+            return "451 4.3.0 Sender went away"
+        return None
+
+    smtp.before_accepting = kill_on_the_fourth
+    sender.wait(timeout=60)
+    assert sender.returncode == -signal.SIGKILL
+    assert len(smtp.messages) == 3
+    assert DigestDelivery.objects.filter(status="sent").count() == 3
+
+    smtp.before_accepting = None
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "5 sent / 3 already sent" in rerun.stdout
+    assert sorted(r[0] for r, _ in smtp.messages) == sorted(addresses)  # each exactly once
+
+
+@pytest.mark.django_db
+def test_digest_command():
+    out = StringIO()
+    load_day()
+    confirmed("reader@example.org")
+    with pytest.raises(CommandError, match="not a period"):
+        call_command("digest", "send", "--period", "day:2026-02-30")
+    call_command("digest", "send", "--period", DAY.key, "--quiet", stdout=out)
+    assert out.getvalue().strip() == f"digest {DAY.key}: 1 sent / 0 already sent / 0 with nothing to send / 0 refused (marked inactive) / 0 deferred"
+
+
+def test_closed_periods_skip_weekends_and_follow_the_rollover():
+    # Tuesday 2026-03-17 10:00 New York: Monday's list has closed; last week was W11.
+    tuesday = datetime(2026, 3, 17, 14, tzinfo=timezone.utc)
+    assert [p.key for p in services.closed_periods(now=tuesday)] == ["day:2026-03-16", "week:2026-W11"]
+    monday = datetime(2026, 3, 16, 14, tzinfo=timezone.utc)
+    assert services.closed_periods(now=monday)[0].key == "day:2026-03-13"  # Friday, not the weekend
