@@ -18,7 +18,7 @@ from django.utils import timezone
 from dailypapers.community.models import Vote
 from dailypapers.community.services import feed_day
 from dailypapers.papers import selectors as paper_selectors
-from dailypapers.papers.models import Paper
+from dailypapers.papers.models import Authorship, Paper
 from dailypapers.search import keyword, vectors
 from dailypapers.search.embedders import get_embedder
 from dailypapers.search.keyword import Filters
@@ -154,11 +154,15 @@ def period_papers(period: Period) -> list[Paper]:
     return [card.paper for card in cards]
 
 
-def digest_papers(*, subscription: Subscription, papers: list[Paper]) -> list[Paper]:
-    """The period's papers for this subscription, best first, at most DIGEST_MAX_PAPERS."""
+def digest_papers(*, subscription: Subscription, papers: list[Paper], topics: dict | None = None) -> list[Paper]:
+    """The period's papers for this subscription, best first, at most DIGEST_MAX_PAPERS.
+    `topics` memoises the papers on each topic across the subscriptions of one run."""
+    if subscription.topic:
+        topics = {} if topics is None else topics
+        if subscription.topic not in topics:
+            topics[subscription.topic] = _on_topic(subscription.topic, papers) if papers else []
+        papers = topics[subscription.topic]
     papers = [p for p in papers if p.upvotes >= subscription.min_upvotes]
-    if subscription.topic and papers:
-        papers = _on_topic(subscription.topic, papers)
     if subscription.personal and subscription.user_id and papers:
         papers = _nearest_to_upvoted(subscription.user_id, papers)
     return papers[:settings.DIGEST_MAX_PAPERS]
@@ -189,18 +193,30 @@ def _nearest_to_upvoted(user_id: int, papers: list[Paper]) -> list[Paper]:
 
 # --- sending -------------------------------------------------------------------------------------
 
-def build_message(*, subscription: Subscription, period: Period, papers: list[Paper], connection=None) -> EmailMultiAlternatives:
+def digest_items(papers: list[Paper]) -> dict[int, dict]:
+    """What a digest shows of each paper, computed once per period (not per subscriber)."""
+    names: dict[int, list[str]] = {p.pk: [] for p in papers}
+    for paper_id, name in (
+        Authorship.objects.filter(paper__in=papers).order_by("paper_id", "position").values_list("paper_id", "author__name")
+    ):
+        names[paper_id].append(name)
+    return {
+        p.pk: {"paper": p, "authors": names[p.pk][:4], "more_authors": len(names[p.pk]) > 4,
+               "url": settings.BASE_URL + p.get_absolute_url(), "line": _one_line(p)}
+        for p in papers
+    }
+
+
+def build_message(*, subscription: Subscription, period: Period, items: list[dict], connection=None) -> EmailMultiAlternatives:
     token = unsubscribe_token(subscription)
     unsubscribe_url = settings.BASE_URL + reverse("digests:unsubscribe", args=[token])
-    names = {p.pk: [a.author.name for a in p.authorships.select_related("author")[:4]] for p in papers}
     context = {
-        "site_name": settings.SITE_NAME, "period": period, "subscription": subscription,
-        "items": [{"paper": p, "authors": names[p.pk], "url": settings.BASE_URL + p.get_absolute_url(),
-                   "line": _one_line(p)} for p in papers],
+        "site_name": settings.SITE_NAME, "period": period, "subscription": subscription, "items": items,
         "unsubscribe_url": unsubscribe_url, "base_url": settings.BASE_URL,
     }
+    host = settings.BASE_URL.split("://")[-1].split("/")[0].split(":")[0]
     message = EmailMultiAlternatives(
-        subject=f"{settings.SITE_NAME} — {period.label}: {len(papers)} paper{'s' if len(papers) != 1 else ''}",
+        subject=f"{settings.SITE_NAME} — {period.label}: {len(items)} paper{'s' if len(items) != 1 else ''}",
         body=render_to_string("digests/digest.txt", context),
         to=[subscription.email],
         connection=connection,
@@ -208,7 +224,7 @@ def build_message(*, subscription: Subscription, period: Period, papers: list[Pa
             "List-Unsubscribe": f"<mailto:{settings.DIGEST_UNSUBSCRIBE_MAILTO}?subject=unsubscribe%20{token}>, <{unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             # The same id for the same digest: a duplicate, if ever sent, is recognisable.
-            "Message-ID": f"<digest-{subscription.pk}-{period.key.replace(':', '-')}@{settings.BASE_URL.split('://')[-1].split('/')[0].split(':')[0]}>",
+            "Message-ID": f"<digest-{subscription.pk}-{period.key.replace(':', '-')}@{host}>",
         },
     )
     message.attach_alternative(render_to_string("digests/digest.html", context), "text/html")
@@ -245,6 +261,8 @@ def send_digests(*, period: Period, on_progress=None) -> SendStats:
     """
     stats = SendStats()
     papers = period_papers(period)
+    items = digest_items(papers)
+    topics: dict[str, list[Paper]] = {}  # one search per topic, not per subscriber
     subscriptions = Subscription.objects.filter(
         frequency=period.frequency, confirmed_at__isnull=False, unsubscribed_at__isnull=True, inactive_reason=""
     ).order_by("pk")
@@ -257,7 +275,7 @@ def send_digests(*, period: Period, on_progress=None) -> SendStats:
             if subscription.pk in done:
                 stats.already += 1
                 continue
-            chosen = digest_papers(subscription=subscription, papers=papers)
+            chosen = digest_papers(subscription=subscription, papers=papers, topics=topics)
             if not chosen:
                 stats.empty += 1
                 continue
@@ -265,7 +283,8 @@ def send_digests(*, period: Period, on_progress=None) -> SendStats:
             if delivery.status != DigestDelivery.Status.SENDING:
                 stats.already += 1
                 continue
-            message = build_message(subscription=subscription, period=period, papers=chosen, connection=connection)
+            message = build_message(subscription=subscription, period=period,
+                                    items=[items[p.pk] for p in chosen], connection=connection)
             try:
                 message.send()
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
