@@ -16,6 +16,7 @@ from dailypapers.papers.selectors import Card, paper_detail
 from dailypapers.search.keyword import Filters
 from dailypapers.search.selectors import MAX_QUERY_LENGTH, search_papers, similar_papers
 
+from .ratelimit import anon_rate_limit
 from .serializers import author_names, list_item, paper_json
 
 SEARCH_LIMIT_MAX = 120
@@ -40,6 +41,7 @@ def _card_items(cards: list[Card]) -> list[dict]:
     return [list_item(c.paper, authors=names[c.paper.pk], entry=c.entry) for c in cards]
 
 
+@anon_rate_limit
 @require_GET
 def papers_search(request: HttpRequest) -> JsonResponse:
     query = request.GET.get("q", "").strip()
@@ -54,6 +56,7 @@ def papers_search(request: HttpRequest) -> JsonResponse:
     return JsonResponse(_items([c.paper for c in results.cards]), safe=False)
 
 
+@anon_rate_limit
 @require_GET
 def paper_similar(request: HttpRequest, raw_id: str) -> JsonResponse:
     try:
@@ -76,13 +79,24 @@ class BadParameter(ValueError):
     """A query parameter that is not understood; the message says what to send instead."""
 
 
+# Periods are computed with date arithmetic (a month's end, a week's Sunday); keep far from date.max.
+MIN_YEAR, MAX_YEAR = 1000, 9998
+
+
+def _in_years(day: date, name: str, value: str) -> date:
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise BadParameter(f"{name} must be in the years {MIN_YEAR} to {MAX_YEAR}; got {value!r}")
+    return day
+
+
 def parse_day(value: str) -> date:
     try:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             raise ValueError
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise BadParameter(f"date must be a day as YYYY-MM-DD, e.g. 2026-03-16; got {value!r}") from None
+    return _in_years(day, "date", value)
 
 
 def parse_week(value: str) -> date:
@@ -91,9 +105,10 @@ def parse_week(value: str) -> date:
     try:
         if not match:
             raise ValueError
-        return date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
     except ValueError:
         raise BadParameter(f"week must be an ISO week as YYYY-Www, e.g. 2026-W12; got {value!r}") from None
+    return _in_years(monday, "week", value)
 
 
 def parse_month(value: str) -> date:
@@ -102,9 +117,10 @@ def parse_month(value: str) -> date:
     try:
         if not match:
             raise ValueError
-        return date(int(match[1]), int(match[2]), 1)
+        first = date(int(match[1]), int(match[2]), 1)
     except ValueError:
         raise BadParameter(f"month must be YYYY-MM, e.g. 2026-03; got {value!r}") from None
+    return _in_years(first, "month", value)
 
 
 def _whole_number(params, name: str, *, default: int, low: int, high: int | None = None) -> int:
@@ -170,6 +186,7 @@ def daily_cards(params, *, offset: int, count: int) -> list[Card]:
     return cards[offset:offset + count]
 
 
+@anon_rate_limit
 @require_GET
 def daily_papers(request: HttpRequest) -> JsonResponse:
     """Hugging Face's GET /api/daily_papers: a day, week or month (default: the newest listings
@@ -202,6 +219,7 @@ def daily_papers(request: HttpRequest) -> JsonResponse:
 # --- /api/papers/<id> -------------------------------------------------------
 
 
+@anon_rate_limit
 @require_GET
 def paper_info(request: HttpRequest, raw_id: str) -> JsonResponse:
     """Hugging Face's GET /api/papers/<id>: the `paper` object; a versioned id names the same paper."""

@@ -18,9 +18,9 @@ from .models import IndexState, PaperVector
 
 logger = logging.getLogger(__name__)
 
-# Papers modified this close before the last run are looked at again: a transaction
-# that committed late may carry an earlier modified_at.
-_SLACK = timedelta(minutes=2)
+# Papers modified this close before the last run are looked at again: an ingest batch
+# stamps modified_at when it starts and commits a moment later.
+_SLACK = timedelta(seconds=15)
 _CHUNK = 2000
 
 
