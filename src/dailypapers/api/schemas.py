@@ -1,0 +1,203 @@
+"""Typed shapes of the native API (/api/v1/...), in and out."""
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from ninja import Field, Schema
+from pydantic import AfterValidator
+
+MAX_PER_PAGE = 100
+MAX_PAGE = 10_000
+
+
+def _printable(value: str) -> str:
+    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def Text(max_length: int, **kwargs):  # noqa: N802 - a type factory
+    """A string without control characters (PostgreSQL refuses NUL bytes) of bounded length."""
+    return Annotated[str, Field(max_length=max_length, **kwargs), AfterValidator(_printable)]
+
+
+# --- errors -----------------------------------------------------------------------------------------
+
+class ErrorOut(Schema):
+    """Every error, everywhere in the API: a sentence for people, and sometimes details for programs."""
+
+    error: str
+    detail: list[dict] | dict | str | None = None
+
+
+# --- papers ------------------------------------------------------------------------------------------
+
+class OrganizationRef(Schema):
+    slug: str
+    name: str
+    avatar_url: str | None
+    url: str
+
+
+class PaperOut(Schema):
+    id: str = Field(description="Versionless arXiv id, e.g. 2401.12345 or hep-th/9901001")
+    title: str
+    abstract: str
+    authors: list[str]
+    categories: list[str]
+    published_at: datetime | None
+    updated_at: datetime | None
+    upvotes: int
+    num_comments: int
+    organization: OrganizationRef | None
+    github_repo: str | None
+    github_stars: int | None
+    project_page: str | None
+    ai_summary: str | None
+    ai_keywords: list[str]
+    url: str = Field(description="The paper's page on this site")
+    arxiv_url: str
+    pdf_url: str
+
+
+class ListingOut(Schema):
+    day: date
+    rank: int = Field(description="Position on that day's list, from 1")
+    submitted_at: datetime
+    submitted_by: str | None
+
+
+class PaperDetailOut(PaperOut):
+    version: int | None
+    doi: str | None
+    journal_ref: str | None
+    comments_locked: bool
+    listings: list[ListingOut] = Field(description="Each daily list the paper was on")
+
+
+class PaperPage(Schema):
+    count: int = Field(description="Items in all pages")
+    page: int
+    per_page: int
+    pages: int
+    items: list[PaperOut]
+
+
+class ListedPaperOut(Schema):
+    rank: int = Field(description="Position in this list, from 1")
+    day: date = Field(description="The daily list the paper is on")
+    submitted_at: datetime
+    submitted_by: str | None
+    trending_score: float | None = Field(description="For trending: upvotes ÷ (hours since listed + 2)^1.5")
+    paper: PaperOut
+
+
+class DailyListOut(Schema):
+    period: Literal["day", "week", "month"]
+    label: str = Field(description="2026-03-16, 2026-W12 or 2026-03")
+    start: date
+    end: date
+    previous: str | None = Field(description="The previous period with papers (days) or the previous period (weeks, months)")
+    next: str | None
+    count: int
+    page: int
+    per_page: int
+    pages: int
+    items: list[ListedPaperOut]
+
+
+class TrendingOut(Schema):
+    formula: str
+    count: int
+    page: int
+    per_page: int
+    pages: int
+    items: list[ListedPaperOut]
+
+
+class SearchOut(Schema):
+    query: str
+    count: int
+    page: int
+    per_page: int
+    pages: int
+    exact: bool = Field(description="The query named one paper (arXiv id, URL or DOI)")
+    note: str = Field(description="Set when semantic search was unavailable (keyword matches only)")
+    items: list[PaperOut]
+
+
+class SimilarOut(Schema):
+    id: str
+    items: list[PaperOut]
+
+
+# --- organizations -----------------------------------------------------------------------------------
+
+class OrganizationOut(Schema):
+    slug: str
+    name: str
+    avatar_url: str | None
+    url: str
+    paper_count: int
+
+
+class OrganizationPage(Schema):
+    count: int
+    page: int
+    per_page: int
+    pages: int
+    items: list[OrganizationOut]
+
+
+class OrganizationDetailOut(Schema):
+    organization: OrganizationOut
+    papers: PaperPage
+
+
+# --- community ---------------------------------------------------------------------------------------
+
+class CommentOut(Schema):
+    id: int
+    parent_id: int | None
+    author: str | None = Field(description="Username; null when the comment was removed")
+    body: str = Field(description="Markdown as written; empty when removed")
+    body_html: str = Field(description="Rendered and sanitised; empty when removed")
+    created_at: datetime
+    edited_at: datetime | None
+    removed: bool
+
+
+class CommentPage(Schema):
+    count: int
+    page: int
+    per_page: int
+    pages: int
+    items: list[CommentOut]
+
+
+class CommentIn(Schema):
+    body: Text(10_000, min_length=1)
+    parent_id: int | None = Field(None, ge=1, le=2**53, description="Reply to this comment")
+
+
+class VoteOut(Schema):
+    id: str
+    voted: bool
+    upvotes: int
+
+
+class SubmissionIn(Schema):
+    arxiv_id: Text(200, min_length=1, description="An arXiv id or URL, e.g. 2401.12345")
+    comment: Text(10_000) = Field("", description="Posted as the first comment")
+
+
+class SubmissionOut(Schema):
+    day: date
+    submitted_at: datetime
+    paper: PaperOut
+
+
+class MeOut(Schema):
+    username: str
+    date_joined: datetime
+    banned: bool
