@@ -350,3 +350,13 @@ def test_default_anonymous_rate_is_500_per_5_minutes():
     from dailypapers.api.ratelimit import DEFAULT_RATE
 
     assert DEFAULT_RATE == "500/5m"
+
+
+def test_api_writes_keep_the_community_rate_limits(client, data, token, settings):
+    settings.RATE_VOTE = "2/m"
+    url = f"{V1}/papers/2603.00002/vote"
+    for _ in range(2):
+        assert client.post(url, **bearer(token)).status_code == 200
+    response = client.post(url, **bearer(token))
+    body = assert_error(response, 429)
+    assert response["Retry-After"] == "60" and "at most 2/m" in body["error"]

@@ -11,7 +11,9 @@ import threading
 from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 
+from django.conf import settings as django_settings
 from django.db.models import Count, Exists, OuterRef
+from django_ratelimit.core import is_ratelimited
 from django.http import Http404, HttpRequest
 from django.urls import register_converter
 from ninja import NinjaAPI, Query, Router, Status
@@ -53,9 +55,9 @@ register_converter(AnyText, "anytext")
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, detail=None):
+    def __init__(self, status: int, message: str, detail=None, headers: dict | None = None):
         super().__init__(message)
-        self.status, self.message, self.detail = status, message, detail
+        self.status, self.message, self.detail, self.headers = status, message, detail, headers
 
 
 def not_found(message: str) -> ApiError:
@@ -137,7 +139,7 @@ def _on_validation_error(request, exc: ValidationError):
 
 @api.exception_handler(ApiError)
 def _on_api_error(request, exc: ApiError):
-    return _error(request, exc.status, exc.message, exc.detail)
+    return _error(request, exc.status, exc.message, exc.detail, headers=exc.headers)
 
 
 @api.exception_handler(BadParameter)
@@ -348,6 +350,7 @@ def _comment(comment: Comment) -> dict:
              response=responses(s.CommentOut, ok_status=201, errors={404} | AUTH_ERRORS),
              summary="Comment on a paper, or reply to a comment (token needed)")
 def post_comment(request, arxiv_id: str, data: s.CommentIn):
+    _limit_writes(request, "RATE_COMMENT")
     paper = _paper_or_404(arxiv_id)
     parent = None
     if data.parent_id is not None:
@@ -359,7 +362,21 @@ def post_comment(request, arxiv_id: str, data: s.CommentIn):
     return Status(201, _comment(comment))
 
 
+_PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _limit_writes(request, setting: str) -> None:
+    """The community's per-user write limits (RATE_VOTE, RATE_COMMENT, RATE_SUBMIT) apply to API writes too."""
+    rate = getattr(django_settings, setting)
+    if is_ratelimited(request, group=f"api-{setting}", key=lambda group, req: str(req.auth.pk), rate=rate, increment=True):
+        period = rate.split("/")[-1]
+        seconds = int(period[:-1] or 1) * _PERIOD_SECONDS.get(period[-1], 60)
+        raise ApiError(429, f"Too many requests: at most {rate}. Try again in {seconds} seconds.",
+                       headers={"Retry-After": str(seconds)})
+
+
 def _vote(request, arxiv_id: str, *, want: bool) -> dict:
+    _limit_writes(request, "RATE_VOTE")
     paper = _paper_or_404(arxiv_id)
     community.ensure_can_post(request.auth)
     voted = Vote.objects.filter(user=request.auth, paper=paper).exists()
@@ -540,6 +557,7 @@ me = Router(tags=["community"])
 @me.post("/submissions", auth=token_auth, response=responses(s.SubmissionOut, ok_status=201, errors=AUTH_ERRORS),
          summary="Submit an arXiv paper to today's list (token needed)")
 def submit(request, data: s.SubmissionIn):
+    _limit_writes(request, "RATE_SUBMIT")
     entry = community.submit_paper(user=request.auth, raw_id=data.arxiv_id, comment=data.comment)
     paper = selectors.paper_detail(arxiv_id=entry.paper.arxiv_id)
     return Status(201, {"day": entry.day, "submitted_at": entry.submitted_at,
