@@ -184,9 +184,7 @@ class Reader:
                 (tantivy.Occur.Must, query),
                 (tantivy.Occur.Must, tantivy.Query.term_set_query(SCHEMA, "paper_id", within)),
             ])
-        searcher = index.searcher()
-        hits = searcher.search(query, limit=limit, count=False).hits
-        return [(searcher.doc(address)["paper_id"][0], score) for score, address in hits]
+        return _ids_and_scores(index.searcher(), query, limit)
 
 
     def matching(self, paper_ids: list[int], *, filters: Filters) -> set[int]:
@@ -195,9 +193,14 @@ class Reader:
         if index is None or not paper_ids:
             return set()
         query = _filtered(tantivy.Query.term_set_query(SCHEMA, "paper_id", paper_ids), filters)
-        searcher = index.searcher()
-        hits = searcher.search(query, limit=len(paper_ids), count=False).hits
-        return {searcher.doc(address)["paper_id"][0] for _, address in hits}
+        return {paper_id for paper_id, _ in _ids_and_scores(index.searcher(), query, len(paper_ids))}
+
+
+def _ids_and_scores(searcher: tantivy.Searcher, query: tantivy.Query, limit: int) -> list[tuple[int, float]]:
+    """(paper_id, score) of the top hits, read from the fast field, not the document store."""
+    hits = searcher.search(query, limit=limit, count=False).hits
+    paper_ids = searcher.fast_field_values("paper_id", [address for _, address in hits])
+    return [(paper_id, score) for paper_id, (score, _) in zip(paper_ids, hits)]
 
 
 def _filtered(query: tantivy.Query, filters: Filters) -> tantivy.Query:
