@@ -1,0 +1,1133 @@
+#!/usr/bin/env python3
+"""Search benchmark: relevance (BEIR SciFact train), latency at 10k / 75k / 1M,
+a Python-scan baseline, and indexing throughput. Production code paths
+(dailypapers.search.keyword / vectors / selectors), in throwaway data dirs.
+
+    python bench/search.py relevance            # 1. nDCG@10 / recall@100 of every fusion, exact-title test
+    python bench/search.py keyword-variants     # 1b. the keyword query sanitised / other title boosts, and hybrids
+    python bench/search.py latency [--sizes 10k,75k,1m] [--no-scan]
+                                                # 2. p50/p99, ANN recall@10, build times, sizes, worker RSS
+                                                #    (+ 3. the Python scan baseline, in the 75k worker)
+    python bench/search.py scan                 # 3. only the scan baseline (sets up the 75k corpus)
+    python bench/search.py indexing             # 4. keyword papers/s (75k, 1M), embedding papers/s (1 and 2 threads)
+    python bench/search.py ann [--n 1000000]     # vectors only: HNSW recall on mixture vectors (~11 min at 1M)
+    python bench/search.py all                  # all but `ann`, each part in its own process (~35 min with
+                                                #  the embedding cache warm; +15 min to embed SciFact cold)
+
+Results are merged into bench/results/search.json (one key per part; other keys
+are kept). Nothing fails on time: targets are only reported.
+
+Data: SciFact (/work/shared/datasets/scifact) is used for evaluation only and
+never written into the repository; embeddings of SciFact, the demo papers and a
+2,000-paper arXiv subset are cached OUTSIDE the repo, in
+$XDG_CACHE_HOME/dailypapers-bench (default /tmp/dailypapers-bench-cache).
+
+Synthetic scale (stated in the output too). Real vectors: the SciFact corpus
+(5,183), 500 demo papers and 500 arXiv papers (every 37th of the dump); on this
+shared 2-core box embedding runs at ~5 papers/s, so more was not affordable.
+- 10k: the bundled demo (`dailypapers demo`) + arXiv cs papers from the jsonl
+  dump (through `dailypapers ingest jsonl`); papers with a real vector get it,
+  every other paper a synthetic one: a random real vector + gaussian noise
+  (sigma 0.04 per dimension, cosine to its source ~0.8), renormalised.
+- 75k: the whole arXiv cs jsonl dump through `dailypapers ingest jsonl`; real
+  vectors for the 500-paper subset, synthetic (as above) for the rest.
+- 1M: index level only (no database rows): the keyword index holds the 75k real
+  texts plus perturbed copies (title words shuffled, abstract sentences rotated
+  and one sentence from another paper appended); the vector index holds every
+  real vector and noisy copies of them. The timed path is selectors.ranked_ids:
+  keyword.Reader.search + query embedding + vectors.Reader.search + score
+  completion + fuse, i.e. search_papers without its two small database queries.
+The query worker is a fresh process (python bench/search.py _worker) that
+opens both indexes the production way (tantivy reader, usearch view = mmap);
+its RSS is read from /proc/self/status and its ru_maxrss.
+"""
+
+import argparse
+import contextlib
+import gzip
+import hashlib
+import json
+import math
+import os
+import random
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_DIR = BENCH_DIR.parent
+RESULTS = BENCH_DIR / "results" / "search.json"
+SCIFACT = Path("/work/shared/datasets/scifact")
+ARXIV_FILE = Path("/work/shared/datasets/arxiv_cs_daily/arxiv_cs_2025-03_2026-07.jsonl.gz")
+CACHE = Path(os.environ["XDG_CACHE_HOME"]) / "dailypapers-bench" if os.environ.get("XDG_CACHE_HOME") else Path(
+    "/tmp/dailypapers-bench-cache"
+)
+NOISE_SIGMA = 0.04
+REAL_ARXIV = 500
+REAL_DEMO = 500
+N_QUERIES = 400
+EXPANSIONS = (32, 64, 96, 128, 256)
+BUILD_TIMEBOX_S = 12 * 60
+TARGETS = {"ndcg10_hybrid": 0.74, "p50_ms_1m": 20, "p99_ms_1m": 80, "recall10_1m": 0.95, "rss_mb_1m": 1024}
+
+
+# ----------------------------------------------------------------------------- plumbing
+
+def log(*args):
+    print(f"[{time.strftime('%H:%M:%S')}]", *args, file=sys.stderr, flush=True)
+
+
+def setup_django(data_dir: Path, *, migrate: bool = False) -> None:
+    os.environ["DAILYPAPERS_DATA_DIR"] = str(data_dir)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "dailypapers.settings"
+    os.environ.setdefault("SECRET_KEY", "bench")
+    src = str(REPO_DIR / "src")
+    if src not in sys.path:
+        sys.path.insert(0, src)
+    import django
+
+    django.setup()
+    if migrate:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+
+
+def pct(values, q):
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    i = min(len(values) - 1, max(0, math.ceil(q / 100 * len(values)) - 1))
+    return values[i]
+
+
+def summary_ms(seconds: list[float]) -> dict:
+    ms = [s * 1000 for s in seconds]
+    return {"p50_ms": round(statistics.median(ms), 3), "p99_ms": round(pct(ms, 99), 3),
+            "mean_ms": round(statistics.fmean(ms), 3), "n": len(ms)}
+
+
+def proc_status() -> dict:
+    out = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem"):
+            out[key + "_mb"] = round(int(value.split()[0]) / 1024, 1)
+    out["ru_maxrss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return out
+
+
+def dir_size_mb(path: Path) -> float:
+    if path.is_file():
+        return round(path.stat().st_size / 2**20, 1)
+    return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20, 1)
+
+
+def merge_results(key: str, value) -> None:
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    if isinstance(value, dict) and isinstance(data.get(key), dict):
+        data[key].update(value)
+    else:
+        data[key] = value
+    data.setdefault("machine", {}).update({"cpus": os.cpu_count(), "python": sys.version.split()[0]})
+    data["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+    RESULTS.write_text(json.dumps(data, indent=1, sort_keys=False) + "\n")
+
+
+def loadavg() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def run_child(args: list[str], env: dict | None = None) -> tuple[dict, float]:
+    """Run `python bench/search.py <args>` (it prints one JSON line last); its result and ru_maxrss (MB).
+
+    Careful: Linux carries the parent's high-water mark at fork into the child's ru_maxrss, so this
+    over-reports for a child of a big parent; the children report their own VmHWM (/proc/self/status),
+    which is the number to read."""
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *args], stdout=subprocess.PIPE,
+                            env=env or os.environ.copy(), text=True)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"child {args[:2]} failed with {proc.returncode}")
+    return json.loads(out.strip().splitlines()[-1]), round(usage.ru_maxrss / 1024, 1)
+
+
+# ----------------------------------------------------------------------------- data
+
+def scifact():
+    corpus = [json.loads(line) for line in (SCIFACT / "corpus.jsonl").open()]
+    queries = {q["_id"]: q["text"] for q in map(json.loads, (SCIFACT / "queries.jsonl").open())}
+    qrels: dict[str, dict[int, int]] = {}
+    for i, line in enumerate((SCIFACT / "qrels" / "train.tsv").open()):
+        if i == 0:
+            continue
+        qid, doc, score = line.split("\t")
+        if int(score) > 0:
+            qrels.setdefault(qid, {})[int(doc)] = int(score)
+    return corpus, {q: t for q, t in queries.items() if q in qrels}, qrels
+
+
+def arxiv_records():
+    from dailypapers.papers.records import PaperRecord
+    from dailypapers.papers.sources import jsonl
+
+    return [r for r in jsonl.read_files(paths=[ARXIV_FILE]) if isinstance(r, PaperRecord)]
+
+
+def demo_records():
+    from dailypapers.papers.management.commands.demo import DEMO_FILE
+    from dailypapers.papers.records import PaperRecord
+    from dailypapers.papers.sources import hf_daily
+
+    seen, out = set(), []
+    for r in hf_daily.read_files(paths=[DEMO_FILE]):
+        if isinstance(r, PaperRecord) and r.arxiv_id not in seen:
+            seen.add(r.arxiv_id)
+            out.append(r)
+    return out
+
+
+def real_arxiv_subset(records):
+    """Every 37th record of the dump (spread over the 17 months), REAL_ARXIV of them."""
+    return records[::37][:REAL_ARXIV]
+
+
+def cached_embed(name: str, texts: list[str], *, threads: int = 2, batch: int = 32) -> tuple[np.ndarray, dict]:
+    """Production embedder over texts, batch 32; cached (npy + timing) outside the repo."""
+    from dailypapers.search.embedders import get_embedder
+
+    embedder = get_embedder(threads=threads)
+    digest = hashlib.sha1((embedder.model_id + "\0" + "\0".join(texts)).encode()).hexdigest()[:16]
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path, meta_path = CACHE / f"{name}-{digest}.npy", CACHE / f"{name}-{digest}.json"
+    lock = CACHE / f"{name}-{digest}.lock"
+    while lock.exists() and not (path.exists() and meta_path.exists()):  # another bench process is computing it: wait
+        with contextlib.suppress(Exception):
+            os.kill(int(lock.read_text()), 0)
+            time.sleep(5)
+            continue
+        lock.unlink(missing_ok=True)
+    if path.exists() and meta_path.exists():
+        return np.load(path), json.loads(meta_path.read_text())
+    lock.write_text(str(os.getpid()))
+    log(f"embedding {len(texts)} texts ({name}) with {threads} threads, batch {batch} ...")
+    started, parts = time.perf_counter(), []
+    for i in range(0, len(texts), batch):
+        parts.append(embedder.embed(texts[i:i + batch]))
+        if i and i % (batch * 20) == 0:
+            log(f"  {i}/{len(texts)} {i / (time.perf_counter() - started):.1f}/s")
+    seconds = time.perf_counter() - started
+    matrix = np.vstack(parts).astype(np.float32)
+    meta = {"n": len(texts), "seconds": round(seconds, 1), "papers_per_s": round(len(texts) / seconds, 2),
+            "threads": threads, "batch": batch, "loadavg_at_end": loadavg()}
+    meta_path.write_text(json.dumps(meta))
+    np.save(path, matrix)
+    lock.unlink(missing_ok=True)
+    return matrix, meta
+
+
+def synthetic_vectors(bases: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """n noisy copies of random real vectors: x + N(0, sigma^2 I), renormalised (float32)."""
+    rng = np.random.default_rng(seed)
+    out = np.empty((n, bases.shape[1]), dtype=np.float32)
+    for start in range(0, n, 100_000):
+        stop = min(n, start + 100_000)
+        block = bases[rng.integers(0, len(bases), stop - start)] + rng.normal(
+            0, NOISE_SIGMA, (stop - start, bases.shape[1])).astype(np.float32)
+        block /= np.linalg.norm(block, axis=1, keepdims=True)
+        out[start:stop] = block
+    return out
+
+
+def latency_queries(arxiv, n=N_QUERIES, seed=7) -> list[str]:
+    """Half SciFact claims, half 3-7-word spans of random arXiv titles; all distinct."""
+    rng = random.Random(seed)
+    claims = [json.loads(line)["text"] for line in (SCIFACT / "queries.jsonl").open()]
+    rng.shuffle(claims)
+    out, seen = [], set()
+    for c in claims:
+        if len(out) >= n // 2:
+            break
+        if c not in seen:
+            seen.add(c)
+            out.append(c)
+    while len(out) < n:
+        words = rng.choice(arxiv).title.split()
+        k = min(len(words), rng.randint(3, 7))
+        start = rng.randint(0, len(words) - k)
+        q = " ".join(words[start:start + k])
+        if q not in seen:
+            seen.add(q)
+            out.append(q)
+    return out
+
+
+# ----------------------------------------------------------------------------- fusion variants
+
+def _minmax(s):
+    if not s:
+        return {}
+    lo, hi = min(s.values()), max(s.values())
+    span = (hi - lo) or 1.0
+    return {k: (v - lo) / span for k, v in s.items()}
+
+
+def _zscore(s):
+    if not s:
+        return {}
+    vals = list(s.values())
+    mu = statistics.fmean(vals)
+    sd = statistics.pstdev(vals) or 1.0
+    return {k: (v - mu) / sd for k, v in s.items()}
+
+
+def _maxnorm(s):
+    if not s:
+        return {}
+    hi = max(s.values()) or 1.0
+    return {k: v / hi for k, v in s.items()}
+
+
+def fuse_variant(kw, sem, method, weight):
+    """Bench-only alternatives to selectors.fuse (same tie-break). Missing scores count as the list's minimum."""
+    norm = {"zscore": _zscore, "maxnorm": _maxnorm, "minmax": _minmax}[method]
+    kn, sn = norm(kw), norm(sem)
+    kmin = min(kn.values()) if kn else 0.0
+    smin = min(sn.values()) if sn else 0.0
+    ids = set(kw) | set(sem)
+    fused = {i: weight * kn.get(i, kmin) + (1 - weight) * sn.get(i, smin) for i in ids}
+    return sorted(ids, key=lambda i: (-fused[i], i))
+
+
+# ----------------------------------------------------------------------------- 1. relevance
+
+def ndcg_at(ranked, rel, k=10):
+    dcg = sum(rel.get(d, 0) / math.log2(i + 2) for i, d in enumerate(ranked[:k]))
+    ideal = sorted(rel.values(), reverse=True)[:k]
+    idcg = sum(r / math.log2(i + 2) for i, r in enumerate(ideal))
+    return dcg / idcg if idcg else 0.0
+
+
+def recall_at(ranked, rel, k=100):
+    return len(set(ranked[:k]) & set(rel)) / len(rel)
+
+
+def part_relevance(args):
+    data_dir = Path(tempfile.mkdtemp(prefix="dailypapers-bench-search-rel-"))
+    try:
+        setup_django(data_dir)
+        from dailypapers.search import keyword, selectors, vectors
+        from dailypapers.search.embedders import get_embedder, paper_text
+        from dailypapers.search.keyword import Filters
+
+        corpus, queries, qrels = scifact()
+        log(f"SciFact train: {len(corpus)} docs, {len(queries)} queries")
+        started = time.perf_counter()
+        keyword.build([keyword.IndexedPaper(
+            paper_id=int(d["_id"]), title=d["title"], abstract=d["text"], authors=[], categories=[],
+            organization="", published=None, upvotes=0, listed=False) for d in corpus])
+        kw_build_s = time.perf_counter() - started
+        matrix, embed_meta = cached_embed("scifact-corpus", [paper_text(d["title"], d["text"]) for d in corpus])
+        keys = np.array([int(d["_id"]) for d in corpus], dtype=np.uint64)
+        model_id = get_embedder().model_id
+        vectors.build(keys=keys, vectors=matrix, model_id=model_id)
+
+        q1 = get_embedder(threads=1)
+        q1.embed(["warm up"])
+        qvec, embed_times = {}, []
+        for qid, text in queries.items():
+            t = time.perf_counter()
+            qvec[qid] = q1.embed([text])[0]
+            embed_times.append(time.perf_counter() - t)
+
+        def lists(text, vec, depth=selectors.CANDIDATES):
+            kw = dict(keyword.reader.search(text, filters=Filters(), limit=depth))
+            sem = dict(vectors.reader.search(vec, model_id=model_id, limit=depth))
+            missing = [k for k in kw if k not in sem]
+            sem_c = sem | vectors.reader.similarities(vec, keys=missing)
+            return kw, sem, sem_c
+
+        weights = [round(w / 10, 1) for w in range(1, 10)]
+
+        def rankings(kw, sem, sem_c):
+            """name -> ranked ids for every configuration."""
+            out = {
+                "keyword": sorted(kw, key=lambda i: (-kw[i], i)),
+                "semantic": sorted(sem, key=lambda i: (-sem[i], i)),
+            }
+            for comp, s in (("completion", sem_c), ("no_completion", sem)):
+                out[f"rrf|{comp}"] = selectors.fuse(keyword_scores=kw, semantic_scores=s, method="rrf", weight=0.5)
+                for w in weights:
+                    out[f"weighted_minmax|{comp}|{w}"] = selectors.fuse(
+                        keyword_scores=kw, semantic_scores=s, method="weighted", weight=w)
+                    out[f"zscore|{comp}|{w}"] = fuse_variant(kw, s, "zscore", w)
+                    out[f"maxnorm|{comp}|{w}"] = fuse_variant(kw, s, "maxnorm", w)
+            return out
+
+        ndcg, rec = {}, {}
+        for qid, text in queries.items():
+            for name, ranked in rankings(*lists(text, qvec[qid])).items():
+                ndcg.setdefault(name, []).append(ndcg_at(ranked, qrels[qid]))
+                rec.setdefault(name, []).append(recall_at(ranked, qrels[qid]))
+        table = {name: {"ndcg@10": round(statistics.fmean(ndcg[name]), 4),
+                        "recall@100": round(statistics.fmean(rec[name]), 4)} for name in ndcg}
+
+        # The exact-title / paraphrase protection test.
+        rng = random.Random(1)
+        sample = rng.sample([d for d in corpus if len(d["title"].split()) >= 3], 500)
+        title_rank = {}
+        for d in sample:
+            words = re.findall(r"\w+", d["title"])
+            shuffled = words[:]
+            rng.shuffle(shuffled)
+            for variant, text in (("exact_title", d["title"]), ("shuffled_title_words", " ".join(shuffled).lower())):
+                vec = q1.embed([text])[0]
+                for name, ranked in rankings(*lists(text, vec)).items():
+                    pos = ranked.index(int(d["_id"])) + 1 if int(d["_id"]) in ranked else 10**6
+                    title_rank.setdefault((variant, name), []).append(pos)
+        for (variant, name), positions in title_rank.items():
+            table[name][f"{variant}@1"] = round(sum(p == 1 for p in positions) / len(positions), 4)
+            table[name][f"{variant}@10"] = round(sum(p <= 10 for p in positions) / len(positions), 4)
+
+        def best(prefix):
+            cands = {n: v for n, v in table.items() if n.startswith(prefix)}
+            name = max(cands, key=lambda n: (cands[n]["ndcg@10"], cands[n]["exact_title@1"]))
+            return name, cands[name]
+
+        best_weighted = best("weighted_minmax|completion|")
+        result = {
+            "dataset": "BEIR SciFact train (5,183 docs, 809 queries, 919 qrels)",
+            "candidates_per_list": selectors.CANDIDATES,
+            "configs": table,
+            "best": {p: best(p) for p in ("weighted_minmax|completion|", "weighted_minmax|no_completion|",
+                                          "zscore|completion|", "zscore|no_completion|",
+                                          "maxnorm|completion|", "maxnorm|no_completion|")},
+            "chosen_weighted": best_weighted[0],
+            "title_sample": 500,
+            "query_embedding_1_thread": summary_ms(embed_times),
+            "corpus_embedding": embed_meta,
+            "keyword_build_s": round(kw_build_s, 2),
+            "target_ndcg10": TARGETS["ndcg10_hybrid"],
+        }
+        print_relevance(result)
+        merge_results("relevance", result)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def print_relevance(r):
+    t = r["configs"]
+    print(f"\n== 1. Relevance: {r['dataset']}")
+    print(f"{'config':42s} {'nDCG@10':>8s} {'R@100':>7s} {'title@1':>8s} {'title@10':>8s} {'shuf@1':>7s}")
+
+    def row(name):
+        v = t[name]
+        print(f"{name:42s} {v['ndcg@10']:8.4f} {v['recall@100']:7.4f} {v['exact_title@1']:8.3f} "
+              f"{v['exact_title@10']:8.3f} {v['shuffled_title_words@1']:7.3f}")
+
+    for name in ("keyword", "semantic", "rrf|completion", "rrf|no_completion"):
+        row(name)
+    for fam in ("weighted_minmax", "zscore", "maxnorm"):
+        for comp in ("completion", "no_completion"):
+            for w in range(1, 10):
+                row(f"{fam}|{comp}|{w / 10}")
+    print("best per family:", {k: (v[0], v[1]["ndcg@10"]) for k, v in r["best"].items()})
+    print(f"chosen weighted: {r['chosen_weighted']}")
+    e = r["corpus_embedding"]
+    print(f"query embedding (1 thread): p50 {r['query_embedding_1_thread']['p50_ms']} ms, "
+          f"p99 {r['query_embedding_1_thread']['p99_ms']} ms; corpus embedding {e['papers_per_s']} papers/s "
+          f"({e['threads']} threads, batch {e['batch']}, {e['n']} docs, {e['seconds']} s)")
+
+
+def part_keyword_variants(args):
+    """Why is BM25 low? The production keyword query vs simple variants (query sanitising, title boost),
+    on SciFact train, and the hybrid each would give (weighted min-max / z-score, with completion)."""
+    data_dir = Path(tempfile.mkdtemp(prefix="dailypapers-bench-search-kwv-"))
+    try:
+        setup_django(data_dir)
+        from dailypapers.search import keyword, selectors, vectors
+        from dailypapers.search.embedders import get_embedder, paper_text
+
+        corpus, queries, qrels = scifact()
+        keyword.build([keyword.IndexedPaper(
+            paper_id=int(d["_id"]), title=d["title"], abstract=d["text"], authors=[], categories=[],
+            organization="", published=None, upvotes=0, listed=False) for d in corpus])
+        matrix, _ = cached_embed("scifact-corpus", [paper_text(d["title"], d["text"]) for d in corpus])
+        model_id = get_embedder().model_id
+        vectors.build(keys=np.array([int(d["_id"]) for d in corpus], dtype=np.uint64), vectors=matrix,
+                      model_id=model_id)
+        qids = list(queries)
+        qv, _ = cached_embed("scifact-train-queries", [queries[q] for q in qids], threads=1, batch=1)
+        index = keyword.reader.index()
+        searcher = index.searcher()
+        rng = random.Random(1)
+        title_docs = rng.sample([d for d in corpus if len(d["title"].split()) >= 3], 500)
+        title_vecs, _ = cached_embed("scifact-titles", [d["title"] for d in title_docs], threads=1, batch=1)
+
+        def kw_search(text, boost, sanitise, fields):
+            if sanitise:
+                text = re.sub(r"[^\w\s]", " ", text).lower()  # no query syntax: - : ( ) " ^ AND OR NOT
+            query, _ = index.parse_query_lenient(text, fields, field_boosts={"title": boost})
+            hits = searcher.search(query, limit=200, count=False).hits
+            return {searcher.doc(a)["paper_id"][0]: sc for sc, a in hits}
+
+        variants = {"production (lenient, title x2.5)": None}
+        for sanitise in (False, True):
+            for boost in ((1.0, 1.5, 2.5) if not sanitise else (0.5, 0.75, 1.0, 1.5, 2.5)):
+                variants[f"{'sanitised' if sanitise else 'raw'} title x{boost}"] = (boost, sanitise,
+                                                                                   ["title", "abstract", "authors"])
+        sem_lists = {}
+        for qid, v in zip(qids, qv):
+            sem = dict(vectors.reader.search(v, model_id=model_id, limit=200))
+            sem_lists[qid] = (sem, v)
+        table = {}
+        for name, spec in variants.items():
+            scores = {"keyword": []} | {f"minmax {w / 10}": [] for w in range(1, 10)} | {
+                f"zscore {w / 10}": [] for w in range(1, 10)}
+            for qid in qids:
+                text = queries[qid]
+                if spec is None:
+                    kw = dict(keyword.reader.search(text, filters=keyword.Filters(), limit=200))
+                else:
+                    kw = kw_search(text, *spec)
+                sem, v = sem_lists[qid]
+                sem_c = sem | vectors.reader.similarities(v, keys=[k for k in kw if k not in sem])
+                scores["keyword"].append(ndcg_at(sorted(kw, key=lambda i: (-kw[i], i)), qrels[qid]))
+                for w in range(1, 10):
+                    scores[f"minmax {w / 10}"].append(ndcg_at(selectors.fuse(
+                        keyword_scores=kw, semantic_scores=sem_c, method="weighted", weight=w / 10), qrels[qid]))
+                    scores[f"zscore {w / 10}"].append(ndcg_at(fuse_variant(kw, sem_c, "zscore", w / 10), qrels[qid]))
+            table[name] = {k: round(statistics.fmean(v), 4) for k, v in scores.items()}
+            # The exact-title rule: the same 500 titles as `relevance`, at rank 1?
+            at1 = {k: 0 for k in scores}
+            for d, tv in zip(title_docs, title_vecs):
+                kw = dict(keyword.reader.search(d["title"], filters=keyword.Filters(), limit=200)) if spec is None \
+                    else kw_search(d["title"], *spec)
+                sem = dict(vectors.reader.search(tv, model_id=model_id, limit=200))
+                sem |= vectors.reader.similarities(tv, keys=[k for k in kw if k not in sem])
+                target = int(d["_id"])
+                at1["keyword"] += bool(kw) and max(kw, key=lambda i: (kw[i], -i)) == target
+                for w in range(1, 10):
+                    at1[f"minmax {w / 10}"] += selectors.fuse(keyword_scores=kw, semantic_scores=sem,
+                                                              method="weighted", weight=w / 10)[0] == target
+                    at1[f"zscore {w / 10}"] += fuse_variant(kw, sem, "zscore", w / 10)[0] == target
+            table[name] = {k: {"ndcg@10": table[name][k], "exact_title@1": round(at1[k] / len(title_docs), 3)}
+                           for k in scores}
+        print("\n== 1b. Keyword query variants on SciFact train (nDCG@10; hybrids with score completion)")
+        print(f"  {'keyword query':34s} {'BM25 only':>16s}  {'best weighted min-max':>26s}  {'best z-score':>26s}")
+        print(f"  {'':34s} {'nDCG  title@1':>16s}  {'w    nDCG  title@1':>26s}  {'w    nDCG  title@1':>26s}")
+        for name, row in table.items():
+            def cell(k):
+                return f"{row[k]['ndcg@10']:.4f} {row[k]['exact_title@1']:.3f}"
+            bm = max((k for k in row if k.startswith("minmax")), key=lambda k: row[k]["ndcg@10"])
+            bz = max((k for k in row if k.startswith("zscore")), key=lambda k: row[k]["ndcg@10"])
+            print(f"  {name:34s} {cell('keyword'):>16s}  {bm:>10s} {cell(bm):>15s}  {bz:>10s} {cell(bz):>15s}")
+        merge_results("keyword_variants", table)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------- 2./3. latency
+
+def scan_search(docs, q):
+    """arxiv-sanity-lite's search_rank: lowercased substring counts over every paper."""
+    qs = q.lower().strip().split()
+
+    def match(s):
+        return sum(min(3, s.count(qp)) for qp in qs)
+
+    def matchu(s):
+        return sum(int(qp in s) for qp in qs)
+
+    pairs = []
+    for pid, title, abstract, authors in docs:
+        score = 10.0 * matchu(authors.lower()) + 20.0 * matchu(title.lower()) + 1.0 * match(abstract.lower())
+        if score > 0:
+            pairs.append((score, pid))
+    pairs.sort(reverse=True)
+    return [pid for _, pid in pairs[:200]]
+
+
+def exact_topk(matrix: np.ndarray, keys: np.ndarray, qv: np.ndarray, k=10) -> np.ndarray:
+    out = np.empty((len(qv), k), dtype=np.uint64)
+    for s in range(0, len(qv), 50):
+        sims = qv[s:s + 50] @ matrix.T
+        top = np.argpartition(-sims, k, axis=1)[:, :k]
+        order = np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1)
+        out[s:s + 50] = keys[np.take_along_axis(top, order, axis=1)]
+    return out
+
+
+def build_db(data_dir: Path, size: str, arxiv, demo) -> dict:
+    """Fill the temp database the production way (demo / ingest jsonl); returns timings."""
+    from django.core.management import call_command
+
+    timings = {}
+    if size == "10k":
+        t = time.perf_counter()
+        call_command("demo", verbosity=0)
+        timings["demo_load_s"] = round(time.perf_counter() - t, 1)
+        from dailypapers.papers.models import Paper
+
+        want = 10_000 - Paper.objects.count()
+        subset = {r.arxiv_id for r in real_arxiv_subset(arxiv)}
+        demo_ids = {r.arxiv_id for r in demo}
+        chosen = [r for r in arxiv if r.arxiv_id in subset and r.arxiv_id not in demo_ids]
+        chosen += [r for r in arxiv if r.arxiv_id not in subset and r.arxiv_id not in demo_ids][:want - len(chosen)]
+        wanted_ids = {r.arxiv_id for r in chosen}
+        path = data_dir / "subset.jsonl.gz"
+        with gzip.open(ARXIV_FILE, "rt") as src, gzip.open(path, "wt") as dst:
+            for line in src:
+                if json.loads(line)["id"] in wanted_ids:
+                    dst.write(line)
+        source = path
+    else:
+        source = ARXIV_FILE
+    t = time.perf_counter()
+    call_command("ingest", "jsonl", str(source), "--quiet", verbosity=0)
+    timings["ingest_s"] = round(time.perf_counter() - t, 1)
+    return timings
+
+
+def run_part(argv: list[str]) -> int:
+    """Each part (and each size) in a process of its own: Django is set up once per process, on one data dir."""
+    log("running: bench/search.py " + " ".join(argv))
+    return subprocess.call([sys.executable, str(Path(__file__).resolve()), *argv])
+
+
+def part_latency(args, sizes=None, scan=True):
+    sizes = sizes or args.sizes.split(",")
+    if len(sizes) > 1:
+        for size in sizes:
+            run_part(["latency", "--sizes", size] + ([] if scan else ["--no-scan"]) + (["--keep"] if args.keep else []))
+        return
+    size = sizes[0]
+    latency_one(size, scan=scan and size == "75k", scan_only=False, keep=args.keep)
+
+
+def part_scan(args):
+    latency_one("75k", scan=True, scan_only=True, keep=args.keep)
+
+
+def latency_one(size: str, *, scan: bool, scan_only: bool, keep: bool) -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix=f"dailypapers-bench-search-{size}-"))
+    log(f"latency {size}: data dir {data_dir}")
+    try:
+        setup_django(data_dir, migrate=size != "1m")
+        from dailypapers.search import keyword, services, vectors
+        from dailypapers.search.embedders import get_embedder, paper_text
+
+        model_id = get_embedder().model_id
+        arxiv = arxiv_records()
+        demo = demo_records()
+        sub = real_arxiv_subset(arxiv)
+        sub_m, _ = cached_embed("arxiv-subset", [paper_text(r.title, r.abstract or "") for r in sub])
+        demo_sub = demo[::max(1, len(demo) // REAL_DEMO)][:REAL_DEMO]
+        demo_m, _ = cached_embed("demo-subset", [paper_text(r.title, r.abstract or "") for r in demo_sub])
+        queries = latency_queries(arxiv)
+        info: dict = {"size": size, "queries": len(queries), "loadavg_start": loadavg()}
+        real = {r.arxiv_id: v for r, v in zip(sub, sub_m)} | {r.arxiv_id: v for r, v in zip(demo_sub, demo_m)}
+        with contextlib.suppress(Exception):  # the demo ships its papers' real vectors (made by `dailypapers index`)
+            from dailypapers.papers.management.commands.demo import DEMO_VECTORS
+
+            bundle = np.load(DEMO_VECTORS)
+            vecs = bundle["vectors"].astype(np.float32)
+            vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+            real |= dict(zip((str(a) for a in bundle["arxiv_ids"]), vecs))
+            info["demo_bundle_vectors"] = len(vecs)
+        corpus, _, _ = scifact()
+        sci, _ = cached_embed("scifact-corpus", [paper_text(d["title"], d["text"]) for d in corpus])
+        bases_all = np.vstack([np.vstack(list(real.values())), sci]).astype(np.float32)
+        qv, _ = cached_embed("latency-queries", queries, threads=1, batch=1)
+
+        if size in ("10k", "75k"):
+            info |= build_db(data_dir, size, arxiv, demo)
+            from dailypapers.papers.models import Paper
+
+            t = time.perf_counter()
+            n = services.index_keywords(rebuild=True)
+            info["keyword_build_s"] = round(time.perf_counter() - t, 2)
+            info["keyword_papers_per_s"] = round(n / info["keyword_build_s"])
+            rows = list(Paper.objects.order_by("pk").values_list("pk", "arxiv_id"))
+            keys = np.array([pk for pk, _ in rows], dtype=np.uint64)
+            have = [aid in real for _, aid in rows]
+            info["papers"] = len(rows)
+            info["real_vectors"] = int(sum(have))
+            bases = bases_all
+            synth = synthetic_vectors(bases, len(rows) - info["real_vectors"], seed=3)
+            matrix = np.empty((len(rows), bases.shape[1]), dtype=np.float32)
+            j = 0
+            for i, (_, aid) in enumerate(rows):
+                if aid in real:
+                    matrix[i] = real[aid]
+                else:
+                    matrix[i] = synth[j]
+                    j += 1
+            t = time.perf_counter()
+            vectors.build(keys=keys, vectors=matrix, model_id=model_id, threads=2)
+            info["vector_build_s"] = round(time.perf_counter() - t, 2)
+            mode = "django"
+        else:
+            mode = "index"
+            keys, matrix = build_1m(data_dir, arxiv, bases_all, model_id, info)
+        info["keyword_index_mb"] = dir_size_mb(keyword.current_generation())
+        info["vector_index_mb"] = dir_size_mb(vectors._root() / vectors.current()["file"])
+        info["vectors_in_index"] = vectors.current()["count"]
+        # Exact ground truth over the same vectors, and the cost of that brute force (one query, float32).
+        t = time.perf_counter()
+        gt = exact_topk(matrix, keys, qv)
+        info["exact_topk_batch_s"] = round(time.perf_counter() - t, 2)
+        single = []
+        for v in qv[:20]:
+            t = time.perf_counter()
+            sims = matrix @ v
+            np.argpartition(-sims, 10)[:10]
+            single.append(time.perf_counter() - t)
+        info["exact_bruteforce_one_query"] = summary_ms(single)
+        np.save(data_dir / "gt.npy", gt)
+        np.save(data_dir / "qv.npy", qv)
+        (data_dir / "queries.json").write_text(json.dumps(queries))
+        del matrix
+        # The query worker: a fresh process that opens both indexes and runs the queries.
+        child_args = ["_worker", "--data-dir", str(data_dir), "--mode", mode]
+        if scan:
+            child_args.append("--scan")
+        if scan_only:
+            child_args.append("--scan-only")
+        worker, worker_maxrss = run_child(child_args)
+        info["worker"] = worker
+        info["worker_ru_maxrss_mb"] = worker_maxrss
+        info["loadavg_end"] = loadavg()
+        print_latency(info)
+        if scan_only:
+            merge_results("scan_baseline", worker.get("scan", {}))
+        else:
+            merge_results("latency", {size: info})
+            if "scan" in worker:
+                merge_results("scan_baseline", worker["scan"])
+    finally:
+        if keep:
+            log(f"kept {data_dir}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def perturbed_papers(arxiv, n: int, seed: int = 11):
+    """The 75k real texts, then perturbed copies up to n (titles shuffled, sentences rotated + borrowed)."""
+    from dailypapers.search import keyword
+
+    rng = random.Random(seed)
+    base = [(r.title, re.split(r"(?<=\.)\s+", (r.abstract or "").replace("\n", " ")), r.authors or [],
+             r.categories or []) for r in arxiv]
+    out = []
+    for i in range(n):
+        if i < len(base):
+            title, sentences, authors, cats = base[i]
+            abstract = " ".join(sentences)
+        else:
+            title, sentences, authors, cats = base[rng.randrange(len(base))]
+            words = title.split()
+            rng.shuffle(words)
+            title = " ".join(words)
+            k = rng.randrange(len(sentences)) if sentences else 0
+            other = base[rng.randrange(len(base))][1]
+            abstract = " ".join(sentences[k:] + sentences[:k] + ([rng.choice(other)] if other else []))
+        out.append(keyword.IndexedPaper(paper_id=i + 1, title=title, abstract=abstract, authors=authors,
+                                        categories=cats, organization="", published=None, upvotes=0, listed=False))
+    return out
+
+
+def build_1m(data_dir, arxiv, bases, model_id, info, n=1_000_000):
+    from dailypapers.search import vectors
+
+    # Keyword index: built in a child process (its own peak RSS), the production keyword.build.
+    kw, kw_rss = run_child(["_kwbuild", "--data-dir", str(data_dir), "--n", str(n)])
+    info["keyword_build"] = kw | {"child_ru_maxrss_mb": kw_rss}
+    info["keyword_build_s"] = kw["build_s"]
+    info["keyword_papers_per_s"] = kw["papers_per_s"]
+    # Vectors: every real vector we have + noisy copies.
+    matrix = np.vstack([bases, synthetic_vectors(bases, n - len(bases), seed=5)])
+    keys = np.arange(1, n + 1, dtype=np.uint64)
+    info["papers"] = n
+    info["real_vectors"] = len(bases)
+    index = vectors._new_index(matrix.shape[1])
+    started, curve = time.perf_counter(), []
+    chunk = 50_000
+    for s in range(0, n, chunk):
+        index.add(keys[s:s + chunk], matrix[s:s + chunk], threads=2)
+        elapsed = time.perf_counter() - started
+        curve.append((s + chunk, round(elapsed, 1)))
+        if (s + chunk) % 250_000 == 0:
+            log(f"  HNSW build {s + chunk}: {elapsed:.0f} s")
+        if elapsed > BUILD_TIMEBOX_S and s + chunk < n:
+            log(f"HNSW build time-boxed at {s + chunk} vectors")
+            break
+    built = len(index)
+    info["vector_build_curve"] = curve
+    info["vector_build_s"] = round(time.perf_counter() - started, 1)
+    if built < n:
+        # Extrapolate: HNSW insert cost ~ log(n); fit seconds/vector of the last chunks.
+        (n1, t1), (n2, t2) = curve[-3], curve[-1]
+        rate = (t2 - t1) / (n2 - n1)
+        info["vector_build_extrapolated_1m_s"] = round(t2 + rate * (n - n2) * 1.05, 0)
+        matrix, keys = matrix[:built], keys[:built]
+    t = time.perf_counter()
+    vectors._publish(index, model_id=model_id, dim=matrix.shape[1])
+    info["vector_save_s"] = round(time.perf_counter() - t, 1)
+    del index
+    return keys, matrix
+
+
+def child_kwbuild(args):
+    setup_django(Path(args.data_dir))
+    from dailypapers.search import keyword
+
+    t = time.perf_counter()
+    papers = perturbed_papers(arxiv_records(), args.n)
+    gen_s = time.perf_counter() - t
+    rss_before = proc_status()["VmRSS_mb"]
+    t = time.perf_counter()
+    keyword.build(papers)
+    build_s = time.perf_counter() - t
+    print(json.dumps({"n": args.n, "generate_s": round(gen_s, 1), "build_s": round(build_s, 1),
+                      "papers_per_s": round(args.n / build_s), "rss_before_build_mb": rss_before,
+                      **{k: v for k, v in proc_status().items() if k in ("VmHWM_mb", "ru_maxrss_mb")}}))
+
+
+def child_worker(args):
+    data_dir = Path(args.data_dir)
+    # migrate: other people edit the models while this runs; the parent migrated with the code it loaded.
+    setup_django(data_dir, migrate=args.mode == "django")
+    from django.core.cache import cache
+
+    from dailypapers.search import keyword, selectors, vectors
+    from dailypapers.search.embedders import get_embedder
+    from dailypapers.search.keyword import Filters
+
+    queries = json.loads((data_dir / "queries.json").read_text())
+    gt = np.load(data_dir / "gt.npy")
+    qv = np.load(data_dir / "qv.npy")
+    out = {"mode": args.mode, "rss_start": proc_status()}
+    embedder = get_embedder()
+    model_id = embedder.model_id
+    embedder.embed(["warm up the session"])
+    out["rss_after_embedder"] = proc_status()
+    keyword.reader.index()
+    vectors.reader.index()
+    out["rss_after_open"] = proc_status()
+    if args.mode == "django":
+        def full(q):
+            return selectors.search_papers(query=q, filters=Filters())
+    else:
+        def full(q):
+            return selectors.ranked_ids(query=q, filters=Filters())
+    for w in ("warm-up query one", "graph neural networks", "protein folding"):
+        full(w)
+
+    if not args.scan_only:
+        cache.clear()
+        cold, cached, kw_t, ann_t, emb_t = [], [], [], [], []
+        ranked_cached = []
+        for q in queries:
+            # Interleaved, so noise hits both alike: distinct queries after cache.clear() (the query
+            # embedding is computed), then the same query again (its embedding comes from the cache).
+            t = time.perf_counter()
+            full(q)
+            cold.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            full(q)
+            cached.append(time.perf_counter() - t)
+            if args.mode == "django":
+                t = time.perf_counter()
+                selectors.ranked_ids(query=q, filters=Filters())
+                ranked_cached.append(time.perf_counter() - t)
+        if ranked_cached:
+            out["ranked_ids_cached_embedding"] = summary_ms(ranked_cached)
+        for q, v in zip(queries, qv):
+            t = time.perf_counter()
+            keyword.reader.search(q, filters=Filters(), limit=selectors.CANDIDATES)
+            kw_t.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            vectors.reader.search(v, model_id=model_id, limit=selectors.CANDIDATES)
+            ann_t.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            embedder.embed([q])
+            emb_t.append(time.perf_counter() - t)
+        out["search_cold_embedding"] = summary_ms(cold)
+        out["search_cached_embedding"] = summary_ms(cached)
+        out["keyword_only"] = summary_ms(kw_t)
+        out["ann_only_limit200"] = summary_ms(ann_t)
+        out["query_embedding"] = summary_ms(emb_t)
+        out["timed_function"] = "selectors.search_papers" if args.mode == "django" else "selectors.ranked_ids"
+        # ANN recall@10 vs exact, over the expansion_search values.
+        index = vectors.reader.index()
+        default_exp = index.expansion_search
+        curve = {}
+        for exp in EXPANSIONS:
+            index.expansion_search = exp
+            hits, times = 0, []
+            for v, truth in zip(qv, gt):
+                t = time.perf_counter()
+                got = vectors.reader.search(v, model_id=model_id, limit=10)
+                times.append(time.perf_counter() - t)
+                hits += len({k for k, _ in got} & set(truth.tolist()))
+            curve[exp] = {"recall@10": round(hits / (10 * len(gt)), 4), **summary_ms(times)}
+        index.expansion_search = default_exp
+        out["ann_recall_curve"] = curve
+        out["ann_recall@10_default"] = curve.get(default_exp, {}).get("recall@10")
+        out["expansion_search_default"] = default_exp
+    if args.scan:
+        from dailypapers.papers.models import Authorship, Paper
+
+        names = {}
+        for pid, name in Authorship.objects.order_by("paper_id", "position").values_list("paper_id", "author__name"):
+            names.setdefault(pid, []).append(name)
+        docs = [(pk, t, a or "", ", ".join(names.get(pk, [])))
+                for pk, t, a in Paper.objects.values_list("pk", "title", "abstract")]
+        sq = queries[:200]
+        scan_t, kw_t, hy_t = [], [], []
+        for q in sq:  # interleaved, so machine noise hits all three alike
+            t = time.perf_counter()
+            scan_search(docs, q)
+            scan_t.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            keyword.reader.search(q, filters=Filters(), limit=selectors.CANDIDATES)
+            kw_t.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            selectors.search_papers(query=q, filters=Filters())  # cached embedding (computed above or now)
+            hy_t.append(time.perf_counter() - t)
+        s, k, h = summary_ms(scan_t), summary_ms(kw_t), summary_ms(hy_t)
+        out["scan"] = {"papers": len(docs), "queries": len(sq), "python_scan": s, "keyword": k,
+                       "hybrid_search_papers": h,
+                       "scan_over_keyword_p50": round(s["p50_ms"] / k["p50_ms"], 1),
+                       "scan_over_hybrid_p50": round(s["p50_ms"] / h["p50_ms"], 1),
+                       "scan_over_keyword_p99": round(s["p99_ms"] / k["p99_ms"], 1),
+                       "scan_over_hybrid_p99": round(s["p99_ms"] / h["p99_ms"], 1),
+                       "method": "arxiv-sanity-lite search_rank (lower() + str.count per term over title, "
+                                 "abstract, authors); hybrid = search_papers with the query vector cached"}
+    out["rss_end"] = proc_status()
+    print(json.dumps(out))
+
+
+def print_latency(info):
+    w = info["worker"]
+    print(f"\n== 2. Latency at {info['size']} ({info.get('papers')} papers, {info.get('real_vectors')} real vectors, "
+          f"rest synthetic; {info['queries']} queries; load {info['loadavg_start']}->{info['loadavg_end']})")
+    if "search_cold_embedding" in w:
+        print(f"  timed: {w['timed_function']}")
+        for k in ("search_cold_embedding", "search_cached_embedding", "ranked_ids_cached_embedding", "keyword_only",
+                  "ann_only_limit200", "query_embedding"):
+            if k in w:
+                print(f"  {k:26s} p50 {w[k]['p50_ms']:8.2f} ms  p99 {w[k]['p99_ms']:8.2f} ms")
+        print("  ANN recall@10 vs exact:  " + ", ".join(
+            f"ef={e}: {v['recall@10']:.3f} ({v['p50_ms']:.2f} ms)" for e, v in w["ann_recall_curve"].items()))
+    print(f"  build: keyword {info.get('keyword_build_s')} s ({info.get('keyword_papers_per_s')} papers/s), "
+          f"vectors {info.get('vector_build_s')} s; sizes: keyword {info['keyword_index_mb']} MB, "
+          f"vectors {info['vector_index_mb']} MB; exact brute force p50 "
+          f"{info['exact_bruteforce_one_query']['p50_ms']} ms/query")
+    r = w["rss_end"]
+    print(f"  worker RSS: end {r['VmRSS_mb']} MB (anon {r.get('RssAnon_mb')}, file {r.get('RssFile_mb')}), "
+          f"peak {r['VmHWM_mb']} MB; after embedder only {w['rss_after_embedder']['VmRSS_mb']} MB")
+    if "scan" in w:
+        s = w["scan"]
+        print(f"== 3. Python scan baseline ({s['papers']} papers, {s['queries']} queries): "
+              f"scan p50 {s['python_scan']['p50_ms']} / p99 {s['python_scan']['p99_ms']} ms; "
+              f"keyword {s['keyword']['p50_ms']} / {s['keyword']['p99_ms']} ms; hybrid "
+              f"{s['hybrid_search_papers']['p50_ms']} / {s['hybrid_search_papers']['p99_ms']} ms; "
+              f"scan is {s['scan_over_keyword_p50']}x keyword, {s['scan_over_hybrid_p50']}x hybrid (p50)")
+
+
+def part_ann(args):
+    """Vectors only, at --n: is the 1M recall a property of HNSW or of the synthetic vectors? Synthetic
+    vectors as mixtures of two random real vectors + small noise (a continuum, unlike noisy copies),
+    the production usearch index (vectors._new_index, threads=2), recall@10 vs exact over expansion_search."""
+    data_dir = Path(tempfile.mkdtemp(prefix="dailypapers-bench-search-ann-"))
+    try:
+        setup_django(data_dir)
+        from dailypapers.search import vectors
+        from dailypapers.search.embedders import paper_text
+
+        n = args.n
+        corpus, _, _ = scifact()
+        sci, _ = cached_embed("scifact-corpus", [paper_text(d["title"], d["text"]) for d in corpus])
+        arxiv = arxiv_records()
+        sub = real_arxiv_subset(arxiv)
+        sub_m, _ = cached_embed("arxiv-subset", [paper_text(r.title, r.abstract or "") for r in sub])
+        from dailypapers.papers.management.commands.demo import DEMO_VECTORS
+
+        demo_v = np.load(DEMO_VECTORS)["vectors"].astype(np.float32)
+        bases = np.vstack([sci, sub_m, demo_v]).astype(np.float32)
+        bases /= np.linalg.norm(bases, axis=1, keepdims=True)
+        rng = np.random.default_rng(9)
+        matrix = np.empty((n, bases.shape[1]), dtype=np.float32)
+        matrix[:len(bases)] = bases
+        for s0 in range(len(bases), n, 100_000):
+            s1 = min(n, s0 + 100_000)
+            a = rng.uniform(0.2, 0.8, (s1 - s0, 1)).astype(np.float32)
+            block = a * bases[rng.integers(0, len(bases), s1 - s0)] + (1 - a) * bases[
+                rng.integers(0, len(bases), s1 - s0)] + rng.normal(0, 0.01, (s1 - s0, bases.shape[1])).astype(np.float32)
+            matrix[s0:s1] = block / np.linalg.norm(block, axis=1, keepdims=True)
+        keys = np.arange(1, n + 1, dtype=np.uint64)
+        queries = latency_queries(arxiv)
+        qv, _ = cached_embed("latency-queries", queries, threads=1, batch=1)
+        gt = exact_topk(matrix, keys, qv)
+        index = vectors._new_index(matrix.shape[1])
+        t = time.perf_counter()
+        index.add(keys, matrix, threads=2)
+        build_s = time.perf_counter() - t
+        del matrix
+        path = data_dir / "ann.usearch"
+        index.save(str(path))
+        del index
+        view = vectors._new_index(bases.shape[1])
+        view.view(str(path))
+        curve = {}
+        for exp in EXPANSIONS:
+            view.expansion_search = exp
+            hits, times = 0, []
+            for v, truth in zip(qv, gt):
+                t = time.perf_counter()
+                m = view.search(v, 10, threads=1)
+                times.append(time.perf_counter() - t)
+                hits += len(set(m.keys.tolist()) & set(truth.tolist()))
+            curve[exp] = {"recall@10": round(hits / (10 * len(gt)), 4), **summary_ms(times)}
+        result = {"n": n, "real_vectors": len(bases), "generator": "normalise(a*x_i + (1-a)*x_j + N(0, 0.01^2)), "
+                  "a ~ U(0.2, 0.8), x real", "build_s_threads2": round(build_s, 1), "file_mb": dir_size_mb(path),
+                  "recall_curve": curve, "rss_after_queries": proc_status()}
+        print(f"\n== 2b. ANN only at {n} (mixture vectors): build {build_s:.0f} s, file {result['file_mb']} MB; " + ", ".join(
+            f"ef={e}: {v['recall@10']:.3f} ({v['p50_ms']:.2f} ms)" for e, v in curve.items()))
+        merge_results("ann_mixture", {str(n): result})
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------- 4. indexing
+
+def child_embed(args):
+    setup_django(Path(args.data_dir))
+    from dailypapers.search.embedders import get_embedder, paper_text
+
+    recs = arxiv_records()[1::37][:args.n]  # not the cached subset
+    texts = [paper_text(r.title, r.abstract or "") for r in recs]
+    embedder = get_embedder(threads=args.threads)
+    embedder.embed(texts[:2])
+    t = time.perf_counter()
+    for i in range(0, len(texts), args.batch):
+        embedder.embed(texts[i:i + args.batch])
+    s = time.perf_counter() - t
+    print(json.dumps({"n": len(texts), "threads": args.threads, "batch": args.batch, "seconds": round(s, 1),
+                      "papers_per_s": round(len(texts) / s, 2), "loadavg": loadavg(), **proc_status()}))
+
+
+def child_kwbuild75k(args):
+    setup_django(Path(args.data_dir))
+    from dailypapers.search import keyword
+
+    papers = perturbed_papers(arxiv_records(), 74_728)
+    rss_before = proc_status()["VmRSS_mb"]
+    t = time.perf_counter()
+    keyword.build(papers)
+    s = time.perf_counter() - t
+    print(json.dumps({"n": len(papers), "build_s": round(s, 2), "papers_per_s": round(len(papers) / s),
+                      "rss_before_build_mb": rss_before, **proc_status()}))
+
+
+def part_indexing(args):
+    data_dir = Path(tempfile.mkdtemp(prefix="dailypapers-bench-search-idx-"))
+    try:
+        result = {}
+        kw, rss = run_child(["_kwbuild75k", "--data-dir", str(data_dir)])
+        result["keyword_75k_in_memory"] = kw | {"child_ru_maxrss_mb": rss}
+        shutil.rmtree(data_dir / "search", ignore_errors=True)
+        if args.with_1m_keyword:
+            kw, rss = run_child(["_kwbuild", "--data-dir", str(data_dir), "--n", "1000000"])
+            result["keyword_1m_in_memory"] = kw | {"child_ru_maxrss_mb": rss}
+            shutil.rmtree(data_dir / "search", ignore_errors=True)
+        for threads in (1, 2):
+            e, rss = run_child(["_embed", "--data-dir", str(data_dir), "--threads", str(threads), "--n", "300"])
+            result[f"embedding_threads{threads}"] = e | {"child_ru_maxrss_mb": rss}
+        print("\n== 4. Indexing throughput")
+        for k, v in result.items():
+            print(f"  {k:24s} {v['papers_per_s']:>10} papers/s  n={v['n']}  peak RSS (VmHWM) {v['VmHWM_mb']} MB"
+                  + (f"  (threads {v['threads']}, batch {v['batch']})" if "threads" in v else
+                     f"  (before build {v['rss_before_build_mb']} MB: the papers held in memory)"))
+        merge_results("indexing", result)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------- main
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="part", required=True)
+    sub.add_parser("relevance")
+    sub.add_parser("keyword-variants")
+    p = sub.add_parser("latency")
+    p.add_argument("--sizes", default="10k,75k,1m")
+    p.add_argument("--no-scan", action="store_true")
+    p.add_argument("--keep", action="store_true")
+    p = sub.add_parser("ann")
+    p.add_argument("--n", type=int, default=1_000_000)
+    p = sub.add_parser("scan")
+    p.add_argument("--keep", action="store_true")
+    p = sub.add_parser("indexing")
+    p.add_argument("--with-1m-keyword", action="store_true", help="also a separate 1M keyword build (latency 1m has one)")
+    p = sub.add_parser("all")
+    p.add_argument("--keep", action="store_true")
+    p = sub.add_parser("_worker")
+    p.add_argument("--data-dir")
+    p.add_argument("--mode")
+    p.add_argument("--scan", action="store_true")
+    p.add_argument("--scan-only", action="store_true")
+    p = sub.add_parser("_kwbuild")
+    p.add_argument("--data-dir")
+    p.add_argument("--n", type=int)
+    p = sub.add_parser("_kwbuild75k")
+    p.add_argument("--data-dir")
+    p = sub.add_parser("_embed")
+    p.add_argument("--data-dir")
+    p.add_argument("--threads", type=int)
+    p.add_argument("--n", type=int, default=300)
+    p.add_argument("--batch", type=int, default=32)
+    args = parser.parse_args()
+    if args.part == "relevance":
+        part_relevance(args)
+    elif args.part == "keyword-variants":
+        part_keyword_variants(args)
+    elif args.part == "latency":
+        part_latency(args, scan=not args.no_scan)
+    elif args.part == "ann":
+        part_ann(args)
+    elif args.part == "scan":
+        part_scan(args)
+    elif args.part == "indexing":
+        args.with_1m_keyword = args.with_1m_keyword
+        part_indexing(args)
+    elif args.part == "all":
+        for argv in (["relevance"], ["keyword-variants"], ["indexing"], ["latency", "--sizes", "10k"],
+                     ["latency", "--sizes", "75k"], ["latency", "--sizes", "1m"]):
+            run_part(argv + (["--keep"] if args.keep and argv[0] == "latency" else []))
+    elif args.part == "_worker":
+        child_worker(args)
+    elif args.part == "_kwbuild":
+        child_kwbuild(args)
+    elif args.part == "_kwbuild75k":
+        child_kwbuild75k(args)
+    elif args.part == "_embed":
+        child_embed(args)
+
+
+if __name__ == "__main__":
+    main()
