@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import parse_arxiv_id
@@ -76,9 +76,13 @@ def embed_query(query: str) -> np.ndarray:
     """The query's vector, cached; raises on failure or after the configured timeout."""
     embedder = get_embedder()
     key = "qvec:" + hashlib.sha1(f"{embedder.model_id}\0{query}".encode()).hexdigest()
-    if (cached := cache.get(key)) is not None:
+    local = caches["local"]
+    if (cached := local.get(key)) is None and (cached := cache.get(key)) is not None:
+        local.set(key, cached, 3600)
+    if cached is not None:
         return np.frombuffer(cached, dtype=np.float32)
     vector = _embed_pool.submit(lambda: embedder.embed([query])[0]).result(timeout=settings.SEARCH_EMBED_TIMEOUT)
+    local.set(key, vector.tobytes(), 3600)
     cache.set(key, vector.tobytes(), 24 * 3600)
     return vector
 

@@ -22,7 +22,8 @@ from usearch.index import Index
 
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
-EXPANSION_SEARCH = 96
+# Query-time breadth: 256 lifted recall@10 from 0.965 to 0.991 at 75k for ~0.5 ms (bench/search.py).
+EXPANSION_SEARCH = 256
 
 
 class ModelMismatch(Exception):
