@@ -245,7 +245,7 @@ DAILYPAPERS_EMBEDDER = os.environ.get("DAILYPAPERS_EMBEDDER", "dailypapers.searc
 SEARCH_EMBED_TIMEOUT = float(os.environ.get("DAILYPAPERS_SEARCH_EMBED_TIMEOUT", "1.0"))
 # Fusion of keyword and semantic lists, chosen on SciFact train (bench/search.py relevance).
 SEARCH_FUSION = os.environ.get("DAILYPAPERS_SEARCH_FUSION", "weighted")
-SEARCH_KEYWORD_WEIGHT = float(os.environ.get("DAILYPAPERS_SEARCH_KEYWORD_WEIGHT", "0.3"))
+SEARCH_KEYWORD_WEIGHT = float(os.environ.get("DAILYPAPERS_SEARCH_KEYWORD_WEIGHT", "0.2"))
 
 SITE_NAME = os.environ.get("DAILYPAPERS_SITE_NAME", "Daily Papers")
 SITE_CURATOR = os.environ.get("DAILYPAPERS_CURATOR", "AK")
