@@ -221,7 +221,7 @@ def test_client_bad_date_raises_bad_request(hf):
     with pytest.raises(BadRequestError) as info:
         list(hf.list_daily_papers(date="2026-02-30"))
     assert info.value.response.status_code == 400
-    assert "date must be" in info.value.response.json()["error"]
+    assert "is not a date" in info.value.response.json()["error"]
     with pytest.raises(BadRequestError):
         list(hf.list_daily_papers(limit=500))
 

@@ -1,7 +1,6 @@
 """The list pages and paper page through the whole HTTP stack (Django's test client)."""
 
 import re
-from datetime import datetime, timezone
 
 import pytest
 
@@ -172,3 +171,9 @@ def test_cached_page_changes_after_an_ingest(client, three_days):
 def test_home_redirects_to_papers(client, db):
     response = client.get("/")
     assert response.status_code == 302 and response["Location"] == "/papers"
+
+
+@pytest.mark.parametrize("url", ["/papers/month/9999-12", "/papers/week/9999-W52", "/papers/date/0001-01-01"])
+def test_dates_at_the_edge_of_the_calendar_are_a_400_not_a_crash(client, db, url):
+    response = client.get(url)
+    assert response.status_code == 400 and "out of range" in response.content.decode()

@@ -1,6 +1,5 @@
 """The JSON API paths that Hugging Face's client calls. Errors are {"error": "..."}."""
 
-import re
 from datetime import date
 
 from django.contrib.auth import get_user_model
@@ -9,8 +8,9 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from dailypapers.papers import selectors
+from dailypapers.papers import periods, selectors
 from dailypapers.papers.models import DailyEntry
+from dailypapers.papers.periods import BadPeriod
 from dailypapers.papers.records import parse_arxiv_id
 from dailypapers.papers.selectors import Card, paper_detail
 from dailypapers.search.keyword import Filters
@@ -79,48 +79,23 @@ class BadParameter(ValueError):
     """A query parameter that is not understood; the message says what to send instead."""
 
 
-# Periods are computed with date arithmetic (a month's end, a week's Sunday); keep far from date.max.
-MIN_YEAR, MAX_YEAR = 1000, 9998
-
-
-def _in_years(day: date, name: str, value: str) -> date:
-    if not MIN_YEAR <= day.year <= MAX_YEAR:
-        raise BadParameter(f"{name} must be in the years {MIN_YEAR} to {MAX_YEAR}; got {value!r}")
-    return day
+def _period(parse, name: str, value: str) -> date:
+    try:
+        return parse(value)
+    except BadPeriod as exc:
+        raise BadParameter(f"{name}: {exc}") from None
 
 
 def parse_day(value: str) -> date:
-    try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise BadParameter(f"date must be a day as YYYY-MM-DD, e.g. 2026-03-16; got {value!r}") from None
-    return _in_years(day, "date", value)
+    return _period(periods.parse_day, "date", value)
 
 
 def parse_week(value: str) -> date:
-    """The Monday of an ISO week YYYY-Www."""
-    match = re.fullmatch(r"(\d{4})-W(\d{2})", value)
-    try:
-        if not match:
-            raise ValueError
-        monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
-    except ValueError:
-        raise BadParameter(f"week must be an ISO week as YYYY-Www, e.g. 2026-W12; got {value!r}") from None
-    return _in_years(monday, "week", value)
+    return _period(periods.parse_week, "week", value)
 
 
 def parse_month(value: str) -> date:
-    """The first day of a month YYYY-MM."""
-    match = re.fullmatch(r"(\d{4})-(\d{2})", value)
-    try:
-        if not match:
-            raise ValueError
-        first = date(int(match[1]), int(match[2]), 1)
-    except ValueError:
-        raise BadParameter(f"month must be YYYY-MM, e.g. 2026-03; got {value!r}") from None
-    return _in_years(first, "month", value)
+    return _period(periods.parse_month, "month", value)
 
 
 def _whole_number(params, name: str, *, default: int, low: int, high: int | None = None) -> int:

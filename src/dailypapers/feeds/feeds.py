@@ -17,7 +17,7 @@ from django.utils.html import escape
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 
 from dailypapers.api.serializers import author_names
-from dailypapers.papers import selectors
+from dailypapers.papers import periods, selectors
 from dailypapers.papers.models import Author, DailyEntry, Organization, Paper
 from dailypapers.papers.selectors import Card
 from dailypapers.search.keyword import Filters
@@ -156,11 +156,9 @@ class PaperFeed(Feed):
 
 def parse_day(value: str) -> date:
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BadFeedRequest(f"“{value}” is not a date: use YYYY-MM-DD, e.g. 2026-03-16.") from None
+        return periods.parse_day(value)
+    except periods.BadPeriod as exc:
+        raise BadFeedRequest(str(exc)) from None
 
 
 class DailyFeed(PaperFeed):

@@ -8,6 +8,7 @@ from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from .models import Author, DailyEntry, Organization, Paper
+from .periods import month_end
 
 # Trending: score = upvotes / (hours since listed + 2) ** 1.5, over papers listed
 # in the 7 days up to the newest listing (so a site that has paused, like the demo,
@@ -56,8 +57,7 @@ def papers_of_week(*, monday: date) -> list[Card]:
 
 
 def papers_of_month(*, first: date) -> list[Card]:
-    next_month = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return _entries(start=first, end=next_month - timedelta(days=1))
+    return _entries(start=first, end=month_end(first))
 
 
 def latest_day() -> date | None:

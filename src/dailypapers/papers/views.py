@@ -1,9 +1,7 @@
 """Pages of the papers app. Thin: parse the URL, call a selector, render."""
 
-import re
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -16,7 +14,7 @@ from dailypapers.search.views import search
 from dailypapers.pagecache import cached_response
 from dailypapers.views import bad_request
 
-from . import selectors
+from . import periods, selectors
 from .models import Author, Organization
 from .records import parse_arxiv_id
 
@@ -71,11 +69,9 @@ def daily(request: HttpRequest) -> HttpResponse:
 
 def by_date(request: HttpRequest, value: str) -> HttpResponse:
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError
-        day = date.fromisoformat(value)
-    except ValueError:
-        return bad_request(request, reason=f"“{value}” is not a date: use YYYY-MM-DD, e.g. 2026-03-16.")
+        day = periods.parse_day(value)
+    except periods.BadPeriod as exc:
+        return bad_request(request, reason=str(exc))
     return _cached(request, lambda: _day_page(request, day))
 
 
@@ -87,15 +83,13 @@ def _day_page(request: HttpRequest, day: date) -> HttpResponse:
 
 
 def by_week(request: HttpRequest, value: str) -> HttpResponse:
-    match = re.fullmatch(r"(\d{4})-W(\d{2})", value)
     try:
-        if not match:
-            raise ValueError
-        monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
-    except ValueError:
-        return bad_request(request, reason=f"“{value}” is not an ISO week: use YYYY-Www, e.g. 2026-W12.")
+        monday = periods.parse_week(value)
+    except periods.BadPeriod as exc:
+        return bad_request(request, reason=str(exc))
+    _, week, _ = monday.isocalendar()
     sunday = monday + timedelta(days=6)
-    heading = f"Week {match[2]}, {match[1]} · {monday:%b %-d} – {sunday:%b %-d}"
+    heading = f"Week {week:02d}, {monday.isocalendar()[0]} · {monday:%b %-d} – {sunday:%b %-d}"
     return _cached(
         request,
         lambda: _list_page(
@@ -106,14 +100,11 @@ def by_week(request: HttpRequest, value: str) -> HttpResponse:
 
 
 def by_month(request: HttpRequest, value: str) -> HttpResponse:
-    match = re.fullmatch(r"(\d{4})-(\d{2})", value)
     try:
-        if not match:
-            raise ValueError
-        first = date(int(match[1]), int(match[2]), 1)
-    except ValueError:
-        return bad_request(request, reason=f"“{value}” is not a month: use YYYY-MM, e.g. 2026-03.")
-    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        first = periods.parse_month(value)
+    except periods.BadPeriod as exc:
+        return bad_request(request, reason=str(exc))
+    last = periods.month_end(first)
     return _cached(
         request,
         lambda: _list_page(

@@ -2,7 +2,7 @@ from django import template
 from django.conf import settings
 from django.utils import timezone
 
-from dailypapers.community import selectors, services
+from dailypapers.community import selectors
 
 register = template.Library()
 
