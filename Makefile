@@ -45,9 +45,11 @@ run: install secret
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: install-dev secret
+bench: install-dev
 	$(BIN)/python bench/ingest_jsonl.py
 	$(BIN)/python bench/daily_page_load.py
+	$(BIN)/python bench/digest_send.py
+	$(BIN)/python bench/search.py all
 
 clean:
 	rm -rf $(VENV) build *.egg-info
