@@ -203,6 +203,10 @@ BASE_URL = os.environ.get("DAILYPAPERS_BASE_URL", "http://127.0.0.1:8000").rstri
 # Digest unsubscribe by mail goes to this address (List-Unsubscribe: mailto).
 DIGEST_UNSUBSCRIBE_MAILTO = os.environ.get("DAILYPAPERS_UNSUBSCRIBE_MAILTO", "unsubscribe@localhost")
 DIGEST_MAX_PAPERS = int(os.environ.get("DAILYPAPERS_DIGEST_MAX_PAPERS", "10"))
+# Subscribe requests per client ("count/period"), and confirmation mails to one address per hour
+# whoever asks (past it the same page answers and nothing is sent).
+RATE_DIGEST_SUBSCRIBE = os.environ.get("DAILYPAPERS_RATE_DIGEST_SUBSCRIBE", "10/h")
+DIGEST_MAILS_PER_ADDRESS_PER_HOUR = int(os.environ.get("DAILYPAPERS_DIGEST_MAILS_PER_ADDRESS_PER_HOUR", "3"))
 
 # Uploads (organization avatars), served by the app under /media/.
 MEDIA_ROOT = DATA_DIR / "media"
