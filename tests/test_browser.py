@@ -93,7 +93,7 @@ def fresh_paper():
                                        authors=["Ada Lovelace"], published_at=datetime.now(timezone.utc) - timedelta(days=1))])
 
 
-def test_sign_up_upvote_and_comment_in_the_browser(live_server, fresh_paper, page):
+def test_sign_up_upvote_and_comment_in_the_browser(live_server, fresh_paper, page, mailoutbox):
     from playwright.sync_api import expect
 
     dialogs: list[str] = []
@@ -103,6 +103,11 @@ def test_sign_up_upvote_and_comment_in_the_browser(live_server, fresh_paper, pag
     page.fill("input[name=username]", "grace")
     page.fill("input[name=password1]", "a-long-pass-phrase-9")
     page.fill("input[name=password2]", "a-long-pass-phrase-9")
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_load_state()
+    assert page.locator("header").get_by_text("grace").count() == 0  # signed in only once the address is verified
+    (mail,) = mailoutbox
+    page.goto(live_server.url + "/accounts/confirm-email/" + mail.body.split("/accounts/confirm-email/")[1].split()[0])
     page.locator("form button[type=submit]").last.click()
     page.wait_for_load_state()
     assert page.locator("header").get_by_text("grace").count() == 1

@@ -155,16 +155,25 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+ACCOUNT_ADAPTER = "dailypapers.accounts.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
-ACCOUNT_EMAIL_VERIFICATION = "optional"  # reading, voting, commenting: yes; submitting needs a verified email
+# Mandatory: with "optional" a sign-up logs in at once, so allauth could not answer a sign-up
+# with a registered address like any other (it must refuse it, or make a duplicate account).
+# Now every sign-up gets "check your inbox", and the owner of a registered address is told
+# by mail instead (ACCOUNT_PREVENT_ENUMERATION); password resets answer alike too.
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_RATE_LIMITS = {
     "signup": os.environ.get("DAILYPAPERS_RATE_SIGNUP", "20/h/ip"),
     "login": os.environ.get("DAILYPAPERS_RATE_LOGIN", "30/m/ip"),
+    # "key" is the login name *and* the client here (see dailypapers/accounts.py): an attacker's
+    # failures never lock the owner out; failures over all clients have their own, higher limit.
     "login_failed": os.environ.get("DAILYPAPERS_RATE_LOGIN_FAILED", "10/m/ip,5/5m/key"),
+    "login_failed_account": os.environ.get("DAILYPAPERS_RATE_LOGIN_FAILED_ACCOUNT", "100/h/key"),
     "reset_password": "20/m/ip,5/m/key",
     "confirm_email": "1/3m/key",
 }
@@ -203,6 +212,10 @@ BASE_URL = os.environ.get("DAILYPAPERS_BASE_URL", "http://127.0.0.1:8000").rstri
 # Digest unsubscribe by mail goes to this address (List-Unsubscribe: mailto).
 DIGEST_UNSUBSCRIBE_MAILTO = os.environ.get("DAILYPAPERS_UNSUBSCRIBE_MAILTO", "unsubscribe@localhost")
 DIGEST_MAX_PAPERS = int(os.environ.get("DAILYPAPERS_DIGEST_MAX_PAPERS", "10"))
+# Subscribe requests per client ("count/period"), and confirmation mails to one address per hour
+# whoever asks (past it the same page answers and nothing is sent).
+RATE_DIGEST_SUBSCRIBE = os.environ.get("DAILYPAPERS_RATE_DIGEST_SUBSCRIBE", "10/h")
+DIGEST_MAILS_PER_ADDRESS_PER_HOUR = int(os.environ.get("DAILYPAPERS_DIGEST_MAILS_PER_ADDRESS_PER_HOUR", "3"))
 
 # Uploads (organization avatars), served by the app under /media/.
 MEDIA_ROOT = DATA_DIR / "media"

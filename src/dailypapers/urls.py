@@ -1,8 +1,11 @@
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 from django.views.generic import RedirectView
+
+admin.site.login = secure_admin_login(admin.site.login)  # the site's login, with its throttling, for the admin too
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="papers:daily", permanent=False)),

@@ -2,33 +2,41 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
+from dailypapers.community.views import _limited
 from dailypapers.views import bad_request
 
 from . import services
 from .forms import SubscribeForm
+from .models import Subscription
+
+_EXPIRED = "This confirmation link is invalid or older than 7 days. Subscribe again."
 
 
+@_limited("RATE_DIGEST_SUBSCRIBE")
 def subscribe(request: HttpRequest) -> HttpResponse:
     user = request.user
     initial = {"email": user.email} if user.is_authenticated else {}
     form = SubscribeForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        subscription, confirmed = services.subscribe(
+        subscription = services.request_subscription(
             email=data["email"], frequency=data["frequency"], topic=data["topic"],
             min_upvotes=data["min_upvotes"] or 0, personal=data["personal"], user=user,
         )
-        return render(request, "digests/subscribed.html", {"subscription": subscription, "confirmed": confirmed})
+        # Anyone but the verified owner gets one page, whatever the address: it tells nothing.
+        return render(request, "digests/subscribed.html", {"subscription": subscription})
     return render(request, "digests/subscribe.html", {"form": form}, status=400 if form.errors else 200)
 
 
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    requested = services.requested_settings(token=token)
+    if requested is None:
+        return bad_request(request, reason=_EXPIRED)
     if request.method != "POST":
         # Mail scanners follow links: confirming takes a click on the button of this page.
-        return render(request, "digests/confirm.html", {"token": token})
+        frequency = Subscription.Frequency(requested["frequency"]).label
+        return render(request, "digests/confirm.html", {"requested": requested, "frequency": frequency})
     subscription = services.confirm(token=token)
-    if subscription is None:
-        return bad_request(request, reason="This confirmation link is invalid or older than 7 days. Subscribe again.")
     return render(request, "digests/confirmed.html", {"subscription": subscription})
 
 
