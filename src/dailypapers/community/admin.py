@@ -9,7 +9,7 @@ from django.utils import timezone
 from dailypapers.papers.admin import RefreshesPages
 
 from . import services
-from .models import AuthorshipClaim, Ban, Comment, Membership, Report, Vote
+from .models import AuthorshipClaim, Ban, Comment, Invitation, Membership, Report, Vote
 
 
 def _log(modeladmin, request, obj, message: str) -> None:
@@ -99,6 +99,12 @@ class AuthorshipClaimAdmin(admin.ModelAdmin):
 class MembershipAdmin(admin.ModelAdmin):
     list_display = ["organization", "user", "role", "created_at"]
     raw_id_fields = ["organization", "user"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["organization", "user", "role", "invited_by", "created_at"]
+    raw_id_fields = ["organization", "user", "invited_by"]
 
 
 @admin.register(Vote)

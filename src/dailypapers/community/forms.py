@@ -81,6 +81,10 @@ def _has_alpha(image: Image.Image) -> bool:
     return image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
 
 
-class MemberForm(forms.Form):
+class InviteForm(forms.Form):
     username = forms.CharField(max_length=150)
+    role = forms.ChoiceField(choices=Membership.Role.choices)
+
+
+class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Membership.Role.choices)
