@@ -1,6 +1,6 @@
-"""Issue 8, items 2 and 16: who may put a paper under an organization (Hugging Face's rule),
-invitations that must be accepted, an organization that always keeps an admin, and bans on every
-write. Through the real HTTP stack."""
+"""Issue 8, items 2, 16 and 19: who may put a paper under an organization (Hugging Face's rule),
+invitations that must be accepted, an organization that always keeps an admin, bans on every write,
+and the admin's ban form. Through the real HTTP stack."""
 
 import re
 import threading
@@ -293,3 +293,14 @@ def test_a_banned_user_cannot_create_tokens_subscribe_or_invite(lab):
     response = client.post("/organizations/lab/members", {"username": "bob", "role": "member"})
     assert response.status_code == 403 and "banned" in response.content.decode()
     assert not Invitation.objects.exists()
+
+
+# --- item 19: the admin's ban form ----------------------------------------------------------------
+
+def test_the_admin_ban_form_fills_banned_by_with_the_moderator():
+    root, troll = make_user("root", staff=True), make_user("troll")
+    client = client_for(root)
+    assert "banned_by" not in re.findall(r'name="([^"]+)"', client.get("/admin/community/ban/add/").content.decode())
+    response = client.post("/admin/community/ban/add/", {"user": troll.pk, "reason": "spam"})
+    assert response.status_code == 302
+    assert Ban.objects.get(user=troll).banned_by == root

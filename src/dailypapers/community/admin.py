@@ -68,10 +68,13 @@ class ReportAdmin(admin.ModelAdmin):
 @admin.register(Ban)
 class BanAdmin(admin.ModelAdmin):
     list_display = ["user", "reason", "banned_by", "created_at"]
-    raw_id_fields = ["user", "banned_by"]
+    raw_id_fields = ["user"]
+    # Filled with the moderator who saves the ban, never typed in.
+    readonly_fields = ["banned_by", "created_at"]
 
     def save_model(self, request, obj, form, change):
-        obj.banned_by = obj.banned_by or request.user
+        if not change:
+            obj.banned_by = request.user
         super().save_model(request, obj, form, change)
 
 
