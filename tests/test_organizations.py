@@ -112,6 +112,13 @@ def test_a_banned_submitter_cannot_set_it(real_org):
     assert set_org(real_org["submitter"], "").status_code == 403 and org_of() == "real-lab"
 
 
+@pytest.mark.parametrize("slug", ["a\x00b", "foo.bar", "x" * 101])
+def test_a_malformed_organization_slug_is_a_400_with_its_reason(real_org, slug):
+    response = set_org(real_org["submitter"], slug)
+    assert response.status_code == 400 and "letters, digits, dashes" in response.content.decode()
+    assert org_of() == "real-lab"
+
+
 def test_setting_and_creating_organizations_are_rate_limited(real_org, settings):
     settings.RATE_ORGANIZATION = "2/m"
     client = client_for(real_org["submitter"])

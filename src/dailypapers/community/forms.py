@@ -81,6 +81,10 @@ def _has_alpha(image: Image.Image) -> bool:
     return image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
 
 
+class PaperOrganizationForm(forms.Form):
+    organization = forms.SlugField(max_length=100, required=False, help_text="Empty: no organization.")
+
+
 class InviteForm(forms.Form):
     username = forms.CharField(max_length=150)
     role = forms.ChoiceField(choices=Membership.Role.choices)

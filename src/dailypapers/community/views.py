@@ -19,7 +19,7 @@ from dailypapers.papers.records import parse_arxiv_id
 from dailypapers.views import bad_request, forbidden
 
 from . import selectors, services
-from .forms import CommentForm, InviteForm, OrganizationForm, ReportForm, RoleForm, SubmitForm
+from .forms import CommentForm, InviteForm, OrganizationForm, PaperOrganizationForm, ReportForm, RoleForm, SubmitForm
 from .models import Comment, Invitation, Membership
 
 
@@ -184,7 +184,10 @@ def claim(request: HttpRequest, raw_id: str, author_pk: int) -> HttpResponse:
 @_limited("RATE_ORGANIZATION")
 def set_organization(request: HttpRequest, raw_id: str) -> HttpResponse:
     paper = _paper(raw_id)
-    slug = request.POST.get("organization", "").strip()
+    form = PaperOrganizationForm(request.POST)
+    if not form.is_valid():
+        return bad_request(request, reason="An organization is given by its slug: letters, digits, dashes or underscores.")
+    slug = form.cleaned_data["organization"]
     organization = get_object_or_404(Organization, slug=slug) if slug else None
     try:
         services.set_paper_organization(user=request.user, paper=paper, organization=organization)
