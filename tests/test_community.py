@@ -292,15 +292,25 @@ def test_organizations_avatar_checks_members_and_paper_organization(fresh_papers
     assert response.status_code == 400 and "at most 1 MB" in response.content.decode()
     assert client.post("/organizations/new", {"name": "Lab again", "slug": "lab"}).status_code == 400
 
+    # Issue 8: adding a member is an invitation, a member only once accepted.
     assert client.post("/organizations/lab/members", {"username": "member", "role": "member"}).status_code == 302
+    assert not Membership.objects.filter(user=member).exists()
+    invitation = member.invitations.get()
+    assert client_for(member).post(f"/settings/invitations/{invitation.pk}/accept").status_code == 302
     assert Membership.objects.get(user=member).role == "member"
     assert client_for(member).post("/organizations/lab/members", {"username": "stranger", "role": "admin"}).status_code == 403
 
-    assert client.post("/papers/2611.00004/organization", {"organization": "lab"}).status_code == 302
+    # Issue 8: an admin of "lab" may not put a paper they did not submit under it; its submitter may
+    # put it under an organization they are a member of, and not under another.
+    assert client.post("/papers/2611.00004/organization", {"organization": "lab"}).status_code == 403
+    assert Paper.objects.get(arxiv_id="2611.00004").organization is None
+    services.submit_paper(user=member, raw_id="2611.00004")
+    assert client_for(member).post("/papers/2611.00004/organization", {"organization": "lab"}).status_code == 302
     assert Paper.objects.get(arxiv_id="2611.00004").organization == org
     assert client_for(stranger).post("/papers/2611.00004/organization", {"organization": ""}).status_code == 403
     services.submit_paper(user=stranger, raw_id="2611.00005")
-    assert client_for(stranger).post("/papers/2611.00005/organization", {"organization": "lab"}).status_code == 302
+    assert client_for(stranger).post("/papers/2611.00005/organization", {"organization": "lab"}).status_code == 403
+    assert Paper.objects.get(arxiv_id="2611.00005").organization is None
 
 
 def test_authorship_claim_approved_in_the_admin_shows_on_profile_and_badge(fresh_papers):

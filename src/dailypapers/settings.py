@@ -185,6 +185,7 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "/papers"
 RATE_VOTE = os.environ.get("DAILYPAPERS_RATE_VOTE", "120/m")
 RATE_SUBMIT = os.environ.get("DAILYPAPERS_RATE_SUBMIT", "20/h")
 RATE_COMMENT = os.environ.get("DAILYPAPERS_RATE_COMMENT", "10/m")
+RATE_ORGANIZATION = os.environ.get("DAILYPAPERS_RATE_ORGANIZATION", "20/h")  # create, set on a paper, invite
 RATELIMIT_VIEW = "dailypapers.views.rate_limited"
 
 # Anonymous JSON API clients, per address (as Hugging Face: 500 requests per 5 minutes).

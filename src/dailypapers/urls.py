@@ -1,9 +1,9 @@
 from allauth.account.decorators import secure_admin_login
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 from django.views.generic import RedirectView
+
+from dailypapers.community import views as community_views
 
 admin.site.login = secure_admin_login(admin.site.login)  # the site's login, with its throttling, for the admin too
 
@@ -18,7 +18,7 @@ urlpatterns = [
     path("", include("dailypapers.community.urls")),  # before the papers app's catch-all paper route
     path("", include("dailypapers.papers.urls")),
     # Uploaded avatars: small and few, so the app serves them itself.
-    re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    re_path(r"^media/(?P<path>.*)$", community_views.serve_media),
 ]
 
 handler400 = "dailypapers.views.bad_request"

@@ -4,6 +4,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from dailypapers.community import services as community
+
 from .models import ApiToken, hash_token, new_raw_token
 
 MAX_ACTIVE_TOKENS = 50
@@ -18,6 +20,10 @@ class TokenRefused(Exception):
 
 def create_token(*, user, name: str) -> tuple[ApiToken, str]:
     """A new token for `user`; returns it and the raw value, which is shown once and not stored."""
+    try:
+        community.ensure_can_post(user)  # a banned user's token would only be refused at every write
+    except community.Refused as exc:
+        raise TokenRefused(str(exc))
     name = " ".join(name.split())
     if not name:
         raise TokenRefused("Give the token a name, e.g. the script that will use it.")

@@ -9,7 +9,7 @@ from django.utils import timezone
 from dailypapers.papers.admin import RefreshesPages
 
 from . import services
-from .models import AuthorshipClaim, Ban, Comment, Membership, Report, Vote
+from .models import AuthorshipClaim, Ban, Comment, Invitation, Membership, Report, Vote
 
 
 def _log(modeladmin, request, obj, message: str) -> None:
@@ -68,10 +68,13 @@ class ReportAdmin(admin.ModelAdmin):
 @admin.register(Ban)
 class BanAdmin(admin.ModelAdmin):
     list_display = ["user", "reason", "banned_by", "created_at"]
-    raw_id_fields = ["user", "banned_by"]
+    raw_id_fields = ["user"]
+    # Filled with the moderator who saves the ban, never typed in.
+    readonly_fields = ["banned_by", "created_at"]
 
     def save_model(self, request, obj, form, change):
-        obj.banned_by = obj.banned_by or request.user
+        if not change:
+            obj.banned_by = request.user
         super().save_model(request, obj, form, change)
 
 
@@ -99,6 +102,12 @@ class AuthorshipClaimAdmin(admin.ModelAdmin):
 class MembershipAdmin(admin.ModelAdmin):
     list_display = ["organization", "user", "role", "created_at"]
     raw_id_fields = ["organization", "user"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["organization", "user", "role", "invited_by", "created_at"]
+    raw_id_fields = ["organization", "user", "invited_by"]
 
 
 @admin.register(Vote)

@@ -91,3 +91,17 @@ class AuthorshipClaim(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "paper", "author"], name="one_claim_per_author_entry")]
+
+
+class Invitation(models.Model):
+    """An admin asked `user` to join `organization`: they become a member only once they accept,
+    so nobody is put in an organization (and given its rights) without their consent."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=10, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "user"], name="one_invitation_per_org")]

@@ -1,8 +1,56 @@
 """Reads of the community app."""
 
+from dataclasses import dataclass
+
+from allauth.account.models import EmailAddress
+
 from dailypapers.papers.models import DailyEntry, Organization, Paper
 
-from .models import AuthorshipClaim, Comment, Membership, Vote
+from .models import AuthorshipClaim, Ban, Comment, Invitation, Membership, Vote
+
+
+def is_banned(*, user) -> bool:
+    return user.is_authenticated and Ban.objects.filter(user=user).exists()
+
+
+def has_verified_email(*, user) -> bool:
+    return user.is_authenticated and EmailAddress.objects.filter(user=user, verified=True).exists()
+
+
+@dataclass(frozen=True)
+class OrganizationRights:
+    """What `user` may do with a paper's organization: the one home of that rule."""
+
+    may_set: bool  # put the paper under one of `choices` (staff: under any organization)
+    may_remove: bool  # take the paper out of its current organization
+    choices: list[Organization]  # the user's own organizations
+
+    @property
+    def any(self) -> bool:
+        return self.may_set or self.may_remove
+
+
+NO_RIGHTS = OrganizationRights(may_set=False, may_remove=False, choices=[])
+
+
+def organization_rights(*, user, paper: Paper) -> OrganizationRights:
+    """Hugging Face's rule: the paper's submitter, an approved (claimed) author of it, or staff may
+    set its organization, to one they are a member of; an admin of the current organization may
+    only remove it. Nobody banned or without a verified email may do either."""
+    if not user.is_authenticated or is_banned(user=user) or not has_verified_email(user=user):
+        return NO_RIGHTS
+    may_set = (
+        user.is_staff
+        or DailyEntry.objects.filter(paper=paper, submitted_by=user).exists()
+        or AuthorshipClaim.objects.filter(paper=paper, user=user, status=AuthorshipClaim.Status.APPROVED).exists()
+    )
+    may_remove = paper.organization_id is not None and (
+        may_set or Membership.objects.filter(
+            organization_id=paper.organization_id, user=user, role=Membership.Role.ADMIN
+        ).exists()
+    )
+    choices = list(Organization.objects.filter(memberships__user=user).order_by("name")) if may_set else []
+    return OrganizationRights(may_set=may_set, may_remove=may_remove, choices=choices)
 
 
 def voted_paper_ids(*, user, paper_ids: list[int]) -> set[int]:
@@ -45,12 +93,18 @@ def profile(*, user) -> dict:
     }
 
 
-def admin_organizations(*, user):
-    if user.is_staff:
-        return Organization.objects.all()
-    return Organization.objects.filter(memberships__user=user, memberships__role=Membership.Role.ADMIN)
-
-
 def members(*, organization):
     return Membership.objects.filter(organization=organization).select_related("user").order_by("role", "user__username")
 
+
+
+def pending_invitations(*, user):
+    """The invitations waiting for `user` to accept or decline."""
+    if not user.is_authenticated:
+        return Invitation.objects.none()
+    return Invitation.objects.filter(user=user).select_related("organization", "invited_by").order_by("-created_at")
+
+
+def organization_invitations(*, organization: Organization):
+    """The invitations an organization's admins have sent and that are not answered yet."""
+    return Invitation.objects.filter(organization=organization).select_related("user").order_by("user__username")

@@ -3,8 +3,8 @@
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -16,8 +16,8 @@ from dailypapers.papers.services import bump_content_version, upsert_papers
 from dailypapers.papers.sources import arxiv_api
 from dailypapers.papers.sources.http import SourceError
 
-from . import markdown
-from .models import AuthorshipClaim, Ban, Comment, Membership, Report, Vote
+from . import markdown, selectors
+from .models import AuthorshipClaim, Comment, Invitation, Membership, Report, Vote
 
 MAX_COMMENT_LENGTH = 10_000
 
@@ -29,8 +29,13 @@ class Refused(Exception):
 def ensure_can_post(user) -> None:
     if not user.is_authenticated:
         raise Refused("Log in first.")
-    if Ban.objects.filter(user=user).exists():
+    if selectors.is_banned(user=user):
         raise Refused("Your account is banned: you can read, but not post, vote or submit.")
+
+
+def ensure_verified_email(*, user, before: str) -> None:
+    if not selectors.has_verified_email(user=user):
+        raise Refused(f"Verify your email address before {before} (see the link we mailed you).")
 
 
 def feed_day(at: datetime) -> date:
@@ -69,8 +74,7 @@ def toggle_vote(*, user, paper: Paper) -> tuple[bool, int]:
 def submit_paper(*, user, raw_id: str, comment: str = "", now: datetime | None = None) -> DailyEntry:
     """Put a paper on the current feed day's list, fetching it from arXiv if we don't have it."""
     ensure_can_post(user)
-    if not EmailAddress.objects.filter(user=user, verified=True).exists():
-        raise Refused("Verify your email address before submitting papers (see the link we mailed you).")
+    ensure_verified_email(user=user, before="submitting papers")
     try:
         arxiv_id, _ = parse_arxiv_id(raw_id)
     except ValueError:
@@ -191,6 +195,7 @@ def report_comment(*, user, comment: Comment, reason: str) -> Report:
 
 def create_organization(*, user, name: str, slug: str, avatar=None) -> Organization:
     ensure_can_post(user)
+    ensure_verified_email(user=user, before="creating an organization")
     if Organization.objects.filter(slug__iexact=slug).exists():
         raise Refused(f"The name “{slug}” is taken: choose another.")
     with transaction.atomic():
@@ -205,31 +210,120 @@ def is_org_admin(*, user, organization: Organization) -> bool:
     ).exists()
 
 
-def add_member(*, actor, organization: Organization, username: str, role: str) -> Membership:
+def _ensure_can_manage(*, actor, organization: Organization) -> None:
+    ensure_can_post(actor)
     if not (actor.is_staff or is_org_admin(user=actor, organization=organization)):
-        raise Refused("Only the organization's admins can add members.")
+        raise Refused("Only the organization's admins can manage its members.")
+
+
+def _role(role: str) -> str:
     if role not in Membership.Role.values:
         raise Refused(f"A role is one of: {', '.join(Membership.Role.values)}.")
-    member = get_user_model().objects.filter(username__iexact=username.strip()).first()
-    if member is None:
+    return role
+
+
+def invite_member(*, actor, organization: Organization, username: str, role: str) -> Invitation:
+    """An admin invites a user; the user becomes a member only when they accept."""
+    _ensure_can_manage(actor=actor, organization=organization)
+    role = _role(role)
+    invited = get_user_model().objects.filter(username__iexact=username.strip()).first()
+    if invited is None:
         raise Refused(f"There is no user “{username.strip()[:150]}”.")
-    membership, _ = Membership.objects.update_or_create(organization=organization, user=member, defaults={"role": role})
+    if Membership.objects.filter(organization=organization, user=invited).exists():
+        raise Refused(f"{invited.username} is a member already: change their role in the member list.")
+    invitation, _ = Invitation.objects.update_or_create(
+        organization=organization, user=invited, defaults={"role": role, "invited_by": actor}
+    )
+    return invitation
+
+
+def accept_invitation(*, user, invitation: Invitation) -> Membership:
+    ensure_can_post(user)
+    if invitation.user_id != user.pk:
+        raise Refused("This invitation is for someone else.")
+    with transaction.atomic():
+        membership, _ = Membership.objects.update_or_create(
+            organization=invitation.organization, user=user, defaults={"role": invitation.role}
+        )
+        invitation.delete()
     bump_content_version()  # the organization page lists its members
     return membership
 
 
-def set_paper_organization(*, user, paper: Paper, organization: Organization | None) -> None:
-    """The submitter, an admin of the organization, or staff may set it."""
-    ensure_can_post(user)
-    allowed = (
-        user.is_staff
-        or DailyEntry.objects.filter(paper=paper, submitted_by=user).exists()
-        or (organization is not None and is_org_admin(user=user, organization=organization))
-    )
-    if not allowed:
-        raise Refused("Only the paper's submitter, an admin of that organization or staff can set its organization.")
-    Paper.objects.filter(pk=paper.pk).update(organization=organization, modified_at=timezone.now())
+def decline_invitation(*, user, invitation: Invitation) -> None:
+    if invitation.user_id != user.pk:
+        raise Refused("This invitation is for someone else.")
+    invitation.delete()
+
+
+def _lock_admins(organization: Organization) -> int:
+    """Lock the organization's row (so two admins demoting each other at once are serialised)
+    and count its admins under that lock."""
+    Organization.objects.select_for_update().filter(pk=organization.pk).first()
+    return Membership.objects.filter(organization=organization, role=Membership.Role.ADMIN).count()
+
+
+LAST_ADMIN = "An organization always keeps an admin: make another member admin first."
+
+
+def change_member_role(*, actor, membership: Membership, role: str) -> Membership:
+    organization = membership.organization
+    _ensure_can_manage(actor=actor, organization=organization)
+    role = _role(role)
+    with transaction.atomic():
+        admins = _lock_admins(organization)
+        membership.refresh_from_db()
+        if membership.role == Membership.Role.ADMIN and role != Membership.Role.ADMIN and admins <= 1:
+            raise Refused(LAST_ADMIN)
+        membership.role = role
+        membership.save(update_fields=["role"])
     bump_content_version()
+    return membership
+
+
+def remove_member(*, actor, membership: Membership) -> None:
+    """An admin (or staff) removes a member, or a member leaves (removes themselves)."""
+    organization = membership.organization
+    if membership.user_id != actor.pk:
+        _ensure_can_manage(actor=actor, organization=organization)
+    with transaction.atomic():
+        admins = _lock_admins(organization)
+        membership.refresh_from_db()
+        if membership.role == Membership.Role.ADMIN and admins <= 1:
+            raise Refused(LAST_ADMIN)
+        membership.delete()
+    bump_content_version()
+
+
+def set_paper_organization(*, user, paper: Paper, organization: Organization | None) -> None:
+    """Hugging Face's rule: the paper's submitter, an approved author of the paper, or staff set it,
+    to an organization they are a member of (staff: any); an admin of the current organization
+    may only remove it. Every change goes to the paper's admin history."""
+    ensure_can_post(user)
+    ensure_verified_email(user=user, before="setting a paper's organization")
+    rights = selectors.organization_rights(user=user, paper=paper)
+    if organization is None:
+        if not rights.may_remove:
+            raise Refused("Only the paper's submitter, an approved author, an admin of its organization or staff "
+                          "can remove its organization.")
+    elif not rights.may_set:
+        raise Refused("Only the paper's submitter, an approved author of it or staff can set its organization.")
+    elif not user.is_staff and organization.pk not in {o.pk for o in rights.choices}:
+        raise Refused(f"You are not a member of {organization.name}: a paper goes under one of your own organizations.")
+    with transaction.atomic():
+        old = Paper.objects.select_for_update(of=("self",)).select_related("organization").get(pk=paper.pk).organization
+        if old == organization:
+            return
+        Paper.objects.filter(pk=paper.pk).update(organization=organization, modified_at=timezone.now())
+        LogEntry.objects.log_actions(
+            user_id=user.pk, queryset=[paper], action_flag=CHANGE, single_object=True,
+            change_message=f"Organization changed on the site from {_org_label(old)} to {_org_label(organization)}",
+        )
+    bump_content_version()
+
+
+def _org_label(organization: Organization | None) -> str:
+    return f"“{organization.name}” ({organization.slug})" if organization else "none"
 
 
 # --- authorship claims ---------------------------------------------------------------------------

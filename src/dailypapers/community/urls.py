@@ -15,6 +15,12 @@ urlpatterns = [
     path("comments/<int:pk>/delete", views.comment_delete, name="comment_delete"),
     path("comments/<int:pk>/report", views.comment_report, name="comment_report"),
     path("organizations/new", views.organization_create, name="organization_create"),
-    path("organizations/<slug:slug>/members", views.organization_add_member, name="organization_add_member"),
+    path("organizations/<slug:slug>/members", views.organization_invite, name="organization_invite"),
+    path("organizations/<slug:slug>/members/<int:pk>/role", views.organization_member_role, name="organization_member_role"),
+    path("organizations/<slug:slug>/members/<int:pk>/remove", views.organization_member_remove,
+         name="organization_member_remove"),
+    path("settings/invitations", views.invitations, name="invitations"),
+    re_path(r"^settings/invitations/(?P<pk>\d+)/(?P<answer>accept|decline)$", views.invitation_answer,
+            name="invitation_answer"),
     path("users/<str:username>", views.profile, name="profile"),
 ]

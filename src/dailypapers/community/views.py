@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from django.views.static import serve
 from django_ratelimit.decorators import ratelimit
 
 from dailypapers.papers.models import Author, Organization, Paper
@@ -18,8 +19,8 @@ from dailypapers.papers.records import parse_arxiv_id
 from dailypapers.views import bad_request, forbidden
 
 from . import selectors, services
-from .forms import CommentForm, MemberForm, OrganizationForm, ReportForm, SubmitForm
-from .models import Comment
+from .forms import CommentForm, InviteForm, OrganizationForm, PaperOrganizationForm, ReportForm, RoleForm, SubmitForm
+from .models import Comment, Invitation, Membership
 
 
 def _limited(setting: str):
@@ -180,9 +181,13 @@ def claim(request: HttpRequest, raw_id: str, author_pk: int) -> HttpResponse:
 
 @require_POST
 @_login_first
+@_limited("RATE_ORGANIZATION")
 def set_organization(request: HttpRequest, raw_id: str) -> HttpResponse:
     paper = _paper(raw_id)
-    slug = request.POST.get("organization", "")
+    form = PaperOrganizationForm(request.POST)
+    if not form.is_valid():
+        return bad_request(request, reason="An organization is given by its slug: letters, digits, dashes or underscores.")
+    slug = form.cleaned_data["organization"]
     organization = get_object_or_404(Organization, slug=slug) if slug else None
     try:
         services.set_paper_organization(user=request.user, paper=paper, organization=organization)
@@ -192,13 +197,14 @@ def set_organization(request: HttpRequest, raw_id: str) -> HttpResponse:
 
 
 @_login_first
+@_limited("RATE_ORGANIZATION")
 def organization_create(request: HttpRequest) -> HttpResponse:
     form = OrganizationForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             org = services.create_organization(user=request.user, **form.cleaned_data)
         except services.Refused as exc:
-            form.add_error("slug", str(exc))
+            form.add_error(None, str(exc))
         else:
             return redirect(org.get_absolute_url())
     return render(request, "community/organization_form.html", {"form": form}, status=400 if form.errors else 200)
@@ -206,16 +212,78 @@ def organization_create(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @_login_first
-def organization_add_member(request: HttpRequest, slug: str) -> HttpResponse:
+@_limited("RATE_ORGANIZATION")
+def organization_invite(request: HttpRequest, slug: str) -> HttpResponse:
     org = get_object_or_404(Organization, slug=slug)
-    form = MemberForm(request.POST)
+    form = InviteForm(request.POST)
     if not form.is_valid():
         return bad_request(request, reason="Give a username and a role (admin or member).")
     try:
-        services.add_member(actor=request.user, organization=org, **form.cleaned_data)
+        invitation = services.invite_member(actor=request.user, organization=org, **form.cleaned_data)
     except services.Refused as exc:
         return forbidden(request, reason=str(exc))
+    messages.success(request, f"Invited {invitation.user.username}: they join once they accept.")
     return redirect(org.get_absolute_url())
+
+
+def _membership(slug: str, pk: int) -> Membership:
+    return get_object_or_404(Membership.objects.select_related("organization", "user"), pk=pk, organization__slug=slug)
+
+
+@require_POST
+@_login_first
+def organization_member_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    membership = _membership(slug, pk)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        return bad_request(request, reason="A role is admin or member.")
+    try:
+        services.change_member_role(actor=request.user, membership=membership, role=form.cleaned_data["role"])
+    except services.Refused as exc:
+        return forbidden(request, reason=str(exc))
+    return redirect(membership.organization.get_absolute_url())
+
+
+@require_POST
+@_login_first
+def organization_member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Removes a member (an admin's action) or leaves the organization (one's own membership)."""
+    membership = _membership(slug, pk)
+    try:
+        services.remove_member(actor=request.user, membership=membership)
+    except services.Refused as exc:
+        return forbidden(request, reason=str(exc))
+    return redirect(membership.organization.get_absolute_url())
+
+
+@_login_first
+def invitations(request: HttpRequest) -> HttpResponse:
+    return render(request, "community/invitations.html", {"invitations": selectors.pending_invitations(user=request.user)})
+
+
+@require_POST
+@_login_first
+def invitation_answer(request: HttpRequest, pk: int, answer: str) -> HttpResponse:
+    # Only the invited user's own invitations are found: anyone else's is a 404, as if it did not exist.
+    invitation = get_object_or_404(Invitation.objects.select_related("organization"), pk=pk, user=request.user)
+    try:
+        if answer == "accept":
+            services.accept_invitation(user=request.user, invitation=invitation)
+            messages.success(request, f"You are now a member of {invitation.organization.name}.")
+            return redirect(invitation.organization.get_absolute_url())
+        services.decline_invitation(user=request.user, invitation=invitation)
+    except services.Refused as exc:
+        return forbidden(request, reason=str(exc))
+    return redirect("community:invitations")
+
+
+def serve_media(request: HttpRequest, path: str) -> HttpResponse:
+    """Uploaded files, served so that none can act as a page even if its bytes were crafted to:
+    no content sniffing, and a sandbox that runs no script and loads nothing."""
+    response = serve(request, path, document_root=settings.MEDIA_ROOT)
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def profile(request: HttpRequest, username: str) -> HttpResponse:

@@ -2,8 +2,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
+from dailypapers.community.services import Refused, ensure_can_post
 from dailypapers.community.views import _limited
-from dailypapers.views import bad_request
+from dailypapers.views import bad_request, forbidden
 
 from . import services
 from .forms import SubscribeForm
@@ -17,6 +18,11 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     user = request.user
     initial = {"email": user.email} if user.is_authenticated else {}
     form = SubscribeForm(request.POST or None, initial=initial)
+    if request.method == "POST" and user.is_authenticated:  # issue 8: a banned account does not subscribe
+        try:
+            ensure_can_post(user)
+        except Refused as exc:
+            return forbidden(request, reason=str(exc))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         subscription = services.request_subscription(

@@ -32,6 +32,22 @@ def discussion(context, paper) -> dict:
         "upvoters": selectors.upvoters(paper=paper),
         "edit_until": timezone.now() - timezone.timedelta(minutes=settings.COMMENT_EDIT_MINUTES),
         "banned": user.is_authenticated and hasattr(user, "ban"),
-        "my_orgs": selectors.admin_organizations(user=user) if user.is_authenticated else [],
-        "can_set_org": user.is_authenticated,
+    }
+
+
+@register.inclusion_tag("community/_organization_control.html", takes_context=True)
+def organization_control(context, paper) -> dict:
+    """The "Set the organization" control, drawn only for a user the rule lets use it."""
+    return {"paper": paper, "user": context["user"], "csrf_token": context.get("csrf_token"),
+            "rights": selectors.organization_rights(user=context["user"], paper=paper)}
+
+
+@register.simple_tag(takes_context=True)
+def organization_invitations(context, organization) -> dict:
+    """For the organization page: the invitation waiting for the signed-in user, if any, and the
+    invitations the organization has sent (its admins see those)."""
+    user = context["user"]
+    return {
+        "mine": selectors.pending_invitations(user=user).filter(organization=organization).first(),
+        "sent": selectors.organization_invitations(organization=organization),
     }
