@@ -1,8 +1,8 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 from django.views.generic import RedirectView
+
+from dailypapers import views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="papers:daily", permanent=False)),
@@ -14,8 +14,7 @@ urlpatterns = [
     path("digest/", include("dailypapers.digests.urls")),
     path("", include("dailypapers.community.urls")),  # before the papers app's catch-all paper route
     path("", include("dailypapers.papers.urls")),
-    # Uploaded avatars: small and few, so the app serves them itself.
-    re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    re_path(r"^media/(?P<path>.*)$", views.media),
 ]
 
 handler400 = "dailypapers.views.bad_request"
