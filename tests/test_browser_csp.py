@@ -113,3 +113,38 @@ def test_a_huge_katex_rule_leaves_the_page_width_sane(live_server, site, browser
     assert width <= 1280, width
     assert height < 5000, height
     _assert_no_violations(page, "huge rule")
+
+
+@pytest.fixture
+def staff(site):
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_superuser("root", "root@example.org", "correct horse battery")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    from dailypapers.papers.models import Paper
+
+    return Paper.objects.get(arxiv_id="2603.00002").pk
+
+
+def test_signed_in_and_admin_pages_break_no_csp_directive(live_server, staff, browser_page):
+    from playwright.sync_api import expect
+
+    page = browser_page
+    _visit(page, f"{live_server.url}/admin/login/?next=/admin/")
+    page.fill("#id_username", "root")
+    page.fill("#id_password", "correct horse battery")
+    page.click("input[type=submit]")  # form-action 'self': the POST and its redirect stay here
+    page.wait_for_url("**/admin/")
+    _assert_no_violations(page, "admin index")
+    for path in ("/admin/papers/paper/", f"/admin/papers/paper/{staff}/change/", "/accounts/email/",
+                 "/settings/tokens", "/organizations/new"):
+        _visit(page, f"{live_server.url}{path}")
+        _assert_no_violations(page, path)
+
+    _visit(page, f"{live_server.url}/papers/2603.00002")
+    page.evaluate("window.marker = 'no reload'")
+    page.locator("form.votes button").first.click()  # htmx posts the vote and swaps the button
+    expect(page.locator("form.votes").first).to_have_class("votes voted")
+    assert page.evaluate("window.marker") == "no reload"
+    _assert_no_violations(page, "vote")
