@@ -114,10 +114,11 @@ MIDDLEWARE = [
 ]
 
 # Content-Security-Policy (django-csp) on every response: scripts, styles and fonts only from our
-# own static files (KaTeX and htmx are vendored); no inline script or style element (KaTeX sets
-# styles through the DOM, which style-src does not govern; htmx's indicator <style> is off in
-# base.html). Images may come from any https: origin: imported organization logos are still
-# hot-linked from Hugging Face's CDN.
+# own static files (KaTeX, htmx and Swagger UI are served locally); no inline script, no inline
+# style. KaTeX's render() sets its sizes through the CSSOM (element.style), which CSP does not
+# restrict (only style="" in markup and <style> elements need 'unsafe-inline'); htmx's indicator
+# <style> and eval are off (htmx-config in base.html). img-src: data: for Swagger UI's icons in its
+# CSS; https: because imported organization logos are still hot-linked from Hugging Face's CDN.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
