@@ -32,7 +32,7 @@ install-dev: $(STAMP)-dev
 
 # A random per-installation key, kept in the data dir (never a default secret).
 secret:
-	@mkdir -p "$(DAILYPAPERS_DATA_DIR)"
+	@mkdir -p -m 700 "$(DAILYPAPERS_DATA_DIR)"
 	@test -n "$$SECRET_KEY" -o -s "$(DAILYPAPERS_DATA_DIR)/secret_key" || \
 		(umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > "$(DAILYPAPERS_DATA_DIR)/secret_key")
 

@@ -13,6 +13,19 @@ import subprocess
 import sys
 
 
+def gunicorn_argv(*, host: str, port: int, workers: int, access_log: bool) -> list[str]:
+    return [
+        "gunicorn", "dailypapers.wsgi:application",
+        "--bind", f"{host}:{port}",
+        "--workers", str(workers),
+        # gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl), so
+        # every `serve` on the host would share (and take over) it; nothing here uses it.
+        "--no-control-socket",
+        # Access logs cost ~5% of a cached page; DAILYPAPERS_ACCESS_LOG=1 turns them on.
+        *(["--access-logfile", "-"] if access_log else []),
+    ]
+
+
 def _serve(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="dailypapers serve", description="Serve the site with gunicorn.")
     parser.add_argument("--host", default=os.environ.get("DAILYPAPERS_HOST", "127.0.0.1"))
@@ -29,13 +42,10 @@ def _serve(argv: list[str]) -> None:
     django.setup()
     from gunicorn.app.wsgiapp import run
 
-    sys.argv = [
-        "gunicorn", "dailypapers.wsgi:application",
-        "--bind", f"{args.host}:{args.port}",
-        "--workers", str(args.workers),
-        # Access logs cost ~5% of a cached page; DAILYPAPERS_ACCESS_LOG=1 turns them on.
-        *(["--access-logfile", "-"] if os.environ.get("DAILYPAPERS_ACCESS_LOG") == "1" else []),
-    ]
+    sys.argv = gunicorn_argv(
+        host=args.host, port=args.port, workers=args.workers,
+        access_log=os.environ.get("DAILYPAPERS_ACCESS_LOG") == "1",
+    )
     print(f"dailypapers: serving on http://{args.host}:{args.port}/papers", file=sys.stderr)
     # The background jobs: the indexer embeds new papers and keeps both search indexes
     # current; the digest scheduler mails each closed day and week once. One of each per

@@ -8,6 +8,9 @@ DAILYPAPERS_DEBUG       1 for Django's debug mode (never in production)
 ALLOWED_HOSTS           comma-separated (127.0.0.1,localhost)
 CACHE_URL               unset: a file cache in the data dir; redis://... when
                         several machines serve the site
+DAILYPAPERS_HTTPS       1 when the site is reached over HTTPS: secure cookies, HSTS, redirect to https
+DAILYPAPERS_TRUSTED_PROXY_COUNT  reverse proxies in front of the app (0): the client address and
+                        the scheme are then read from X-Forwarded-For / X-Forwarded-Proto
 """
 
 import os
@@ -19,7 +22,15 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("DAILYPAPERS_DATA_DIR", "data")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Everything the app writes (the SQLite file and its -wal/-shm, cache, search indexes, media,
+# the secret key) is private to the service's user: 0700 directories, 0600 files, also for a
+# data dir an older version created 0755.
+os.umask(0o077)
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+if DATA_DIR.stat().st_uid == os.geteuid():
+    DATA_DIR.chmod(0o700)
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 
 def _env_bool(name: str, default: bool = False) -> bool:
@@ -51,6 +62,23 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
+# Deployment behind HTTPS and reverse proxies (README: "Configuration"; `check --deploy` is clean
+# with DAILYPAPERS_HTTPS=1, a real SECRET_KEY and ALLOWED_HOSTS).
+HTTPS = _env_bool("DAILYPAPERS_HTTPS")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS and _env_bool("DAILYPAPERS_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = int(os.environ.get("DAILYPAPERS_HSTS_SECONDS", "31536000")) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("DAILYPAPERS_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = _env_bool("DAILYPAPERS_HSTS_PRELOAD", True)
+# How many proxies of ours append to X-Forwarded-For: the client is the entry that many places
+# from the right (anything left of it is the client's own claim). One rule for every rate
+# limit: dailypapers.security.client_ip (django-ratelimit, the API limiter) and allauth's own.
+TRUSTED_PROXY_COUNT = int(os.environ.get("DAILYPAPERS_TRUSTED_PROXY_COUNT", "0"))
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+RATELIMIT_IP_META_KEY = "dailypapers.security.client_ip"
+if TRUSTED_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -72,6 +100,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "dailypapers.security.RejectControlCharactersMiddleware",  # before anything reads the input
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -82,6 +112,25 @@ MIDDLEWARE = [
     "django_ratelimit.middleware.RatelimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Content-Security-Policy (django-csp) on every response: scripts, styles and fonts only from our
+# own static files (KaTeX, htmx and Swagger UI are served locally); no inline script, no inline
+# style. KaTeX's render() sets its sizes through the CSSOM (element.style), which CSP does not
+# restrict (only style="" in markup and <style> elements need 'unsafe-inline'); htmx's indicator
+# <style> and eval are off (htmx-config in base.html). img-src: data: for Swagger UI's icons in its
+# CSS; https: because imported organization logos are still hot-linked from Hugging Face's CDN.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "https:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 ROOT_URLCONF = "dailypapers.urls"
 WSGI_APPLICATION = "dailypapers.wsgi.application"

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
-from dailypapers.community import views as community_views
+from dailypapers import views
 
 admin.site.login = secure_admin_login(admin.site.login)  # the site's login, with its throttling, for the admin too
 
@@ -17,8 +17,7 @@ urlpatterns = [
     path("digest/", include("dailypapers.digests.urls")),
     path("", include("dailypapers.community.urls")),  # before the papers app's catch-all paper route
     path("", include("dailypapers.papers.urls")),
-    # Uploaded avatars: small and few, so the app serves them itself.
-    re_path(r"^media/(?P<path>.*)$", community_views.serve_media),
+    re_path(r"^media/(?P<path>.*)$", views.media),
 ]
 
 handler400 = "dailypapers.views.bad_request"

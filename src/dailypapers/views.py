@@ -1,7 +1,10 @@
 """Error pages for the whole site: the status, a title and the reason in words."""
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import Resolver404
+from django.views.static import serve
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None, *, reason: str = "") -> HttpResponse:
@@ -10,7 +13,10 @@ def bad_request(request: HttpRequest, exception: Exception | None = None, *, rea
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    reason = str(exception) if isinstance(exception, Http404) and exception.args else ""
+    # Only the app's own 404s say why (e.g. "No paper 2401.00001 here yet."): the resolver's
+    # carries the URL patterns tried and the files they live in.
+    own = isinstance(exception, Http404) and not isinstance(exception, Resolver404)
+    reason = str(exception) if own and exception.args else ""
     return render(
         request, "papers/error.html",
         {"status": 404, "title": "Not found", "reason": reason or "There is no page at this address."},
@@ -37,4 +43,18 @@ def rate_limited(request: HttpRequest, exception: Exception | None = None) -> Ht
         status=429,
     )
     response["Retry-After"] = str(seconds)
+    return response
+
+
+def media(request: HttpRequest, path: str) -> HttpResponse:
+    """Uploaded avatars: small and few, so the app serves them itself. A missing file is a plain
+    404 (Django's static view names the file's absolute path on disk). No upload may act as a
+    page even if its bytes were crafted to: no content sniffing, and a sandbox that runs no
+    script and loads nothing."""
+    try:
+        response = serve(request, path, document_root=settings.MEDIA_ROOT)
+    except Http404:
+        raise Http404("There is no such file.") from None
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django_ratelimit.core import get_usage
 
+from dailypapers.security import client_ip
+
 DEFAULT_RATE = "500/5m"
 GROUP = "api-anon"
 
@@ -36,9 +38,10 @@ def _has_valid_token(request: HttpRequest) -> bool:
 
 
 def _client_key(request: HttpRequest):
-    """django-ratelimit's "ip" key (it honours RATELIMIT_IP_META_KEY behind a proxy and groups IPv6
-    addresses by /64); one shared bucket for the odd WSGI caller that gives no address at all."""
-    if request.META.get("REMOTE_ADDR") or getattr(settings, "RATELIMIT_IP_META_KEY", None):
+    """django-ratelimit's "ip" key, which asks dailypapers.security.client_ip (RATELIMIT_IP_META_KEY:
+    the site's one rule for the client's address behind proxies) and groups IPv6 addresses by /64;
+    one shared bucket for the odd WSGI caller that gives no address at all."""
+    if client_ip(request):
         return "ip"
     return lambda group, request: "unknown-address"
 

@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
-from django.views.static import serve
 from django_ratelimit.decorators import ratelimit
 
 from dailypapers.papers.models import Author, Organization, Paper
@@ -275,15 +274,6 @@ def invitation_answer(request: HttpRequest, pk: int, answer: str) -> HttpRespons
     except services.Refused as exc:
         return forbidden(request, reason=str(exc))
     return redirect("community:invitations")
-
-
-def serve_media(request: HttpRequest, path: str) -> HttpResponse:
-    """Uploaded files, served so that none can act as a page even if its bytes were crafted to:
-    no content sniffing, and a sandbox that runs no script and loads nothing."""
-    response = serve(request, path, document_root=settings.MEDIA_ROOT)
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def profile(request: HttpRequest, username: str) -> HttpResponse:

@@ -1,9 +1,12 @@
 // Render the math the server marked (<span class="tex">, see templatetags/papertext.py)
 // with the vendored KaTeX, and let clipped abstracts open on click; again after htmx swaps.
+// Imported TeX is untrusted: maxSize caps any one dimension (\rule{100000em}{...} would make the
+// page a million pixels wide), maxExpand caps macro expansion; trust stays off (KaTeX's default).
+var KATEX_OPTIONS = { throwOnError: false, maxSize: 10, maxExpand: 500 };
 function enhance(root) {
   if (window.katex) {
     root.querySelectorAll("span.tex").forEach(function (el) {
-      window.katex.render(el.textContent, el, { displayMode: el.dataset.display === "1", throwOnError: false });
+      window.katex.render(el.textContent, el, Object.assign({ displayMode: el.dataset.display === "1" }, KATEX_OPTIONS));
     });
   }
   root.querySelectorAll(".abstract[data-clip]").forEach(function (el) {
