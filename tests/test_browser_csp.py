@@ -131,10 +131,12 @@ def test_signed_in_and_admin_pages_break_no_csp_directive(live_server, staff, br
     from playwright.sync_api import expect
 
     page = browser_page
+    # The admin signs in through the site's (throttled) login page.
     _visit(page, f"{live_server.url}/admin/login/?next=/admin/")
-    page.fill("#id_username", "root")
+    page.wait_for_url("**/accounts/login/**")
+    page.fill("#id_login", "root")
     page.fill("#id_password", "correct horse battery")
-    page.click("input[type=submit]")  # form-action 'self': the POST and its redirect stay here
+    page.click("form[action*='login'] button[type=submit]")  # form-action 'self': the POST and its redirect stay here
     page.wait_for_url("**/admin/")
     _assert_no_violations(page, "admin index")
     for path in ("/admin/papers/paper/", f"/admin/papers/paper/{staff}/change/", "/accounts/email/",
