@@ -13,6 +13,7 @@ the database already has (an arXiv ingest does not erase a GitHub link that came
 from Hugging Face); a dropped field is None too.
 """
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -67,6 +68,7 @@ _WHITESPACE_OR_CONTROL = re.compile("[\\s\x00-\x1f\x7f\ud800-\udfff]")
 _HTTP_URL = URLValidator(schemes=["http", "https"])
 _SLUG = re.compile(r"[-a-zA-Z0-9_]+")  # Django's validate_slug, which <slug:...> URLs accept
 _NOT_SLUG = re.compile(r"[^-a-zA-Z0-9_]+")
+_DAILY_SOURCES = frozenset(DailyEntry.Source.values)
 
 
 def _show(value: object) -> str:
@@ -93,17 +95,14 @@ def parse_arxiv_id(raw: str) -> tuple[str, int | None]:
     raise ValueError(f"not an arXiv id: {raw!r}")
 
 
-def clean_url(value: object) -> str:
-    """The one rule for a link that came from outside and will be put in an href.
+def _is_versionless_id(text: str) -> bool:
+    """True for an id exactly as parse_arxiv_id gives it (cheaper than parsing it again)."""
+    match = _NEW_ID.fullmatch(text) or _OLD_ID.fullmatch(text)
+    return match is not None and match["v"] is None
 
-    http or https, with a host, no user name or password, no whitespace or control
-    characters inside, at most URL_MAX characters (surrounding whitespace is dropped).
-    Anything else (javascript:, data:, vbscript:, "//host", "http://") raises
-    ValueError with the reason.
-    """
-    if not isinstance(value, str):
-        raise ValueError(f"not a string: {_show(value)}")
-    url = value.strip()
+
+@functools.lru_cache(maxsize=4096)  # Django's URLValidator is slow, and an organization's avatar repeats on each paper
+def _checked_url(url: str) -> str:
     if len(url) > URL_MAX:
         raise ValueError(f"longer than {URL_MAX} characters")
     if _WHITESPACE_OR_CONTROL.search(url):
@@ -117,6 +116,19 @@ def clean_url(value: object) -> str:
     if parts.username is not None or parts.password is not None:
         raise ValueError(f"a URL with a user name or password: {_show(url)}")
     return url
+
+
+def clean_url(value: object) -> str:
+    """The one rule for a link that came from outside and will be put in an href.
+
+    http or https, with a host, no user name or password, no whitespace or control
+    characters inside, at most URL_MAX characters (surrounding whitespace is dropped).
+    Anything else (javascript:, data:, vbscript:, "//host", "http://") raises
+    ValueError with the reason.
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"not a string: {_show(value)}")
+    return _checked_url(value.strip())
 
 
 def is_valid_slug(slug: object) -> bool:
@@ -276,7 +288,7 @@ def _daily(daily: object, problems: dict[str, str]) -> DailyRecord:
         raise ValueError(f"not a daily listing: {_show(daily)}")
     if type(daily.day) is not date:  # a datetime is a date too, but not a day
         raise ValueError(f"the day is not a date: {_show(daily.day)}")
-    if daily.source not in DailyEntry.Source.values:
+    if daily.source not in _DAILY_SOURCES:
         raise ValueError(f"unknown source {_show(daily.source)}")
     try:
         submitter_name = _bounded_text(daily.submitter_name, max_length=SUBMITTER_NAME_MAX)
@@ -349,7 +361,7 @@ class PaperRecord:
     def __post_init__(self) -> None:
         if not isinstance(self.arxiv_id, str) or len(self.arxiv_id) > ARXIV_ID_MAX:
             raise ValueError(f"not an arXiv id: {_show(self.arxiv_id)}")
-        if parse_arxiv_id(self.arxiv_id) != (self.arxiv_id, None):
+        if not _is_versionless_id(self.arxiv_id):
             raise ValueError(f"not a versionless arXiv id: {_show(self.arxiv_id)}")
         if self.title is None:
             raise ValueError("missing title")
