@@ -29,7 +29,7 @@ from .replay import ReplayServer
 pytestmark = pytest.mark.django_db
 
 EXAMPLES = settings(
-    max_examples=25, deadline=None, derandomize=True,
+    max_examples=25, deadline=None, derandomize=True, database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 # Characters no stored text may hold: PostgreSQL refuses NUL and surrogates, the rest are invisible junk.
