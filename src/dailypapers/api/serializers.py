@@ -13,7 +13,7 @@ def _time(value: datetime | None) -> str | None:
 def organization_json(org: Organization | None) -> dict | None:
     if org is None:
         return None
-    return {"name": org.slug, "fullname": org.name, "avatar": org.avatar_src or None}
+    return {"name": org.hf_name or org.slug, "fullname": org.name, "avatar": org.avatar_src or None}
 
 
 def paper_json(paper: Paper, *, authors: list[str], entry: DailyEntry | None = None) -> dict:

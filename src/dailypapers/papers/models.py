@@ -9,6 +9,9 @@ class Organization(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=200)
     avatar_url = models.URLField(max_length=500, blank=True, help_text="Imported (Hugging Face)")
+    # The Hugging Face id as sent, which may not be a valid slug ("foo.bar"): the slug is
+    # derived from it (records.organization_slug) and the HF-compatible API reports it back.
+    hf_name = models.CharField(max_length=200, blank=True, help_text="Its name on Hugging Face, if imported")
     avatar = models.ImageField(upload_to="organizations/", blank=True, help_text="Uploaded here")
     created_at = models.DateTimeField(auto_now_add=True)
 

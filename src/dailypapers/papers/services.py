@@ -30,13 +30,16 @@ class UpsertStats:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
+    # Fields dropped from records that were kept (a javascript: link, a negative count...).
+    skipped_fields: int = 0
 
     @property
     def total(self) -> int:
         return self.new + self.updated + self.unchanged + self.skipped
 
     def __str__(self) -> str:
-        return f"{self.new} new / {self.updated} updated / {self.unchanged} unchanged / {self.skipped} skipped"
+        line = f"{self.new} new / {self.updated} updated / {self.unchanged} unchanged / {self.skipped} skipped"
+        return f"{line} / {self.skipped_fields} skipped fields" if self.skipped_fields else line
 
 
 def bump_content_version() -> None:
@@ -57,7 +60,9 @@ def upsert_papers(
 
     Keyed by the versionless arXiv id; an older version never overwrites a newer
     one. Each batch is one transaction, so a crash leaves whole batches only.
-    Skipped records are logged with their reason and counted.
+    Skipped records, and the fields that records dropped, are logged with their
+    reason and counted. Records are valid by construction (records.py), so a
+    batch write never fails on what a source sent.
     """
     stats = UpsertStats()
     batch: dict[str, PaperRecord] = {}
@@ -76,6 +81,9 @@ def upsert_papers(
             if on_progress:
                 on_progress(1)
             continue
+        for name, reason in record.skipped_fields.items():
+            stats.skipped_fields += 1
+            logger.warning("skipped field %s of %s (%s): %s", name, record.arxiv_id, record.where or "record", reason)
         if record.arxiv_id in batch:
             # The same paper twice in one batch: write what we have, then the newer one.
             flush()
@@ -99,9 +107,9 @@ def _paper_fields(record: PaperRecord, organizations: dict[str, Organization]) -
     if "github_repo" not in fields and (repo := find_github_repo(record.abstract, record.comments)):
         fields["github_repo"] = repo
     if record.upvotes is not None:
-        fields["imported_upvotes"] = max(record.upvotes, 0)
+        fields["imported_upvotes"] = record.upvotes
     if record.num_comments is not None:
-        fields["imported_comments"] = max(record.num_comments, 0)
+        fields["imported_comments"] = record.num_comments
     return fields
 
 
@@ -131,16 +139,23 @@ def _organizations(records: list[PaperRecord]) -> dict[str, Organization]:
         return {}
     existing = Organization.objects.in_bulk(list(wanted), field_name="slug")
     Organization.objects.bulk_create(
-        [Organization(slug=o.slug, name=o.name, avatar_url=o.avatar_url) for s, o in wanted.items() if s not in existing],
+        [
+            Organization(slug=o.slug, name=o.name, avatar_url=o.avatar_url, hf_name=o.hf_name)
+            for s, o in wanted.items() if s not in existing
+        ],
         ignore_conflicts=True,
     )
     orgs = Organization.objects.in_bulk(list(wanted), field_name="slug")
     for slug, rec in wanted.items():
         org = orgs[slug]
-        if (rec.name and org.name != rec.name) or (rec.avatar_url and org.avatar_url != rec.avatar_url):
-            org.name = rec.name or org.name
-            org.avatar_url = rec.avatar_url or org.avatar_url
-            org.save(update_fields=["name", "avatar_url"])
+        changed = {
+            name: value for name, value in (("name", rec.name), ("avatar_url", rec.avatar_url), ("hf_name", rec.hf_name))
+            if value and getattr(org, name) != value
+        }
+        if changed:
+            for name, value in changed.items():
+                setattr(org, name, value)
+            org.save(update_fields=list(changed))
     return orgs
 
 

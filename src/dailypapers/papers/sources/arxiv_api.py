@@ -12,7 +12,7 @@ from datetime import datetime
 
 from django.conf import settings
 
-from ..records import PaperRecord, Skipped, clean_text, make_record
+from ..records import PaperRecord, Skipped, make_record
 from .http import SourceError, fetch
 
 logger = logging.getLogger(__name__)
@@ -111,9 +111,9 @@ def entry_record(entry: ET.Element) -> PaperRecord | Skipped:
         categories=[c for c in categories if c],
         published_at=published_at,
         updated_at=updated_at,
-        comments=clean_text(entry.findtext("arxiv:comment", None, NS)),
-        journal_ref=clean_text(entry.findtext("arxiv:journal_ref", None, NS)),
-        doi=clean_text(entry.findtext("arxiv:doi", None, NS)),
+        comments=entry.findtext("arxiv:comment", None, NS),
+        journal_ref=entry.findtext("arxiv:journal_ref", None, NS),
+        doi=entry.findtext("arxiv:doi", None, NS),
     )
 
 

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone as dj_timezone
 
 from ..models import HarvestState
-from ..records import PaperRecord, Skipped, clean_text, make_record
+from ..records import PaperRecord, Skipped, make_record
 from ..services import UpsertStats, upsert_papers
 from .http import SourceError, fetch
 
@@ -146,9 +146,9 @@ def _raw_record(meta: ET.Element, where: str) -> PaperRecord | Skipped:
         abstract=meta.findtext(f"{ns}abstract"),
         authors=split_authors(meta.findtext(f"{ns}authors", "")),
         categories=meta.findtext(f"{ns}categories", "").split(),
-        comments=clean_text(meta.findtext(f"{ns}comments")),
-        journal_ref=clean_text(meta.findtext(f"{ns}journal-ref")),
-        doi=clean_text(meta.findtext(f"{ns}doi")),
+        comments=meta.findtext(f"{ns}comments"),
+        journal_ref=meta.findtext(f"{ns}journal-ref"),
+        doi=meta.findtext(f"{ns}doi"),
         **version_fields(versions),
     )
 
@@ -176,9 +176,9 @@ def _arxiv_record(meta: ET.Element, where: str) -> PaperRecord | Skipped:
         categories=meta.findtext(f"{ns}categories", "").split(),
         published_at=created,
         updated_at=updated or created,
-        comments=clean_text(meta.findtext(f"{ns}comments")),
-        journal_ref=clean_text(meta.findtext(f"{ns}journal-ref")),
-        doi=clean_text(meta.findtext(f"{ns}doi")),
+        comments=meta.findtext(f"{ns}comments"),
+        journal_ref=meta.findtext(f"{ns}journal-ref"),
+        doi=meta.findtext(f"{ns}doi"),
     )
 
 
@@ -220,8 +220,10 @@ def parse_arxiv_date(text: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
-def day_start(text: str | None) -> datetime | None:
-    """'2007-04-05' → midnight UTC of that day."""
-    if not text or not text.strip():
+def day_start(text: object) -> datetime | None:
+    """'2007-04-05' → midnight UTC of that day. Raises ValueError for anything else."""
+    if text is None or (isinstance(text, str) and not text.strip()):
         return None
+    if not isinstance(text, str):
+        raise ValueError(f"not a date: {text!r}")
     return datetime.combine(date.fromisoformat(text.strip()), datetime.min.time(), tzinfo=timezone.utc)

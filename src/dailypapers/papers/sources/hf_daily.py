@@ -28,6 +28,7 @@ def item_records(*, items: Iterable, day: date, where: str) -> Iterator[PaperRec
 
 
 def item_record(item: object, *, day: date, where: str) -> PaperRecord | Skipped:
+    """One item as the API sends it. Values are passed on as read: the record validates them."""
     paper = item.get("paper") if isinstance(item, dict) else None
     if not isinstance(paper, dict):
         return Skipped(where, "item has no paper object")
@@ -38,22 +39,19 @@ def item_record(item: object, *, day: date, where: str) -> PaperRecord | Skipped
         return Skipped(where, f"bad date: {exc}")
     submitter = item.get("submittedBy") or paper.get("submittedOnDailyBy") or {}
     org = item.get("organization") or paper.get("organization")
-    organization = None
-    if isinstance(org, dict) and org.get("name"):
-        organization = OrganizationRecord(
-            slug=org["name"], name=org.get("fullname") or org["name"], avatar_url=org.get("avatar") or ""
-        )
+    if isinstance(org, dict):
+        # The slug is derived from HF's name, which is kept as sent (see OrganizationRecord).
+        org = OrganizationRecord(slug="", hf_name=org.get("name"), name=org.get("fullname"), avatar_url=org.get("avatar"))
     return make_record(
         where=where,
         raw_id=paper.get("id"),
         title=paper.get("title") or item.get("title"),
         abstract=paper.get("summary"),
-        # Hidden authors are still authors of the paper; HF only hides their profile link.
-        authors=[a["name"] for a in paper.get("authors") or () if isinstance(a, dict) and a.get("name")],
+        authors=_author_names(paper.get("authors")),
         published_at=published_at,
         upvotes=paper.get("upvotes"),
         num_comments=item.get("numComments"),
-        organization=organization,
+        organization=org or None,
         github_repo=paper.get("githubRepo") or None,
         github_stars=paper.get("githubStars"),
         project_page=paper.get("projectPage") or None,
@@ -66,6 +64,14 @@ def item_record(item: object, *, day: date, where: str) -> PaperRecord | Skipped
             source="hf-import",
         ),
     )
+
+
+def _author_names(authors: object) -> object:
+    """HF's [{"name": ...}, ...] as a list of names. Hidden authors are still authors of the
+    paper (HF only hides their profile link). Anything else is passed on for the record to refuse."""
+    if not isinstance(authors, list):
+        return authors
+    return [a["name"] if isinstance(a, dict) and "name" in a else a for a in authors]
 
 
 def read_files(*, paths: Sequence[Path]) -> Iterator[PaperRecord | Skipped]:
@@ -93,7 +99,7 @@ def _read_day_file(path: Path) -> Iterator[PaperRecord | Skipped]:
     with _open(path) as file:
         try:
             items = json.load(file)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             yield Skipped(str(path), f"not JSON: {exc}")
             return
     if not isinstance(items, list):
@@ -111,7 +117,7 @@ def _read_jsonl(path: Path) -> Iterator[PaperRecord | Skipped]:
             try:
                 item = json.loads(line)
                 day = date.fromisoformat(item["_date"])
-            except (ValueError, KeyError, TypeError) as exc:
+            except (ValueError, KeyError, TypeError, RecursionError) as exc:
                 yield Skipped(where, f"not a daily-paper item with a _date: {exc!r}")
                 continue
             yield item_record(item, day=day, where=where)

@@ -6,7 +6,8 @@
     ingest jsonl FILE...
 
 Re-running is safe: unchanged papers stay untouched, an interrupted OAI-PMH
-harvest resumes where it stopped. Ends with "N new / N updated / N unchanged / N skipped".
+harvest resumes where it stopped. Ends with "N new / N updated / N unchanged / N skipped"
+(records that were not papers), and "/ N skipped fields" when records had fields dropped.
 """
 
 import argparse
