@@ -41,6 +41,10 @@ class SearchResults:
     note: str = ""
     exact: bool = False
     took_ms: float = 0.0
+    matched: dict[int, list[str]] = field(default_factory=dict)  # pk -> ["title", "authors", "abstract"] or ["meaning"]
+    corrected: str = ""  # the fuzzy-corrected query these results are for, "" when not corrected
+    suggestion: str = ""  # "Did you mean …?"
+    authors: list["Author"] = field(default_factory=list)  # noqa: F821 - authors whose name the query matches
 
     @property
     def pages(self) -> int:
