@@ -157,6 +157,13 @@ def test_correction_suggestion_and_author_links_are_escaped(client, papers, monk
     assert f'<a href="{author.get_absolute_url()}">Papers by <strong>Ada Lovelace</strong></a>' in html
 
 
+def test_a_correction_is_not_suggested_twice(client, papers, monkeypatch):
+    fake_results(monkeypatch, corrected="diffusion", suggestion="diffusion")
+    html = client.get("/papers", {"q": "difusion"}).content.decode()
+    assert re.search(r'Showing results for <a href="\?q=diffusion"><em>diffusion</em></a>', html)
+    assert "Did you mean" not in html
+
+
 def test_without_those_fields_nothing_extra_is_shown(client, papers):
     html = client.get("/papers", {"q": "diffusion"}).content.decode()
     assert "Showing results for" not in html and "Did you mean" not in html and "Papers by" not in html
