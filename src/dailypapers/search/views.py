@@ -36,8 +36,8 @@ def search(request: HttpRequest) -> HttpResponse:
             "form": form,
             "results": results,
             "cards": [(card, results.matched.get(card.paper.pk, [])) for card in results.cards],
-            "trimmed_note": f"Your query was longer than {MAX_QUERY_LENGTH} characters: only the first "
-                            f"{len(data['q'])} (up to the last whole word) were searched." if form.trimmed else "",
+            "trimmed_note": f"Your query was longer than {MAX_QUERY_LENGTH} characters: only its first "
+                            f"{len(data['q'])}, up to the last whole word, were searched." if form.trimmed else "",
             "no_such_page": no_such_page,
             "arxiv_id_to_fetch": _arxiv_id_to_fetch(query=data["q"], results=results),
             "links": {
