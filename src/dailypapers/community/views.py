@@ -80,7 +80,7 @@ def vote(request: HttpRequest, raw_id: str) -> HttpResponse:
 @_login_first
 @_limited("RATE_SUBMIT")
 def submit(request: HttpRequest) -> HttpResponse:
-    form = SubmitForm(request.POST or None)
+    form = SubmitForm(request.POST or None, initial={"paper": request.GET.get("paper", "")})
     status = 200
     if request.method == "POST" and form.is_valid():
         try:

@@ -12,7 +12,7 @@ import numpy as np
 from django.conf import settings
 from django.core.cache import cache, caches
 
-from dailypapers.papers.models import Paper
+from dailypapers.papers.models import Author, Paper
 from dailypapers.papers.records import parse_arxiv_id
 from dailypapers.papers.selectors import Card, card_papers
 
@@ -41,6 +41,10 @@ class SearchResults:
     note: str = ""
     exact: bool = False
     took_ms: float = 0.0
+    matched: dict[int, list[str]] = field(default_factory=dict)  # paper pk -> fields the query matched
+    corrected: str = ""  # no word of the query matched: these results are for this corrected query
+    suggestion: str = ""  # "Did you mean …?"
+    authors: list[Author] = field(default_factory=list)  # authors the query names
 
     @property
     def pages(self) -> int:
