@@ -16,3 +16,9 @@ function enhance(root) {
 }
 document.addEventListener("DOMContentLoaded", function () { enhance(document); });
 document.addEventListener("htmx:afterSettle", function (event) { enhance(event.detail.elt); });
+// Search as you type, but an emptied box asks for nothing: the empty query is the daily list,
+// which has no results to swap in. (An hx-trigger filter would need eval, which the CSP forbids.)
+document.addEventListener("htmx:beforeRequest", function (event) {
+  var form = event.detail.elt;
+  if (form.matches && form.matches("form.search-form") && !form.q.value.trim()) { event.preventDefault(); }
+});
