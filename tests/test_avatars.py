@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from PIL import Image
 
-from dailypapers.community.forms import AVATAR_MAX_PIXELS
+from dailypapers.papers.avatars import AVATAR_MAX_PIXELS
 from dailypapers.papers.models import Organization
 
 from .test_community import client_for, make_user
@@ -97,3 +97,23 @@ def test_what_is_not_a_readable_image_is_refused_with_a_reason(name, payload):
 def test_bmp_is_not_an_accepted_format():
     response = upload(image_file("a.bmp", "BMP"))
     assert response.status_code == 400 and "not a readable PNG, JPEG, WebP or GIF image" in response.content.decode()
+
+
+def test_an_avatar_uploaded_in_the_admin_is_re_encoded_too():
+    from django.contrib.auth import get_user_model
+
+    staff = get_user_model().objects.create_superuser("root", "root@example.org", "pw")
+    client = Client()
+    client.force_login(staff)
+    response = client.post("/admin/papers/organization/add/", {
+        "name": "Lab", "slug": "lab", "avatar_url": "", "hf_name": "",
+        "avatar": image_file("poly.pdf", "PNG", trailer=TRAILER),
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    name, data = stored()
+    assert re.fullmatch(r"organizations/[0-9a-f]{32}\.png", name) and TRAILER not in data
+    refused = client.post("/admin/papers/organization/add/", {
+        "name": "Other", "slug": "other", "avatar": image_file("huge.png", "PNG", size=(12_000, 12_000), mode="1", color=0),
+    })
+    assert refused.status_code == 200 and "million pixels" in refused.content.decode()
+    assert not Organization.objects.filter(slug="other").exists()

@@ -1,5 +1,8 @@
+from django import forms
 from django.contrib import admin
+from django.core.files.uploadedfile import UploadedFile
 
+from .avatars import reencode_avatar
 from .models import Author, Authorship, DailyEntry, HarvestState, Organization, Paper
 from .services import bump_content_version
 
@@ -65,8 +68,20 @@ class AuthorAdmin(RefreshesPages):
     search_fields = ["name"]
 
 
+class OrganizationAdminForm(forms.ModelForm):
+    class Meta:
+        model = Organization
+        fields = "__all__"
+
+    def clean_avatar(self):
+        """A new upload is re-encoded like every other (papers.avatars); a kept or cleared one is left as it is."""
+        avatar = self.cleaned_data.get("avatar")
+        return reencode_avatar(avatar) if isinstance(avatar, UploadedFile) else avatar
+
+
 @admin.register(Organization)
 class OrganizationAdmin(RefreshesPages):
+    form = OrganizationAdminForm
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
