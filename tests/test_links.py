@@ -19,7 +19,6 @@ from django.db.migrations.executor import MigrationExecutor
 from dailypapers.community.markdown import render
 from dailypapers.papers.models import Organization, Paper
 from dailypapers.papers.records import PaperRecord, clean_url, find_github_repo, organization_slug
-from dailypapers.papers.services import upsert_papers
 
 from .replay import ReplayServer
 

@@ -14,7 +14,7 @@ from django.test import Client
 
 from dailypapers.api.models import ApiToken
 from dailypapers.community import services
-from dailypapers.community.models import AuthorshipClaim, Ban, Invitation, Membership
+from dailypapers.community.models import Ban, Invitation, Membership
 from dailypapers.digests.models import Subscription
 from dailypapers.papers.models import Organization, Paper
 

@@ -1,10 +1,13 @@
-"""Error pages for the whole site: the status, a title and the reason in words."""
+"""Error pages for the whole site (the status, a title and the reason in words), its rate limits and its media."""
+
+from functools import wraps
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import Resolver404
 from django.views.static import serve
+from django_ratelimit.decorators import ratelimit
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None, *, reason: str = "") -> HttpResponse:
@@ -29,6 +32,22 @@ def forbidden(request: HttpRequest, *, reason: str) -> HttpResponse:
 
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def limit_posts(setting: str):
+    """Rate-limit a view's POSTs per user (or client address) by the named setting ("count/period");
+    the 429 page says the window."""
+    def decorator(view):
+        limited = ratelimit(key="user_or_ip", rate=lambda group, request: getattr(settings, setting), method="POST", block=True)(view)
+
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            request.limit_rate = getattr(settings, setting)
+            return limited(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

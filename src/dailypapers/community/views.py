@@ -11,30 +11,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
-from django_ratelimit.decorators import ratelimit
 
 from dailypapers.papers.models import Author, Organization, Paper
 from dailypapers.papers.records import parse_arxiv_id
-from dailypapers.views import bad_request, forbidden
+from dailypapers.views import bad_request, forbidden, limit_posts
 
 from . import selectors, services
 from .forms import CommentForm, InviteForm, OrganizationForm, PaperOrganizationForm, ReportForm, RoleForm, SubmitForm
 from .models import Comment, Invitation, Membership
-
-
-def _limited(setting: str):
-    """Rate-limit POSTs per user by the named setting ("count/period"); the 429 page says the window."""
-    def decorator(view):
-        limited = ratelimit(key="user_or_ip", rate=lambda group, request: getattr(settings, setting), method="POST", block=True)(view)
-
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            request.limit_rate = getattr(settings, setting)
-            return limited(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
 
 
 def _login_first(view):
@@ -65,7 +49,7 @@ def _paper(raw_id: str) -> Paper:
 
 @require_POST
 @_login_first
-@_limited("RATE_VOTE")
+@limit_posts("RATE_VOTE")
 def vote(request: HttpRequest, raw_id: str) -> HttpResponse:
     paper = _paper(raw_id)
     try:
@@ -78,7 +62,7 @@ def vote(request: HttpRequest, raw_id: str) -> HttpResponse:
 
 
 @_login_first
-@_limited("RATE_SUBMIT")
+@limit_posts("RATE_SUBMIT")
 def submit(request: HttpRequest) -> HttpResponse:
     form = SubmitForm(request.POST or None, initial={"paper": request.GET.get("paper", "")})
     status = 200
@@ -104,7 +88,7 @@ def submit(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @_login_first
-@_limited("RATE_COMMENT")
+@limit_posts("RATE_COMMENT")
 def comment_create(request: HttpRequest, raw_id: str) -> HttpResponse:
     paper = _paper(raw_id)
     form = CommentForm(request.POST)
@@ -152,7 +136,7 @@ def comment_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @_login_first
-@_limited("RATE_COMMENT")
+@limit_posts("RATE_COMMENT")
 def comment_report(request: HttpRequest, pk: int) -> HttpResponse:
     comment = get_object_or_404(Comment, pk=pk)
     form = ReportForm(request.POST)
@@ -180,7 +164,7 @@ def claim(request: HttpRequest, raw_id: str, author_pk: int) -> HttpResponse:
 
 @require_POST
 @_login_first
-@_limited("RATE_ORGANIZATION")
+@limit_posts("RATE_ORGANIZATION")
 def set_organization(request: HttpRequest, raw_id: str) -> HttpResponse:
     paper = _paper(raw_id)
     form = PaperOrganizationForm(request.POST)
@@ -196,7 +180,7 @@ def set_organization(request: HttpRequest, raw_id: str) -> HttpResponse:
 
 
 @_login_first
-@_limited("RATE_ORGANIZATION")
+@limit_posts("RATE_ORGANIZATION")
 def organization_create(request: HttpRequest) -> HttpResponse:
     form = OrganizationForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -211,7 +195,7 @@ def organization_create(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @_login_first
-@_limited("RATE_ORGANIZATION")
+@limit_posts("RATE_ORGANIZATION")
 def organization_invite(request: HttpRequest, slug: str) -> HttpResponse:
     org = get_object_or_404(Organization, slug=slug)
     form = InviteForm(request.POST)

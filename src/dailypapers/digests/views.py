@@ -3,8 +3,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
 from dailypapers.community.services import Refused, ensure_can_post
-from dailypapers.community.views import _limited
-from dailypapers.views import bad_request, forbidden
+from dailypapers.views import bad_request, forbidden, limit_posts
 
 from . import services
 from .forms import SubscribeForm
@@ -13,7 +12,7 @@ from .models import Subscription
 _EXPIRED = "This confirmation link is invalid or older than 7 days. Subscribe again."
 
 
-@_limited("RATE_DIGEST_SUBSCRIBE")
+@limit_posts("RATE_DIGEST_SUBSCRIBE")
 def subscribe(request: HttpRequest) -> HttpResponse:
     user = request.user
     initial = {"email": user.email} if user.is_authenticated else {}
