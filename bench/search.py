@@ -720,7 +720,7 @@ def part_relevance_sets(args):
             settings.DATA_DIR = directory
 
         def baselines(text):
-            kw = dict(keyword.reader.search(text, filters=Filters(), limit=selectors.CANDIDATES))
+            kw = first_release_keyword(keyword.reader.index(), text, limit=selectors.CANDIDATES)
             vec = qvecs[selectors.parse_query(text).text]
             sem = dict(vectors.reader.search(vec, model_id=model_id, limit=selectors.CANDIDATES))
             completed = sem | vectors.reader.similarities(vec, keys=[k for k in kw if k not in sem])
@@ -729,8 +729,8 @@ def part_relevance_sets(args):
 
         index_of = {pk: i for i, pk in enumerate(pks)}
 
-        def evaluate(systems=("ours",)):
-            """set -> system -> mean metric; also best cosine per query for the floor."""
+        def evaluate(systems=("ours",), extra=True):
+            """set -> system -> mean metric (extra: also the title and no-vector checks)."""
             out: dict[str, dict[str, float]] = {}
             use(sf_dir)
             scores: dict[str, list[float]] = {}
@@ -743,10 +743,9 @@ def part_relevance_sets(args):
             if scores:
                 out["scifact_ndcg10"] = {s: round(statistics.fmean(v), 4) for s, v in scores.items()}
             use(hf_dir)
-            for name, queries in list(sets.items()) + [("exact_title_at1", title_queries),
-                                                      ("no_vector_exact_title_at1", no_vector_titles),
-                                                      ("no_vector_summary_at1", no_vector_summaries),
-                                                      ("summary_at1", sets["known_item"])]:
+            checks = [("exact_title_at1", title_queries), ("no_vector_exact_title_at1", no_vector_titles),
+                      ("no_vector_summary_at1", no_vector_summaries), ("summary_at1", sets["known_item"])]
+            for name, queries in list(sets.items()) + (checks if extra else []):
                 scores = {}
                 for text, wanted in queries:
                     results = selectors.search_papers(query=text, filters=Filters(), per_page=10)
@@ -787,10 +786,10 @@ def part_relevance_sets(args):
         chosen = {k: getattr(settings, k) for k in parameters}
         if args.sweep:
             grid = []
-            for weight in (0.2, 0.3, 0.4, 0.5, 0.6):
-                for strong in (0.3, 0.5, 0.7, 99.0):
+            for weight in (0.2, 0.3, 0.4, 0.5):
+                for strong in (0.5, 99.0):
                     settings.SEARCH_KEYWORD_WEIGHT, settings.SEARCH_STRONG_MATCH = weight, strong
-                    row = evaluate()
+                    row = evaluate(extra=False)
                     grid.append({"weight": weight, "strong": strong, **{k: v["ours"] for k, v in row.items()}})
                     log(grid[-1])
             result["sweep"] = grid
@@ -861,11 +860,7 @@ def part_keyword_latency(args):
         index = keyword.reader.index()
 
         def first_release(text):
-            query, _ = index.parse_query_lenient(keyword_plain_query(text), ["title", "abstract", "authors"],
-                                                 field_boosts={"title": 1.5})
-            searcher = index.searcher()
-            hits = searcher.search(query, limit=selectors.CANDIDATES, count=False).hits
-            return searcher.fast_field_values("paper_id", [a for _, a in hits])
+            return first_release_keyword(index, text, limit=selectors.CANDIDATES)
 
         def now(text):
             snapshot = keyword.reader.snapshot()
@@ -892,6 +887,15 @@ def part_keyword_latency(args):
         merge_results("keyword_latency_75k", result)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def first_release_keyword(index, text: str, *, limit: int) -> dict[int, float]:
+    """The first release's keyword search: tantivy's parser over title^1.5, abstract and authors."""
+    query, _ = index.parse_query_lenient(keyword_plain_query(text), ["title", "abstract", "authors"],
+                                         field_boosts={"title": 1.5})
+    searcher = index.searcher()
+    hits = searcher.search(query, limit=limit, count=False).hits
+    return dict(zip(searcher.fast_field_values("paper_id", [a for _, a in hits]), (score for score, _ in hits)))
 
 
 def keyword_plain_query(text: str) -> str:

@@ -14,7 +14,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -180,8 +180,9 @@ class Term:
 class Analysis:
     """A query as the index sees it: its terms (with document frequencies) and quoted phrases."""
 
-    terms: list[Term]
-    phrases: list[list[Term]]
+    terms: list[Term]  # distinct meaningful words, in query order
+    phrases: list[list[Term]]  # "quoted phrases"
+    sequence: list[Term]  # every word in order, single letters too (for matching the query as a phrase)
     num_docs: int
 
     @property
@@ -210,6 +211,11 @@ class Analysis:
 # dataset or person (chosen on the bench/search.py relevance sets).
 RARE_DOC_SHARE = 0.002
 RARE_MIN_DOCS = 5
+# Measured at 75k (bench/search.py keyword-latency) and on SciFact train: beyond 6 words, leaving out
+# words in over half the papers and the authors field took keyword p50 from 11 to 2 ms for -0.001 nDCG@10.
+LONG_QUERY_TERMS = 6
+COMMON_DOC_SHARE = 0.5
+FUZZY_MAX_TERMS = 4
 
 
 def fuzzy_distance(word: str) -> int:
@@ -217,9 +223,9 @@ def fuzzy_distance(word: str) -> int:
     return 0 if len(word) < 5 else 1 if len(word) <= 8 else 2
 
 
-def _words(text: str) -> list[str]:
+def _meaningful(word: str) -> bool:
     # Single ASCII letters and digits ("a", "x", the 6 of IL-6) match nearly everything and mean nothing alone.
-    return [w for w in _PLAIN.analyze(text) if len(w) > 1 or not w.isascii()]
+    return len(word) > 1 or not word.isascii()
 
 
 class Snapshot:
@@ -228,17 +234,25 @@ class Snapshot:
     def __init__(self, searcher: tantivy.Searcher):
         self.searcher = searcher
 
-    def analyse(self, text: str) -> Analysis:
+    def analyse(self, text: str, *, fuzzy: bool = True) -> Analysis:
+        """The query's words looked up in the index; with `fuzzy`, an unknown word (in a short query)
+        stands for the indexed words within 1-2 edits."""
         terms: dict[str, Term] = {}
         phrases: list[list[Term]] = []
         for phrase, loose in re.findall(r'"([^"]*)"|([^"]+)', text):
-            words = _words(phrase or loose)
+            words = _PLAIN.analyze(phrase or loose)[:MAX_QUERY_TERMS]
             if phrase and len(words) > 1:
-                phrases.append([self._term(w) for w in words[:MAX_QUERY_TERMS]])
-            for word in words:
+                phrases.append([self._term(w) for w in words])
+            for word in filter(_meaningful, words):
                 if len(terms) < MAX_QUERY_TERMS and word not in terms:
                     terms[word] = self._term(word)
-        return Analysis(terms=list(terms.values()), phrases=phrases, num_docs=self.searcher.num_docs)
+        sequence = [terms.get(w) or self._term(w) for w in _PLAIN.analyze(text)[:MAX_QUERY_TERMS]] if terms else []
+        if not fuzzy or len(terms) > FUZZY_MAX_TERMS:
+            # In a sentence an unknown word is one word of many; matching it fuzzily costs the most (an
+            # automaton over the term dictionary per field) and finds the least.
+            terms = {w: replace(t, fuzzy_distance=0) for w, t in terms.items()}
+        return Analysis(terms=list(terms.values()), phrases=phrases, sequence=sequence,
+                        num_docs=self.searcher.num_docs)
 
     def _term(self, word: str) -> Term:
         stem = (_STEMMED.analyze(word) or [word])[0]
@@ -272,7 +286,13 @@ class Snapshot:
     def lexical(self, analysis: Analysis, *, filters: Filters, limit: int,
                 within: list[int] | None = None) -> dict[int, float]:
         """paper_id -> BM25 over title (boosted), authors and abstract, best `limit`."""
-        clauses = self._clauses(analysis, analysis.matched)
+        terms, fields = analysis.matched, TEXT_FIELDS
+        if len(terms) > LONG_QUERY_TERMS:
+            # A long query is a sentence: its very common words and the authors field cost time and
+            # change nothing measurable.
+            terms = [t for t in terms if t.doc_freq <= COMMON_DOC_SHARE * analysis.num_docs] or terms
+            fields = ("title", "abstract")
+        clauses = self._clauses(analysis, terms, fields)
         if not clauses:
             return {}
         query = _filtered(tantivy.Query.boolean_query(clauses), filters)
@@ -292,8 +312,8 @@ class Snapshot:
 
     def phrase(self, analysis: Analysis, *, field: str, filters: Filters, limit: int) -> set[int]:
         """Papers whose `field` holds all the query's words as one phrase, in order."""
-        words = [t.value(field) for t in analysis.terms if t.doc_freq]
-        if len(words) != len(analysis.terms) or len(words) < 2:
+        words = [t.value(field) for t in analysis.sequence]
+        if len(words) < 2 or not all(t.doc_freq for t in analysis.sequence):
             return set()
         query = tantivy.Query.phrase_query(SCHEMA, field, words)
         return {k for k, _ in self._run(_filtered(query, filters), limit)}
@@ -364,12 +384,12 @@ class Reader:
     def search(
         self, text: str, *, filters: Filters, limit: int, within: list[int] | None = None
     ) -> list[tuple[int, float]]:
-        """(paper_id, BM25 score) best first, optionally among the papers `within`. Any text is plain words
-        ("quoted phrases" stay phrases), never query syntax, so it never raises."""
+        """(paper_id, BM25 score) best first, optionally among the papers `within`: the words as written
+        (no fuzzy matching). Any text is plain words ("quoted phrases" stay phrases), never query syntax."""
         snapshot = self.snapshot()
         if snapshot is None:
             return []
-        hits = snapshot.lexical(snapshot.analyse(text), filters=filters, limit=limit, within=within)
+        hits = snapshot.lexical(snapshot.analyse(text, fuzzy=False), filters=filters, limit=limit, within=within)
         return sorted(hits.items(), key=lambda item: (-item[1], item[0]))
 
     def matching(self, paper_ids: list[int], *, filters: Filters) -> set[int]:

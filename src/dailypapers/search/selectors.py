@@ -111,7 +111,7 @@ class Ranking:
 # Tiers, highest first: within a tier papers are ordered by the fused score. A paper is in the highest
 # tier it qualifies for; the last is everything else (hybrid).
 _AUTHOR_TIER, _TITLE_TIER, _PHRASE_TIER, _NAME_TIER, _STRONG_TIER, _HYBRID_TIER = range(6, 0, -1)
-PHRASE_MAX_TERMS = 8  # longer queries are claims or summaries, not titles or names
+PHRASE_MAX_TERMS = 5  # a longer query found as a phrase of an abstract is a quoted sentence, not a topic
 NAME_MAX_TERMS = 6  # a rare word in a longer query is one word of a sentence, not the name searched for
 
 
@@ -147,7 +147,7 @@ def rank(*, query: str, filters: Filters, depth: int = CANDIDATES) -> Ranking:
             logger.warning("semantic search unavailable: %r", exc)
             note = "Semantic search is unavailable right now; these are keyword matches only."
     floor = settings.SEARCH_SEMANTIC_FLOOR
-    found = set(lexical) | set(by_author)
+    found = set(lexical) | set(tiers)  # a tier's papers may lie beyond the BM25 shortlist
     if not found and (not semantic or max(semantic.values()) < floor):
         return Ranking(ids=[], analysis=analysis, note=note)
     similarity = dict(semantic)
@@ -189,11 +189,10 @@ def keyword_candidates(snapshot: keyword.Snapshot, analysis: keyword.Analysis, *
     author = text if snapshot.has_author(text) else ""
     by_author = snapshot.author_papers(author, filters=filters, limit=depth) if author else []
     tiers: dict[int, int] = {}
-    title_phrase: set[int] = set()
+    title_phrase = snapshot.phrase(analysis, field="title", filters=filters, limit=depth)
     if len(analysis.terms) <= PHRASE_MAX_TERMS:
-        title_phrase = snapshot.phrase(analysis, field="title", filters=filters, limit=depth)
         tiers |= dict.fromkeys(snapshot.phrase(analysis, field="abstract", filters=filters, limit=depth), _PHRASE_TIER)
-        tiers |= dict.fromkeys(title_phrase, _TITLE_TIER)
+    tiers |= dict.fromkeys(title_phrase, _TITLE_TIER)
     if len(analysis.terms) <= NAME_MAX_TERMS and (rare := [t for t in analysis.matched if analysis.is_rare(t)]):
         for paper_id in snapshot.containing(analysis, rare, filters=filters, limit=depth):
             tiers.setdefault(paper_id, _NAME_TIER)
