@@ -46,7 +46,8 @@ class SearchResults:
     note: str = ""
     exact: bool = False
     took_ms: float = 0.0
-    matched: dict[int, list[str]] = field(default_factory=dict)  # paper pk -> fields the query matched
+    # paper pk -> the fields the query matched (of title, authors, abstract), ["meaning"] when only by meaning
+    matched: dict[int, list[str]] = field(default_factory=dict)
     corrected: str = ""  # no word of the query matched: these results are for this corrected query
     suggestion: str = ""  # "Did you mean …?"
     authors: list[Author] = field(default_factory=list)  # authors the query names
@@ -261,21 +262,20 @@ def search_papers(*, query: str, filters: Filters, sort: str = "relevance", page
     page_ids = ids[start:start + per_page]
     papers = card_papers().in_bulk(page_ids)
     cards = [Card(paper=papers[i]) for i in page_ids if i in papers]
-    suggestion = _correction(ranking, query=query)
     analysis = ranking.analysis
-    matched: dict[int, list[str]] = {}
+    suggestion = _correction(ranking, query=query)
+    # "Showing results for …" only when no word of the query matched as written.
+    nothing_as_written = analysis is not None and analysis.terms and not any(t.doc_freq for t in analysis.terms)
+    matched: dict[int, list[str]] = {c.paper.pk: [] for c in cards}  # an id, URL or DOI matched no field
     if analysis is not None and (snapshot := keyword.reader.snapshot()) is not None:
-        matched = snapshot.matched_fields(analysis, [c.paper.pk for c in cards])
-    matched = {c.paper.pk: matched.get(c.paper.pk) or ["meaning"] for c in cards} if exact is None else {}
+        fields = snapshot.matched_fields(analysis, [c.paper.pk for c in cards])
+        matched = {c.paper.pk: fields.get(c.paper.pk) or ["meaning"] for c in cards}
     names = [n for n in (ranking.author, parse_query(query).author) if n]
+    authors = list(Author.objects.filter(functools.reduce(operator.or_, (Q(name__iexact=n) for n in names)))) if names else []
     return SearchResults(
-        cards=cards, total=len(ids), page=page, per_page=per_page, terms=query_terms(query), note=ranking.note,
-        exact=exact is not None, took_ms=(time.perf_counter() - started) * 1000, matched=matched,
-        corrected=suggestion if analysis is not None and analysis.terms and not any(
-            t.doc_freq for t in analysis.terms) else "",
-        suggestion=suggestion,
-        authors=list(Author.objects.filter(functools.reduce(operator.or_, (Q(name__iexact=n) for n in names))))
-        if names else [],
+        cards=cards, total=len(ids), page=page, per_page=per_page, terms=query_terms(suggestion or query),
+        note=ranking.note, exact=exact is not None, took_ms=(time.perf_counter() - started) * 1000,
+        matched=matched, corrected=suggestion if nothing_as_written else "", suggestion=suggestion, authors=authors,
     )
 
 
