@@ -5,6 +5,10 @@ a Python-scan baseline, and indexing throughput. Production code paths
 
     python bench/search.py relevance            # 1. nDCG@10 / recall@100 of every fusion, exact-title test
     python bench/search.py keyword-variants     # 1b. the keyword query sanitised / other title boosts, and hybrids
+    python bench/search.py relevance-sets [--sweep] [--hf PATH] [--scifact DIR] [--n 300] [--seed 9]
+                                                # 1c. six query sets (SciFact train, known item, author, rare
+                                                #     term, typo, nonsense) vs BM25 / RRF / first hybrid
+    python bench/search.py keyword-latency [--arxiv PATH]  # keyword side per query at 75k, before/after
     python bench/search.py latency [--sizes 10k,75k,1m] [--no-scan]
                                                 # 2. p50/p99, ANN recall@10, build times, sizes, worker RSS
                                                 #    (+ 3. the Python scan baseline, in the 75k worker)
@@ -786,8 +790,8 @@ def part_relevance_sets(args):
         chosen = {k: getattr(settings, k) for k in parameters}
         if args.sweep:
             grid = []
-            for weight in (0.2, 0.3, 0.4, 0.5):
-                for strong in (0.5, 99.0):
+            for weight in map(float, args.weights.split(",")):
+                for strong in map(float, args.strong.split(",")):
                     settings.SEARCH_KEYWORD_WEIGHT, settings.SEARCH_STRONG_MATCH = weight, strong
                     row = evaluate(extra=False)
                     grid.append({"weight": weight, "strong": strong, **{k: v["ours"] for k, v in row.items()}})
@@ -1460,6 +1464,8 @@ def main():
     p.add_argument("--seed", type=int, default=9)
     p.add_argument("--sweep", action="store_true", help="also every ranking parameter on a grid")
     p.add_argument("--no-scifact", action="store_true", help="only the five sets over the Hugging Face papers")
+    p.add_argument("--weights", default="0.2,0.3,0.4,0.5", help="SEARCH_KEYWORD_WEIGHT values to sweep")
+    p.add_argument("--strong", default="0.5,0.8,99", help="SEARCH_STRONG_MATCH values to sweep (99: no such tier)")
     p = sub.add_parser("keyword-latency")
     p.add_argument("--arxiv", default=str(DATASETS / "arxiv_cs_daily" / "arxiv_cs_2025-03_2026-07.jsonl.gz"))
     p.add_argument("--scifact", default=str(DATASETS / "scifact"))

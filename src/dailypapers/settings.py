@@ -246,7 +246,7 @@ SEARCH_EMBED_TIMEOUT = float(os.environ.get("DAILYPAPERS_SEARCH_EMBED_TIMEOUT", 
 # Ranking (search.selectors.rank), chosen on the six query sets of bench/search.py relevance-sets:
 # fused = weight x BM25 / full-match BM25 + (1 - weight) x cosine; a keyword match at least this strong
 # is never below a paper found only by meaning; a paper found only by meaning needs this similarity.
-SEARCH_KEYWORD_WEIGHT = float(os.environ.get("DAILYPAPERS_SEARCH_KEYWORD_WEIGHT", "0.3"))
+SEARCH_KEYWORD_WEIGHT = float(os.environ.get("DAILYPAPERS_SEARCH_KEYWORD_WEIGHT", "0.2"))
 SEARCH_STRONG_MATCH = float(os.environ.get("DAILYPAPERS_SEARCH_STRONG_MATCH", "0.5"))
 SEARCH_SEMANTIC_FLOOR = float(os.environ.get("DAILYPAPERS_SEARCH_SEMANTIC_FLOOR", "0.35"))
 
