@@ -5,7 +5,6 @@ import hashlib
 import logging
 import operator
 import re
-import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -156,10 +155,13 @@ def rank(*, query: str, filters: Filters, depth: int = CANDIDATES) -> Ranking:
     if vector is not None:
         # Score completion: a keyword hit outside the vector shortlist gets its real similarity.
         similarity |= vectors.reader.similarities(vector, keys=[k for k in found if k not in semantic])
-    # A paper without a vector yet competes on its keyword score: its similarity is taken to be that of
-    # the best keyword hits that have one, not 0 (which buried it).
-    known = [similarity[k] for k in sorted(lexical, key=lexical.get, reverse=True)[:10] if k in similarity]
-    stand_in = statistics.median(known) if known else 0.0
+    # A paper without a vector yet competes on its keyword score: it is taken to be as similar as the most
+    # similar keyword hit it outscores (not 0, which buried it), so it ranks above every such hit.
+    stand_in, best_below = {}, 0.0
+    for paper_id in sorted(found, key=lambda k: (lexical.get(k, 0.0), -k)):
+        best_below = max(best_below, similarity.get(paper_id, 0.0))
+        if paper_id not in similarity:
+            stand_in[paper_id] = best_below
     weight, reference = settings.SEARCH_KEYWORD_WEIGHT, analysis.reference_score()
     # A long query is a sentence (a claim, a summary): hybrid; measured, the strong-match tier cost
     # SciFact 0.007 nDCG@10 there. A short one is a name, a title or a topic: a strong match stays first.
@@ -169,7 +171,7 @@ def rank(*, query: str, filters: Filters, depth: int = CANDIDATES) -> Ranking:
     neighbours = semantic if found else {k: v for k, v in semantic.items() if v >= floor}
     for paper_id in found | set(neighbours):
         strength = lexical.get(paper_id, 0.0) / reference
-        fused[paper_id] = weight * strength + (1 - weight) * similarity.get(paper_id, stand_in if paper_id in found else 0.0)
+        fused[paper_id] = weight * strength + (1 - weight) * similarity.get(paper_id, stand_in.get(paper_id, 0.0))
         tier = tiers.get(paper_id, _STRONG_TIER if short and strength >= settings.SEARCH_STRONG_MATCH else _HYBRID_TIER)
         keys[paper_id] = (-tier, -fused[paper_id], paper_id)
     author_order = {k: i for i, k in enumerate(by_author)}  # newest first within the author's papers
