@@ -5,6 +5,10 @@ a Python-scan baseline, and indexing throughput. Production code paths
 
     python bench/search.py relevance            # 1. nDCG@10 / recall@100 of every fusion, exact-title test
     python bench/search.py keyword-variants     # 1b. the keyword query sanitised / other title boosts, and hybrids
+    python bench/search.py relevance-sets [--sweep] [--hf PATH] [--scifact DIR] [--n 300] [--seed 9]
+                                                # 1c. six query sets (SciFact train, known item, author, rare
+                                                #     term, typo, nonsense) vs BM25 / RRF / first hybrid
+    python bench/search.py keyword-latency [--arxiv PATH]  # keyword side per query at 75k, before/after
     python bench/search.py latency [--sizes 10k,75k,1m] [--no-scan]
                                                 # 2. p50/p99, ANN recall@10, build times, sizes, worker RSS
                                                 #    (+ 3. the Python scan baseline, in the 75k worker)
@@ -536,6 +540,385 @@ def part_keyword_variants(args):
         merge_results("keyword_variants", table)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------- 1c. six query sets
+
+DATASETS = REPO_DIR.parent / "shared" / "datasets"
+SET_SIZE = 300
+NO_VECTOR_PAPERS = 100  # left out of the vector index: papers ingested but not embedded yet
+_NAME_LIKE = re.compile(r"^(?=.*[A-Za-z])(?=(?:.*[A-Z]){2}|.*\d)[A-Za-z0-9]{4,}$")  # ConvLLaVA, GPT4o, MMLU, T5X
+
+
+def hf_papers(path: Path) -> list[dict]:
+    with gzip.open(path, "rt") as file:
+        return [json.loads(line) for line in file]
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text)
+
+
+def draw_sets(papers: list[dict], *, n: int, seed: int, vocabulary_hit) -> dict:
+    """The query sets over the Hugging Face papers (each a list of (query, wanted paper indexes)), seeded.
+    vocabulary_hit(word, distance) tells whether the keyword index holds a word within `distance` edits."""
+    rng = random.Random(seed)
+    sets: dict[str, list] = {}
+    # known item: the paper's one-line AI summary (never indexed) -> that paper.
+    with_summary = [i for i, p in enumerate(papers) if p.get("ai_summary")]
+    sets["known_item"] = [(papers[i]["ai_summary"], [i]) for i in rng.sample(with_summary, n)]
+    # author: a name on 2-10 papers -> those papers.
+    by_name: dict[str, list[int]] = {}
+    shown: dict[str, str] = {}
+    for i, p in enumerate(papers):
+        for name in dict.fromkeys(p["authors"]):
+            key = " ".join(name.split()).lower()
+            by_name.setdefault(key, []).append(i)
+            shown.setdefault(key, " ".join(name.split()))
+    names = sorted(k for k, v in by_name.items() if 2 <= len(set(v)) <= 10)
+    sets["author"] = [(shown[k], sorted(set(by_name[k]))) for k in rng.sample(names, n)]
+    # rare term: a method / model / dataset name (mixed case or letters with digits, as written in a
+    # title or abstract) found in 1-5 papers -> those papers.
+    holders: dict[str, set[int]] = {}
+    forms: dict[str, str] = {}
+    for i, p in enumerate(papers):
+        for word in _words(p["title"] + " " + (p["abstract"] or "")):
+            holders.setdefault(word.lower(), set()).add(i)
+            if _NAME_LIKE.match(word) and not word.isdigit():
+                forms.setdefault(word.lower(), word)
+    rare = sorted(w for w in forms if 1 <= len(holders[w]) <= 5)
+    sets["rare_term"] = [(forms[w], sorted(holders[w])) for w in rng.sample(rare, n)]
+    # typo: such a name (5+ letters: shorter words get no fuzzy match) with one letter substituted or two
+    # neighbours swapped, when the result is not itself a word of the index.
+    typos, pool = [], [w for w in rare if len(w) >= 5 and w.isalpha()]
+    rng.shuffle(pool)
+    for w in pool:
+        if len(typos) >= n:
+            break
+        form = forms[w]
+        i = rng.randrange(len(form) - 1)
+        if rng.random() < 0.5:
+            letter = rng.choice([c for c in "abcdefghijklmnopqrstuvwxyz" if c != form[i].lower()])
+            typo = form[:i] + letter + form[i + 1:]
+        elif form[i].lower() != form[i + 1].lower():
+            typo = form[:i] + form[i + 1] + form[i] + form[i + 2:]
+        else:
+            continue
+        if not vocabulary_hit(typo.lower(), 0):
+            typos.append((typo, sorted(holders[w]), w))
+    sets["typo"] = [(t, wanted) for t, wanted, _ in typos]
+    sets["_typo_originals"] = [w for _, _, w in typos]
+    # nonsense: 1-3 random letter strings of 6-12 letters, none within 2 edits of an indexed word.
+    nonsense = []
+    while len(nonsense) < n:
+        words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(6, 12)))
+                 for _ in range(rng.choice((1, 1, 2, 3)))]
+        if not any(vocabulary_hit(w, 2) for w in words):
+            nonsense.append((" ".join(words), []))
+    sets["nonsense"] = nonsense
+    return sets
+
+
+def set_metric(name: str, ranked: list[int], wanted: list[int]) -> float:
+    if name == "known_item":
+        return next((1 / r for r, k in enumerate(ranked[:10], 1) if k == wanted[0]), 0.0)
+    if name == "nonsense":
+        return float(not ranked)
+    return len(set(ranked[:10]) & set(wanted)) / min(len(wanted), 10)
+
+
+def old_hybrid(kw: dict, sem: dict, weight: float = 0.2) -> list[int]:
+    """The first release's fusion (min-max per list, keyword x 0.2), for the comparison."""
+    def minmax(scores):
+        if not scores:
+            return {}
+        low, high = min(scores.values()), max(scores.values())
+        return {k: (v - low) / ((high - low) or 1.0) for k, v in scores.items()}
+
+    kn, sn = minmax(kw), minmax(sem)
+    fused = {i: weight * kn.get(i, 0.0) + (1 - weight) * sn.get(i, 0.0) for i in set(kw) | set(sem)}
+    return sorted(fused, key=lambda i: (-fused[i], i))
+
+
+def rrf(kw: dict, sem: dict) -> list[int]:
+    def ranks(scores):
+        return {k: r for r, k in enumerate(sorted(scores, key=lambda i: (-scores[i], i)), 1)}
+
+    kr, sr = ranks(kw), ranks(sem)
+    fused = {i: (1 / (60 + kr[i]) if i in kr else 0) + (1 / (60 + sr[i]) if i in sr else 0) for i in set(kw) | set(sem)}
+    return sorted(fused, key=lambda i: (-fused[i], i))
+
+
+def part_relevance_sets(args):
+    """The six query sets (SciFact train, known item, author, rare term, typo, nonsense) through the
+    production ranking (selectors.search_papers over the Hugging Face papers in a throwaway database and
+    indexes; selectors.rank over SciFact), next to plain BM25, plain RRF and the first release's hybrid;
+    with --sweep, every ranking parameter on all six sets together."""
+    data_dir = Path(tempfile.mkdtemp(prefix="dailypapers-bench-search-sets-"))
+    try:
+        setup_django(data_dir, migrate=True)
+        sys.path.insert(0, str(BENCH_DIR))
+        from django.conf import settings
+        from embed_cache import embed_cached, paper_text
+
+        from dailypapers.papers.models import Paper
+        from dailypapers.papers.records import PaperRecord
+        from dailypapers.papers.services import upsert_papers
+        from dailypapers.search import keyword, selectors, services, vectors
+        from dailypapers.search.embedders import get_embedder
+        from dailypapers.search.keyword import Filters
+        from datetime import datetime
+
+        model_id = get_embedder().model_id
+        papers = hf_papers(Path(args.hf))
+        log(f"HF papers: {len(papers)}; loading into the database")
+        upsert_papers(records=[PaperRecord(
+            arxiv_id=p["arxiv_id"], title=p["title"], abstract=p["abstract"], authors=p["authors"],
+            published_at=datetime.fromisoformat(p["published_at"].replace("Z", "+00:00")) if p["published_at"] else None,
+        ) for p in papers])
+        services.index_keywords(rebuild=True)
+        pk_of = dict(Paper.objects.values_list("arxiv_id", "pk"))
+        pks = [pk_of[p["arxiv_id"]] for p in papers]
+        matrix = embed_cached([paper_text(p["title"], p["abstract"]) for p in papers], log=log)
+        rng = random.Random(args.seed)
+        no_vector = set(rng.sample(range(len(papers)), NO_VECTOR_PAPERS))
+        keep = [i for i in range(len(papers)) if i not in no_vector]
+        vectors.build(keys=np.array([pks[i] for i in keep], dtype=np.uint64), vectors=matrix[keep], model_id=model_id)
+        hf_dir = Path(settings.DATA_DIR)
+
+        searcher = keyword.reader.index().searcher()
+
+        def vocabulary_hit(word, distance):
+            if distance == 0:
+                return any(searcher.doc_freq(f, word) for f in ("title", "abstract", "authors"))
+            query = tantivy_fuzzy_any(keyword, word, distance)
+            return bool(searcher.search(query, limit=1, count=False).hits)
+
+        sets = draw_sets(papers, n=args.n, seed=args.seed, vocabulary_hit=vocabulary_hit)
+        typo_originals = sets.pop("_typo_originals")
+        # Known items are papers with a vector (those without one are measured apart, below).
+        sets["known_item"] = [(q, w) for q, w in sets["known_item"] if w[0] not in no_vector]
+        title_queries = [(papers[i]["title"], [i]) for i in rng.sample(keep, args.n)]
+        no_vector_titles = [(papers[i]["title"], [i]) for i in sorted(no_vector)]
+        no_vector_summaries = [(papers[i]["ai_summary"], [i]) for i in sorted(no_vector) if papers[i].get("ai_summary")]
+
+        # SciFact, in an index of its own (a second data dir; the same process and database).
+        corpus, sf_queries, qrels = scifact_at(Path(args.scifact)) if not args.no_scifact else ([], {}, {})
+        sf_dir = data_dir / "scifact"
+        settings.DATA_DIR = sf_dir
+        keyword.build([keyword.IndexedPaper(
+            paper_id=int(d["_id"]), title=d["title"], abstract=d["text"], authors=[], categories=[],
+            organization="", published=None, upvotes=0, listed=False) for d in corpus])
+        sf_matrix = embed_cached([paper_text(d["title"], d["text"]) for d in corpus], log=log)
+        vectors.build(keys=np.array([int(d["_id"]) for d in corpus], dtype=np.uint64), vectors=sf_matrix,
+                      model_id=model_id)
+
+        # Query vectors: the production embedder through the per-text cache (so reruns do not re-embed).
+        every_query = [q for s in sets.values() for q, _ in s] + [q for q, _ in title_queries + no_vector_titles
+                                                                   + no_vector_summaries] + list(sf_queries.values())
+        every_query = list(dict.fromkeys(selectors.parse_query(q).text for q in every_query))
+        qvecs = dict(zip(every_query, embed_cached(every_query, threads=2, log=log)))
+        selectors.embed_query = lambda text: qvecs[text] if text in qvecs else get_embedder().embed([text])[0]
+
+        def use(directory):
+            settings.DATA_DIR = directory
+
+        def baselines(text):
+            kw = first_release_keyword(keyword.reader.index(), text, limit=selectors.CANDIDATES)
+            vec = qvecs[selectors.parse_query(text).text]
+            sem = dict(vectors.reader.search(vec, model_id=model_id, limit=selectors.CANDIDATES))
+            completed = sem | vectors.reader.similarities(vec, keys=[k for k in kw if k not in sem])
+            return {"bm25": sorted(kw, key=lambda i: (-kw[i], i)), "rrf": rrf(kw, completed),
+                    "old_hybrid": old_hybrid(kw, completed)}
+
+        index_of = {pk: i for i, pk in enumerate(pks)}
+
+        def evaluate(systems=("ours",), extra=True):
+            """set -> system -> mean metric (extra: also the title and no-vector checks)."""
+            out: dict[str, dict[str, float]] = {}
+            use(sf_dir)
+            scores: dict[str, list[float]] = {}
+            for qid, text in sf_queries.items():
+                ranked = {"ours": selectors.rank(query=text, filters=Filters()).ids}
+                if "bm25" in systems:
+                    ranked |= baselines(text)
+                for system in systems:
+                    scores.setdefault(system, []).append(ndcg_at(ranked[system], qrels[qid]))
+            if scores:
+                out["scifact_ndcg10"] = {s: round(statistics.fmean(v), 4) for s, v in scores.items()}
+            use(hf_dir)
+            checks = [("exact_title_at1", title_queries), ("no_vector_exact_title_at1", no_vector_titles),
+                      ("no_vector_summary_at1", no_vector_summaries), ("summary_at1", sets["known_item"])]
+            for name, queries in list(sets.items()) + (checks if extra else []):
+                scores = {}
+                for text, wanted in queries:
+                    results = selectors.search_papers(query=text, filters=Filters(), per_page=10)
+                    ranked = {"ours": [index_of[c.paper.pk] for c in results.cards]}
+                    if "bm25" in systems:
+                        ranked |= {k: [index_of[i] for i in v] for k, v in baselines(text).items()}
+                    for system in systems:
+                        if name.endswith("_at1"):
+                            value = float(ranked[system][:1] == wanted[:1])
+                        else:
+                            value = set_metric(name, ranked[system], wanted)
+                        scores.setdefault(system, []).append(value)
+                out[name] = {s: round(statistics.fmean(v), 4) for s, v in scores.items()}
+            return out
+
+        def corrections():
+            use(hf_dir)
+            right = sum(selectors.search_papers(query=t, filters=Filters(), per_page=10).corrected.lower() == w
+                        for (t, _), w in zip(sets["typo"], typo_originals))
+            return round(right / len(sets["typo"]), 4)
+
+        # The semantic floor: the best cosine of nonsense against real queries' (HF index).
+        use(hf_dir)
+        best = {}
+        for name, queries in sets.items():
+            best[name] = sorted(
+                max([s for _, s in vectors.reader.search(qvecs[selectors.parse_query(q).text], model_id=model_id, limit=1)] or [0])
+                for q, _ in queries)
+        floor_table = {name: {f"p{p}": round(pct(v, p), 3) for p in (5, 25, 50, 75, 95, 99)} for name, v in best.items()}
+
+        result = {
+            "data": {"hf_papers": len(papers), "no_vector_papers": NO_VECTOR_PAPERS, "set_size": args.n,
+                     "seed": args.seed, "scifact": f"BEIR SciFact train ({len(corpus)} docs, {len(sf_queries)} queries)",
+                     "sets": {k: len(v) for k, v in sets.items()}},
+            "best_cosine_percentiles": floor_table,
+        }
+        parameters = ("SEARCH_KEYWORD_WEIGHT", "SEARCH_STRONG_MATCH", "SEARCH_SEMANTIC_FLOOR")
+        chosen = {k: getattr(settings, k) for k in parameters}
+        if args.sweep:
+            grid = []
+            for weight in map(float, args.weights.split(",")):
+                for strong in map(float, args.strong.split(",")):
+                    settings.SEARCH_KEYWORD_WEIGHT, settings.SEARCH_STRONG_MATCH = weight, strong
+                    row = evaluate(extra=False)
+                    grid.append({"weight": weight, "strong": strong, **{k: v["ours"] for k, v in row.items()}})
+                    log(grid[-1])
+            result["sweep"] = grid
+            for k, v in chosen.items():
+                setattr(settings, k, v)
+        result["chosen"] = chosen | {"RARE_DOC_SHARE": keyword.RARE_DOC_SHARE, "RARE_MIN_DOCS": keyword.RARE_MIN_DOCS,
+                                     "TITLE_BOOST": keyword.TITLE_BOOST, "CANDIDATES": selectors.CANDIDATES}
+        result["table"] = evaluate(systems=("bm25", "rrf", "old_hybrid", "ours"))
+        result["typo_corrected_exactly"] = corrections()
+        print_relevance_sets(result)
+        merge_results("relevance_sets", result)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def tantivy_fuzzy_any(keyword, word, distance):
+    import tantivy
+
+    return tantivy.Query.boolean_query([
+        (tantivy.Occur.Should, tantivy.Query.fuzzy_term_query(keyword.SCHEMA, field, word, distance=distance,
+                                                              transposition_cost_one=True))
+        for field in ("title", "abstract", "authors")])
+
+
+def scifact_at(path: Path):
+    global SCIFACT
+    SCIFACT = path
+    return scifact()
+
+
+def print_relevance_sets(r):
+    targets = {"scifact_ndcg10": 0.75, "known_item": 0.99, "author": 0.95, "rare_term": 0.95, "typo": 0.80,
+               "nonsense": 0.90}
+    print(f"\n== 1c. Six query sets ({r['data']})")
+    print(f"  {'set':28s} {'BM25':>7s} {'RRF':>7s} {'old hyb':>7s} {'ours':>7s} {'target':>7s}")
+    for name, row in r["table"].items():
+        print(f"  {name:28s} " + " ".join(f"{row.get(s, float('nan')):7.3f}" for s in ("bm25", "rrf", "old_hybrid", "ours"))
+              + (f" {targets[name]:7.2f}" if name in targets else ""))
+    print(f"  typo corrected to the original word: {r['typo_corrected_exactly']}")
+    print("  best cosine per query (percentiles):")
+    for name, row in r["best_cosine_percentiles"].items():
+        print(f"    {name:12s} " + "  ".join(f"{k} {v:.3f}" for k, v in row.items()))
+    print(f"  chosen: {r['chosen']}")
+    if "sweep" in r:
+        print("  sweep (ours):")
+        for row in r["sweep"]:
+            print("    " + "  ".join(f"{k} {v}" for k, v in row.items()))
+
+
+def part_keyword_latency(args):
+    """Keyword-side time per query at 75k (the real arXiv texts and authors, production keyword.build):
+    the first release's query (tantivy's parser over title^1.5, abstract, authors) against everything
+    the ranking now asks the keyword index (selectors.keyword_candidates: analysis with document
+    frequencies, BM25, whole-query phrases, rare words, the author check), interleaved."""
+    data_dir = Path(tempfile.mkdtemp(prefix="dailypapers-bench-search-kwlat-"))
+    try:
+        setup_django(data_dir)
+        from dailypapers.search import keyword, selectors
+        from dailypapers.search.keyword import Filters
+
+        global SCIFACT
+        SCIFACT = Path(args.scifact)
+        arxiv = arxiv_records_at(Path(args.arxiv))
+        t = time.perf_counter()
+        keyword.build(perturbed_papers(arxiv, len(arxiv)))
+        build_s = time.perf_counter() - t
+        queries = latency_queries(arxiv)
+        index = keyword.reader.index()
+
+        def first_release(text):
+            return first_release_keyword(index, text, limit=selectors.CANDIDATES)
+
+        def now(text):
+            snapshot = keyword.reader.snapshot()
+            analysis = snapshot.analyse(text)
+            return selectors.keyword_candidates(snapshot, analysis, text=text, filters=Filters(),
+                                                depth=selectors.CANDIDATES)
+
+        for q in queries[:20]:
+            first_release(q), now(q)
+        before, after = [], []
+        for q in queries:
+            t = time.perf_counter()
+            first_release(q)
+            before.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            now(q)
+            after.append(time.perf_counter() - t)
+        result = {"papers": len(arxiv), "queries": len(queries), "keyword_build_s": round(build_s, 1),
+                  "first_release_query": summary_ms(before), "keyword_candidates": summary_ms(after),
+                  "loadavg": loadavg()}
+        print(f"\n== keyword side at {len(arxiv)} papers ({len(queries)} queries, load {result['loadavg']}): "
+              f"first release p50 {result['first_release_query']['p50_ms']} / p99 {result['first_release_query']['p99_ms']} ms; "
+              f"now p50 {result['keyword_candidates']['p50_ms']} / p99 {result['keyword_candidates']['p99_ms']} ms")
+        merge_results("keyword_latency_75k", result)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def first_release_keyword(index, text: str, *, limit: int) -> dict[int, float]:
+    """The first release's keyword search: tantivy's parser over title^1.5, abstract and authors."""
+    query, _ = index.parse_query_lenient(keyword_plain_query(text), ["title", "abstract", "authors"],
+                                         field_boosts={"title": 1.5})
+    searcher = index.searcher()
+    hits = searcher.search(query, limit=limit, count=False).hits
+    return dict(zip(searcher.fast_field_values("paper_id", [a for _, a in hits]), (score for score, _ in hits)))
+
+
+def keyword_plain_query(text: str) -> str:
+    """The first release's query text: words, "phrases" kept, at most 32 words."""
+    parts, words = [], 0
+    for phrase, loose in re.findall(r'"([^"]*)"|([^"]+)', text):
+        tokens = re.findall(r"\w+", (phrase or loose).lower())[: max(32 - words, 0)]
+        if phrase and tokens:
+            parts.append('"' + " ".join(tokens) + '"')
+        elif tokens:
+            parts.extend(tokens)
+        words += len(tokens)
+    return " ".join(parts)
+
+
+def arxiv_records_at(path: Path):
+    global ARXIV_FILE
+    ARXIV_FILE = path
+    return arxiv_records()
 
 
 # ----------------------------------------------------------------------------- 2./3. latency
@@ -1074,6 +1457,18 @@ def main():
     sub = parser.add_subparsers(dest="part", required=True)
     sub.add_parser("relevance")
     sub.add_parser("keyword-variants")
+    p = sub.add_parser("relevance-sets")
+    p.add_argument("--hf", default=str(DATASETS / "hf_daily_papers" / "papers.jsonl.gz"))
+    p.add_argument("--scifact", default=str(DATASETS / "scifact"))
+    p.add_argument("--n", type=int, default=SET_SIZE)
+    p.add_argument("--seed", type=int, default=9)
+    p.add_argument("--sweep", action="store_true", help="also every ranking parameter on a grid")
+    p.add_argument("--no-scifact", action="store_true", help="only the five sets over the Hugging Face papers")
+    p.add_argument("--weights", default="0.2,0.3,0.4,0.5", help="SEARCH_KEYWORD_WEIGHT values to sweep")
+    p.add_argument("--strong", default="0.5,0.8,99", help="SEARCH_STRONG_MATCH values to sweep (99: no such tier)")
+    p = sub.add_parser("keyword-latency")
+    p.add_argument("--arxiv", default=str(DATASETS / "arxiv_cs_daily" / "arxiv_cs_2025-03_2026-07.jsonl.gz"))
+    p.add_argument("--scifact", default=str(DATASETS / "scifact"))
     p = sub.add_parser("latency")
     p.add_argument("--sizes", default="10k,75k,1m")
     p.add_argument("--no-scan", action="store_true")
@@ -1106,6 +1501,10 @@ def main():
         part_relevance(args)
     elif args.part == "keyword-variants":
         part_keyword_variants(args)
+    elif args.part == "relevance-sets":
+        part_relevance_sets(args)
+    elif args.part == "keyword-latency":
+        part_keyword_latency(args)
     elif args.part == "latency":
         part_latency(args, scan=not args.no_scan)
     elif args.part == "ann":

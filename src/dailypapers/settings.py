@@ -306,9 +306,12 @@ HTTP_RETRIES = int(os.environ.get("DAILYPAPERS_HTTP_RETRIES", "4"))
 DAILYPAPERS_EMBEDDER = os.environ.get("DAILYPAPERS_EMBEDDER", "dailypapers.search.embedders.MiniLMInt8")
 # Past this many seconds the query embedding is abandoned and keyword results are shown.
 SEARCH_EMBED_TIMEOUT = float(os.environ.get("DAILYPAPERS_SEARCH_EMBED_TIMEOUT", "1.0"))
-# Fusion of keyword and semantic lists, chosen on SciFact train (bench/search.py relevance).
-SEARCH_FUSION = os.environ.get("DAILYPAPERS_SEARCH_FUSION", "weighted")
+# Ranking (search.selectors.rank), chosen on the six query sets of bench/search.py relevance-sets:
+# fused = weight x BM25 / full-match BM25 + (1 - weight) x cosine; a keyword match at least this strong
+# is never below a paper found only by meaning; a paper found only by meaning needs this similarity.
 SEARCH_KEYWORD_WEIGHT = float(os.environ.get("DAILYPAPERS_SEARCH_KEYWORD_WEIGHT", "0.2"))
+SEARCH_STRONG_MATCH = float(os.environ.get("DAILYPAPERS_SEARCH_STRONG_MATCH", "0.5"))
+SEARCH_SEMANTIC_FLOOR = float(os.environ.get("DAILYPAPERS_SEARCH_SEMANTIC_FLOOR", "0.35"))
 
 SITE_NAME = os.environ.get("DAILYPAPERS_SITE_NAME", "Daily Papers")
 SITE_CURATOR = os.environ.get("DAILYPAPERS_CURATOR", "AK")
