@@ -529,7 +529,7 @@ MIXTURE_NOISE = 0.5  # times the real vectors' own spread (covariance); calibrat
 RESCORES = (400, 800, 1500, 3000)
 HNSW = {"connectivity": 16, "expansion_add": 128}  # the configuration production used (usearch f16, cosine)
 HNSW_EXPANSIONS = (64, 128, 256, 512)
-HNSW_TIMEBOX_S = 15 * 60
+HNSW_TIMEBOX_S = 10 * 60
 
 
 def arxiv_subset() -> tuple[list[str], list[str]]:
@@ -657,8 +657,8 @@ def vector_set(n: int, seed: int = 5) -> tuple[np.ndarray, np.ndarray, dict]:
     _, real, source = real_vectors()
     matrix = np.vstack([real, mixture_vectors(real, n - len(real), seed)]) if n > len(real) else real[:n]
     rng = np.random.default_rng(seed + 1)
-    synth_sample = rng.choice(np.arange(len(real), n), min(2000, n - len(real)), replace=False) if n > len(real) else []
-    real_sample = rng.choice(len(real), 2000, replace=False)
+    synth_sample = rng.choice(np.arange(len(real), n), min(300, n - len(real)), replace=False) if n > len(real) else []
+    real_sample = rng.choice(len(real), 300, replace=False)
     sims = real[real_sample] @ real.T
     sims[np.arange(len(real_sample)), real_sample] = -2
     info = {
