@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from django.db import connection
 
-from dailypapers.papers.models import Paper
 from dailypapers.papers.records import PaperRecord
 from dailypapers.papers.services import upsert_papers
 from dailypapers.search import services, vectors
@@ -142,7 +141,7 @@ def test_a_torn_append_is_cut_off_and_the_index_keeps_serving(settings):
     first = _unit(rng, 100)
     vectors.build(keys=np.arange(1, 101), vectors=first, model_id="m")
     generation = Path(settings.DATA_DIR) / "search" / "vectors" / vectors.current()["generation"]
-    for name in ("keys.u64", "codes.u8", "vectors.f16"):  # a writer killed mid-append left partial rows
+    for name in ("keys.u64", "codes.u8", "vectors.f32"):  # a writer killed mid-append left partial rows
         with open(generation / name, "ab") as file:
             file.write(b"\x07" * 13)
     assert vectors.reader.search(first[5], model_id="m", limit=1)[0][0] == 6
