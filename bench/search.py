@@ -582,12 +582,14 @@ def real_vectors() -> tuple[np.ndarray, np.ndarray, str]:
         vecs = bundle["vectors"].astype(np.float32)
         return bundle["arxiv_ids"], vecs / np.linalg.norm(vecs, axis=1, keepdims=True), str(bundle["source"])
     sys.path.insert(0, str(BENCH_DIR))
-    from embed_cache import DATASETS, embed_cached, hf_texts
+    import embed_cache
+    from embed_cache import embed_cached, hf_texts
 
+    embed_cache.DATASETS = ARXIV_FILE.parents[1]  # it looks beside the checkout, which a worktree is not
     ids, texts = arxiv_subset()
     vecs = cached_only(texts)
     if vecs is None and (hf := cached_only(hf_texts())) is not None:
-        with gzip.open(DATASETS / "hf_daily_papers" / "papers.jsonl.gz", "rt") as file:
+        with gzip.open(embed_cache.DATASETS / "hf_daily_papers" / "papers.jsonl.gz", "rt") as file:
             hf_ids = [row["arxiv_id"] for row in map(json.loads, file)]
         log("the arXiv subset is not in the embedding cache yet: using the Hugging Face daily papers' vectors")
         return np.array(hf_ids), hf, f"the {len(hf_ids)} Hugging Face daily papers (the arXiv subset was not embedded yet)"
