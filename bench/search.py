@@ -14,7 +14,8 @@ a Python-scan baseline, and indexing throughput. Production code paths
                                                 #    (+ 3. the Python scan baseline, in the 75k worker)
     python bench/search.py scan                 # 3. only the scan baseline (sets up the 75k corpus)
     python bench/search.py indexing             # 4. keyword papers/s (75k, 1M), embedding papers/s (1 and 2 threads)
-    python bench/search.py ann [--n 1000000]     # vectors only: HNSW recall on mixture vectors (~11 min at 1M)
+    python bench/search.py ann [--sizes 75k,1m] [--no-hnsw]
+                                                # vectors only: the production index vs the HNSW it replaced
     python bench/search.py all                  # all but `ann`, each part in its own process (~35 min with
                                                 #  the embedding cache warm; +15 min to embed SciFact cold)
 
@@ -26,24 +27,28 @@ never written into the repository; embeddings of SciFact, the demo papers and a
 2,000-paper arXiv subset are cached OUTSIDE the repo, in
 $XDG_CACHE_HOME/dailypapers-bench (default /tmp/dailypapers-bench-cache).
 
-Synthetic scale (stated in the output too). Real vectors: the SciFact corpus
-(5,183), 500 demo papers and 500 arXiv papers (every 37th of the dump); on this
-shared 2-core box embedding runs at ~5 papers/s, so more was not affordable.
+Vectors (latency and ann; stated in the output too). Real vectors: every 7th
+paper of the 74.7k arXiv cs dump (10.7k), embedded once by the production
+embedder and kept in bench/data/arxiv_cs_every7.minilm-int8.npz (float16, with
+the arXiv ids; written from bench/embed_cache.py's cache when missing), plus
+the demo's bundled vectors at 10k. Every other paper gets a mixture vector:
+normalise(w0*x + w1*y [+ w2*z] + noise), x a random real vector, y and z among
+its 10 nearest real neighbours, Dirichlet weights, the noise shaped like the
+real vectors' covariance (see mixture_vectors; `ann` prints the cosine to the
+nearest neighbour of real and synthetic vectors).
 - 10k: the bundled demo (`dailypapers demo`) + arXiv cs papers from the jsonl
-  dump (through `dailypapers ingest jsonl`); papers with a real vector get it,
-  every other paper a synthetic one: a random real vector + gaussian noise
-  (sigma 0.04 per dimension, cosine to its source ~0.8), renormalised.
-- 75k: the whole arXiv cs jsonl dump through `dailypapers ingest jsonl`; real
-  vectors for the 500-paper subset, synthetic (as above) for the rest.
+  dump (through `dailypapers ingest jsonl`).
+- 75k: the whole arXiv cs jsonl dump through `dailypapers ingest jsonl`.
 - 1M: index level only (no database rows): the keyword index holds the 75k real
   texts plus perturbed copies (title words shuffled, abstract sentences rotated
-  and one sentence from another paper appended); the vector index holds every
-  real vector and noisy copies of them. The timed path is selectors.ranked_ids:
+  and one sentence from another paper appended); the vector index holds the
+  real vectors and mixtures. The timed path is selectors.ranked_ids:
   keyword.Reader.search + query embedding + vectors.Reader.search + score
   completion + fuse, i.e. search_papers without its two small database queries.
 The query worker is a fresh process (python bench/search.py _worker) that
-opens both indexes the production way (tantivy reader, usearch view = mmap);
-its RSS is read from /proc/self/status and its ru_maxrss.
+opens both indexes the production way (tantivy reader, memory-mapped vector
+files); its RSS is read from /proc/self/status, and its private memory from
+/proc/self/smaps_rollup while a second worker holds the same indexes open.
 """
 
 import argparse
@@ -74,12 +79,7 @@ ARXIV_FILE = Path("/work/shared/datasets/arxiv_cs_daily/arxiv_cs_2025-03_2026-07
 CACHE = Path(os.environ["XDG_CACHE_HOME"]) / "dailypapers-bench" if os.environ.get("XDG_CACHE_HOME") else Path(
     "/tmp/dailypapers-bench-cache"
 )
-NOISE_SIGMA = 0.04
-REAL_ARXIV = 500
-REAL_DEMO = 500
 N_QUERIES = 400
-EXPANSIONS = (32, 64, 96, 128, 256)
-BUILD_TIMEBOX_S = 12 * 60
 TARGETS = {"ndcg10_hybrid": 0.74, "p50_ms_1m": 20, "p99_ms_1m": 80, "recall10_1m": 0.95, "rss_mb_1m": 1024}
 
 
@@ -202,11 +202,6 @@ def demo_records():
     return out
 
 
-def real_arxiv_subset(records):
-    """Every 37th record of the dump (spread over the 17 months), REAL_ARXIV of them."""
-    return records[::37][:REAL_ARXIV]
-
-
 def cached_embed(name: str, texts: list[str], *, threads: int = 2, batch: int = 32) -> tuple[np.ndarray, dict]:
     """Production embedder over texts, batch 32; cached (npy + timing) outside the repo."""
     from dailypapers.search.embedders import get_embedder
@@ -239,19 +234,6 @@ def cached_embed(name: str, texts: list[str], *, threads: int = 2, batch: int = 
     np.save(path, matrix)
     lock.unlink(missing_ok=True)
     return matrix, meta
-
-
-def synthetic_vectors(bases: np.ndarray, n: int, seed: int) -> np.ndarray:
-    """n noisy copies of random real vectors: x + N(0, sigma^2 I), renormalised (float32)."""
-    rng = np.random.default_rng(seed)
-    out = np.empty((n, bases.shape[1]), dtype=np.float32)
-    for start in range(0, n, 100_000):
-        stop = min(n, start + 100_000)
-        block = bases[rng.integers(0, len(bases), stop - start)] + rng.normal(
-            0, NOISE_SIGMA, (stop - start, bases.shape[1])).astype(np.float32)
-        block /= np.linalg.norm(block, axis=1, keepdims=True)
-        out[start:stop] = block
-    return out
 
 
 def latency_queries(arxiv, n=N_QUERIES, seed=7) -> list[str]:
@@ -921,6 +903,329 @@ def arxiv_records_at(path: Path):
     return arxiv_records()
 
 
+# ----------------------------------------------------------------------------- vectors: real set, 1M mixtures, ANN
+
+ARXIV_EVERY = 7
+ARXIV_VECTORS = BENCH_DIR / "data" / f"arxiv_cs_every{ARXIV_EVERY}.minilm-int8.npz"
+MIXTURE_NEIGHBOURS = 10
+MIXTURE_NOISE = 0.5  # times the real vectors' own spread (covariance); calibrated, see mixture_vectors
+RESCORES = (400, 800, 1500, 2000, 3000)
+HNSW = {"connectivity": 16, "expansion_add": 128}  # the configuration production used (usearch f16, cosine)
+HNSW_EXPANSIONS = (64, 128, 256, 512)
+HNSW_TIMEBOX_S = 10 * 60
+
+
+def arxiv_subset() -> tuple[list[str], list[str]]:
+    """(arXiv ids, texts) of every ARXIV_EVERY-th paper of the dump, in embed_cache.arxiv_texts' order."""
+    sys.path.insert(0, str(BENCH_DIR))
+    from embed_cache import paper_text as cache_paper_text
+
+    seen, ids, texts = set(), [], []
+    with gzip.open(ARXIV_FILE, "rt") as file:
+        for row in map(json.loads, file):
+            if row["id"] not in seen:
+                seen.add(row["id"])
+                ids.append(row["id"])
+                texts.append(cache_paper_text(row["title"], row.get("abstract") or ""))
+    return ids[::ARXIV_EVERY], texts[::ARXIV_EVERY]
+
+
+def cached_only(texts: list[str]) -> np.ndarray | None:
+    """The cached vectors of texts if the embedding cache holds every one of them, else None (embeds nothing)."""
+    sys.path.insert(0, str(BENCH_DIR))
+    from embed_cache import _connect, _hash
+
+    from dailypapers.search.embedders import MiniLMInt8
+
+    db = _connect(MiniLMInt8.model_id)
+    found: dict[str, bytes] = {}
+    hashes = [_hash(t) for t in texts]
+    unique = list(dict.fromkeys(hashes))
+    for start in range(0, len(unique), 900):
+        chunk = unique[start:start + 900]
+        found.update(db.execute(f"SELECT hash, vector FROM vectors WHERE model = ? AND hash IN ({','.join('?' * len(chunk))})",
+                                [MiniLMInt8.model_id, *chunk]))
+    db.close()
+    if len(found) < len(unique):
+        return None
+    return np.vstack([np.frombuffer(found[h], dtype=np.float32) for h in hashes])
+
+
+def real_vectors() -> tuple[np.ndarray, np.ndarray, str]:
+    """(arXiv ids, float32 vectors, what they are) of the real set that the synthetic vectors are made from.
+
+    The arXiv subset, from bench/data (written from the embedding cache once). While the cache does not
+    hold the whole subset yet but holds the 9.9k Hugging Face daily papers, those are used instead (and
+    the output says so) rather than embedding for an hour on the benchmark's clock."""
+    from dailypapers.search.embedders import MiniLMInt8
+
+    if ARXIV_VECTORS.exists():
+        bundle = np.load(ARXIV_VECTORS)
+        assert str(bundle["model_id"]) == MiniLMInt8.model_id, f"{ARXIV_VECTORS} holds another model's vectors"
+        vecs = bundle["vectors"].astype(np.float32)
+        return bundle["arxiv_ids"], vecs / np.linalg.norm(vecs, axis=1, keepdims=True), str(bundle["source"])
+    sys.path.insert(0, str(BENCH_DIR))
+    import embed_cache
+    from embed_cache import embed_cached, hf_texts
+
+    embed_cache.DATASETS = ARXIV_FILE.parents[1]  # it looks beside the checkout, which a worktree is not
+    ids, texts = arxiv_subset()
+    vecs = cached_only(texts)
+    if vecs is None and (hf := cached_only(hf_texts())) is not None:
+        with gzip.open(embed_cache.DATASETS / "hf_daily_papers" / "papers.jsonl.gz", "rt") as file:
+            hf_ids = [row["arxiv_id"] for row in map(json.loads, file)]
+        log("the arXiv subset is not in the embedding cache yet: using the Hugging Face daily papers' vectors")
+        return np.array(hf_ids), hf, f"the {len(hf_ids)} Hugging Face daily papers (the arXiv subset was not embedded yet)"
+    if vecs is None:
+        log(f"arXiv subset: embedding {len(ids)} papers into the cache")
+        vecs = embed_cached(texts, log=log)
+    source = (f"every {ARXIV_EVERY}th of the {ARXIV_FILE.name} papers: paper_text(title, abstract) through the "
+              f"production embedder (bench/embed_cache.py)")
+    ARXIV_VECTORS.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(ARXIV_VECTORS, arxiv_ids=np.array(ids), vectors=vecs.astype(np.float16), model_id=MiniLMInt8.model_id,
+             source=source)
+    return np.array(ids), vecs, source
+
+
+def query_vectors(queries: list[str]) -> np.ndarray:
+    sys.path.insert(0, str(BENCH_DIR))
+    from embed_cache import embed_cached
+
+    return embed_cached(queries, threads=1, log=log)
+
+
+def nearest_real_neighbours(bases: np.ndarray, k: int) -> np.ndarray:
+    """Row numbers of each vector's k nearest other vectors (exact)."""
+    out = np.empty((len(bases), k), dtype=np.int64)
+    for s in range(0, len(bases), 1000):
+        block = bases[s:s + 1000] @ bases.T
+        rows = np.arange(len(block))
+        block[rows, s + rows] = -2
+        out[s:s + 1000] = np.argpartition(-block, k, axis=1)[:, :k]
+    return out
+
+
+def mixture_vectors(bases: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """n synthetic vectors, each normalise(w0*x + w1*y [+ w2*z] + e): x a random real vector, y (and z, for
+    half of them) among x's MIXTURE_NEIGHBOURS nearest real neighbours, w ~ Dirichlet(1, ..), and e ~
+    N(0, MIXTURE_NOISE^2 * C) with C the covariance of the real vectors, so that the noise moves along the
+    directions real papers differ in. Points between real papers that are close, not copies of one.
+
+    MIXTURE_NOISE was chosen so that the cosine to the nearest neighbour at 1M matches what the real
+    vectors extrapolate to: their median nearest-neighbour cosine rises ~0.02 per doubling of the set
+    (0.67 at 500, 0.71 at 2k, 0.76 at 8k papers), i.e. ~0.89 at 1M; `ann` prints both distributions."""
+    rng = np.random.default_rng(seed)
+    nn = nearest_real_neighbours(bases, MIXTURE_NEIGHBOURS)
+    eigenvalues, eigenvectors = np.linalg.eigh(np.cov((bases - bases.mean(axis=0)).T))
+    shape = (eigenvectors * np.sqrt(np.maximum(eigenvalues, 0))).astype(np.float32)
+    out = np.empty((n, bases.shape[1]), dtype=np.float32)
+    for start in range(0, n, 100_000):
+        m = min(n, start + 100_000) - start
+        first = rng.integers(0, len(bases), m)
+        partners = nn[first[:, None], rng.integers(0, MIXTURE_NEIGHBOURS, (m, 2))]
+        weights = rng.dirichlet(np.ones(3), m).astype(np.float32)
+        weights[rng.random(m) < 0.5, 2] = 0  # half are mixtures of two
+        weights /= weights.sum(axis=1, keepdims=True)
+        block = (weights[:, :1] * bases[first] + weights[:, 1:2] * bases[partners[:, 0]]
+                 + weights[:, 2:] * bases[partners[:, 1]])
+        block += MIXTURE_NOISE * (rng.standard_normal(block.shape, dtype=np.float32) @ shape.T)
+        out[start:start + m] = block / np.linalg.norm(block, axis=1, keepdims=True)
+    return out
+
+
+def quantiles(values: np.ndarray) -> dict:
+    return {f"p{q}": round(float(np.percentile(values, q)), 3) for q in (10, 50, 90)}
+
+
+def vector_set(n: int, seed: int = 5) -> tuple[np.ndarray, np.ndarray, dict]:
+    """keys 1..n, the real arXiv vectors first, mixtures after; and how they compare (cosine to nearest)."""
+    _, real, source = real_vectors()
+    matrix = np.vstack([real, mixture_vectors(real, n - len(real), seed)]) if n > len(real) else real[:n]
+    rng = np.random.default_rng(seed + 1)
+    synth_sample = rng.choice(np.arange(len(real), n), min(300, n - len(real)), replace=False) if n > len(real) else []
+    real_sample = rng.choice(len(real), 300, replace=False)
+    sims = real[real_sample] @ real.T
+    sims[np.arange(len(real_sample)), real_sample] = -2
+    info = {
+        "n": n, "real_vectors": len(real), "real_source": source,
+        "generator": f"normalise(w0*x + w1*y [+ w2*z] + e), e ~ N(0, {MIXTURE_NOISE}^2 C), C the real vectors' "
+                     f"covariance; x a random real vector, y, z among its {MIXTURE_NEIGHBOURS} nearest real "
+                     "neighbours, w ~ Dirichlet(1,..), half mixes of 2, half of 3",
+        "cosine_to_nearest": {
+            "real_within_real_set": quantiles(sims.max(axis=1)),
+        },
+    }
+    if len(synth_sample):
+        synth_sims = np.empty(len(synth_sample), dtype=np.float32)
+        real_in_full = np.empty(len(real_sample), dtype=np.float32)
+        for s in range(0, len(synth_sample), 200):
+            block = matrix[synth_sample[s:s + 200]] @ matrix.T
+            block[np.arange(len(block)), synth_sample[s:s + 200]] = -2
+            synth_sims[s:s + 200] = block.max(axis=1)
+        for s in range(0, len(real_sample), 200):
+            block = matrix[real_sample[s:s + 200]] @ matrix.T
+            block[np.arange(len(block)), real_sample[s:s + 200]] = -2
+            real_in_full[s:s + 200] = block.max(axis=1)
+        info["cosine_to_nearest"] |= {"synthetic_within_full_set": quantiles(synth_sims),
+                                      "real_within_full_set": quantiles(real_in_full)}
+    return np.arange(1, n + 1, dtype=np.uint64), matrix, info
+
+
+def smaps_rollup() -> dict:
+    """Memory of this process by kind (MB): what is private to it and what it shares (page cache, mmaps)."""
+    out = {}
+    for line in Path("/proc/self/smaps_rollup").read_text().splitlines()[1:]:
+        key, _, value = line.partition(":")
+        if key in ("Rss", "Pss", "Shared_Clean", "Shared_Dirty", "Private_Clean", "Private_Dirty", "Anonymous"):
+            out[key + "_mb"] = round(int(value.split()[0]) / 1024, 1)
+    out["private_mb"] = round(out["Private_Clean_mb"] + out["Private_Dirty_mb"], 1)
+    return out
+
+
+def with_sibling(argv: list[str], measure):
+    """measure() while a sibling process (bench/search.py <argv>) holds the same index open and has
+    touched its pages, as another web worker would: file pages then count as shared, not private."""
+    sibling = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *argv], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert sibling.stdout.readline().strip() == "ready"
+        return measure()
+    finally:
+        sibling.stdin.close()
+        sibling.wait(timeout=60)
+
+
+def hnsw_index(dim: int):
+    from usearch.index import Index
+
+    return Index(ndim=dim, metric="cos", dtype="f16", **HNSW)
+
+
+def hnsw_build(path: Path, keys: np.ndarray, matrix: np.ndarray) -> dict:
+    """The HNSW index production used until now, time-boxed (the build time extrapolated past the box)."""
+    index = hnsw_index(matrix.shape[1])
+    started, curve, chunk = time.perf_counter(), [], 50_000
+    for s in range(0, len(keys), chunk):
+        index.add(keys[s:s + chunk], matrix[s:s + chunk], threads=2)
+        curve.append((s + chunk, round(time.perf_counter() - started, 1)))
+        if curve[-1][1] > HNSW_TIMEBOX_S and s + chunk < len(keys):
+            log(f"HNSW build time-boxed at {s + chunk} vectors")
+            break
+    out = {"build_s_threads2": round(time.perf_counter() - started, 1), "built": len(index), "curve": curve}
+    if len(index) < len(keys) and len(curve) >= 3:
+        (n1, t1), (n2, t2) = curve[-3], curve[-1]
+        out["build_s_extrapolated"] = round(t2 + (t2 - t1) / (n2 - n1) * (len(keys) - n2))
+    index.save(str(path))
+    out["file_mb"] = dir_size_mb(path)
+    return out
+
+
+def part_ann(args):
+    """Vectors only, at each --sizes: the production index (sign codes + rescoring) against the HNSW it
+    replaced, on the same vectors (real arXiv + mixtures) and queries: build time, recall@10 vs exact,
+    latency (limit 10 and 200), file size, and a query worker's memory with a sibling worker."""
+    for size in args.sizes.split(","):
+        n = {"75k": 74_728, "1m": 1_000_000}.get(size) or int(size)
+        data_dir = Path(tempfile.mkdtemp(prefix=f"dailypapers-bench-search-ann-{size}-"))
+        try:
+            setup_django(data_dir)
+            from dailypapers.search import vectors
+
+            queries = latency_queries(arxiv_records())
+            qv = query_vectors(queries)
+            keys, matrix, info = vector_set(n)
+            log(f"ann {size}: {n} vectors; cosine to nearest {info['cosine_to_nearest']}")
+            gt = exact_topk(matrix, keys, qv)
+            np.save(data_dir / "gt.npy", gt)
+            np.save(data_dir / "qv.npy", qv)
+            t = time.perf_counter()
+            vectors.build(keys=keys, vectors=matrix, model_id="bench")
+            info["sign_codes"] = {"build_s": round(time.perf_counter() - t, 1),
+                                  "files_mb": dir_size_mb(vectors._root() / vectors.current()["generation"])}
+            info["sign_codes"] |= run_child(["_annworker", "--data-dir", str(data_dir), "--backend", "codes"])[0]
+            if not args.no_hnsw:
+                path = data_dir / "hnsw.usearch"
+                info["hnsw"] = hnsw_build(path, keys, matrix)
+                del matrix
+                info["hnsw"] |= run_child(["_annworker", "--data-dir", str(data_dir), "--backend", "hnsw"])[0]
+            info["loadavg_end"] = loadavg()
+            print_ann(size, info)
+            merge_results("ann_backends", {size: info})
+        finally:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _ann_searcher(data_dir: Path, backend: str):
+    """search(vector, limit) -> keys, the production way for each backend (a fresh mmap'd view)."""
+    if backend == "codes":
+        from dailypapers.search import vectors
+
+        vectors.reader.view()
+        return (lambda v, limit: [k for k, _ in vectors.reader.search(v, model_id="bench", limit=limit)]), \
+            lambda value: setattr(vectors, "RESCORE", value)
+    index = hnsw_index(384)
+    index.view(str(data_dir / "hnsw.usearch"))
+    return (lambda v, limit: index.search(v, limit, threads=1).keys.tolist()), \
+        lambda value: setattr(index, "expansion_search", value)
+
+
+def child_annworker(args):
+    data_dir = Path(args.data_dir)
+    setup_django(data_dir)
+    gt, qv = np.load(data_dir / "gt.npy"), np.load(data_dir / "qv.npy")
+    out = {"rss_start": smaps_rollup()}
+    search, set_breadth = _ann_searcher(data_dir, args.backend)
+    curve = {}
+    for breadth in (RESCORES if args.backend == "codes" else HNSW_EXPANSIONS):
+        set_breadth(breadth)
+        search(qv[0], 10)
+        hits, times, times200 = 0, [], []
+        for v, truth in zip(qv, gt):
+            t = time.perf_counter()
+            got = search(v, 10)
+            times.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            search(v, 200)
+            times200.append(time.perf_counter() - t)
+            hits += len(set(got) & set(truth.tolist()))
+        curve[breadth] = {"recall@10": round(hits / (10 * len(gt)), 4), "limit10": summary_ms(times),
+                          "limit200": summary_ms(times200)}
+    out["curve"] = curve
+    out["memory_alone"] = smaps_rollup()
+    out["memory_with_a_sibling"] = with_sibling(["_annholder", "--data-dir", str(data_dir), "--backend", args.backend],
+                                                smaps_rollup)
+    print(json.dumps(out))
+
+
+def child_annholder(args):
+    """A second worker: opens the same index, runs the queries, says ready, waits for stdin to close."""
+    data_dir = Path(args.data_dir)
+    setup_django(data_dir)
+    search, _ = _ann_searcher(data_dir, args.backend)
+    for v in np.load(data_dir / "qv.npy"):
+        search(v, 200)
+    print("ready", flush=True)
+    sys.stdin.read()
+
+
+def print_ann(size, info):
+    print(f"\n== 2b. Vector index only, {size} ({info['n']} vectors, {info['real_vectors']} real; "
+          f"load at end {info['loadavg_end']})")
+    print(f"  cosine to nearest: {info['cosine_to_nearest']}")
+    for name, unit in (("sign_codes", "rescore"), ("hnsw", "ef")):
+        if name not in info:
+            continue
+        r = info[name]
+        build = r.get("build_s", r.get("build_s_threads2"))
+        print(f"  {name}: build {build} s{' (extrapolated ' + str(r['build_s_extrapolated']) + ' s)' if 'build_s_extrapolated' in r else ''}, "
+              f"files {r.get('files_mb', r.get('file_mb'))} MB; private memory alone "
+              f"{r['memory_alone']['private_mb']} MB, with a sibling {r['memory_with_a_sibling']['private_mb']} MB")
+        for breadth, c in r["curve"].items():
+            print(f"    {unit}={breadth:>5}: recall@10 {c['recall@10']:.3f}  limit 10 p50 {c['limit10']['p50_ms']:.2f} / "
+                  f"p99 {c['limit10']['p99_ms']:.2f} ms  limit 200 p50 {c['limit200']['p50_ms']:.2f} / "
+                  f"p99 {c['limit200']['p99_ms']:.2f} ms")
+
+
 # ----------------------------------------------------------------------------- 2./3. latency
 
 def scan_search(docs, q):
@@ -952,7 +1257,7 @@ def exact_topk(matrix: np.ndarray, keys: np.ndarray, qv: np.ndarray, k=10) -> np
     return out
 
 
-def build_db(data_dir: Path, size: str, arxiv, demo) -> dict:
+def build_db(data_dir: Path, size: str, arxiv, demo, *, real_ids: set[str]) -> dict:
     """Fill the temp database the production way (demo / ingest jsonl); returns timings."""
     from django.core.management import call_command
 
@@ -964,8 +1269,8 @@ def build_db(data_dir: Path, size: str, arxiv, demo) -> dict:
         from dailypapers.papers.models import Paper
 
         want = 10_000 - Paper.objects.count()
-        subset = {r.arxiv_id for r in real_arxiv_subset(arxiv)}
         demo_ids = {r.arxiv_id for r in demo}
+        subset = real_ids - demo_ids
         chosen = [r for r in arxiv if r.arxiv_id in subset and r.arxiv_id not in demo_ids]
         chosen += [r for r in arxiv if r.arxiv_id not in subset and r.arxiv_id not in demo_ids][:want - len(chosen)]
         wanted_ids = {r.arxiv_id for r in chosen}
@@ -1009,33 +1314,26 @@ def latency_one(size: str, *, scan: bool, scan_only: bool, keep: bool) -> None:
     try:
         setup_django(data_dir, migrate=size != "1m")
         from dailypapers.search import keyword, services, vectors
-        from dailypapers.search.embedders import get_embedder, paper_text
+        from dailypapers.search.embedders import get_embedder
 
         model_id = get_embedder().model_id
         arxiv = arxiv_records()
         demo = demo_records()
-        sub = real_arxiv_subset(arxiv)
-        sub_m, _ = cached_embed("arxiv-subset", [paper_text(r.title, r.abstract or "") for r in sub])
-        demo_sub = demo[::max(1, len(demo) // REAL_DEMO)][:REAL_DEMO]
-        demo_m, _ = cached_embed("demo-subset", [paper_text(r.title, r.abstract or "") for r in demo_sub])
         queries = latency_queries(arxiv)
         info: dict = {"size": size, "queries": len(queries), "loadavg_start": loadavg()}
-        real = {r.arxiv_id: v for r, v in zip(sub, sub_m)} | {r.arxiv_id: v for r, v in zip(demo_sub, demo_m)}
-        with contextlib.suppress(Exception):  # the demo ships its papers' real vectors (made by `dailypapers index`)
-            from dailypapers.papers.management.commands.demo import DEMO_VECTORS
+        arxiv_ids, arxiv_vectors, info["real_source"] = real_vectors()
+        real = dict(zip((str(a) for a in arxiv_ids), arxiv_vectors))
+        # The demo ships its papers' real vectors (made by `dailypapers index`).
+        from dailypapers.papers.management.commands.demo import DEMO_VECTORS
 
-            bundle = np.load(DEMO_VECTORS)
-            vecs = bundle["vectors"].astype(np.float32)
-            vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
-            real |= dict(zip((str(a) for a in bundle["arxiv_ids"]), vecs))
-            info["demo_bundle_vectors"] = len(vecs)
-        corpus, _, _ = scifact()
-        sci, _ = cached_embed("scifact-corpus", [paper_text(d["title"], d["text"]) for d in corpus])
-        bases_all = np.vstack([np.vstack(list(real.values())), sci]).astype(np.float32)
-        qv, _ = cached_embed("latency-queries", queries, threads=1, batch=1)
+        bundle = np.load(DEMO_VECTORS)
+        vecs = bundle["vectors"].astype(np.float32)
+        real |= dict(zip((str(a) for a in bundle["arxiv_ids"]), vecs / np.linalg.norm(vecs, axis=1, keepdims=True)))
+        info["demo_bundle_vectors"] = len(vecs)
+        qv = query_vectors(queries)
 
         if size in ("10k", "75k"):
-            info |= build_db(data_dir, size, arxiv, demo)
+            info |= build_db(data_dir, size, arxiv, demo, real_ids=set(real))
             from dailypapers.papers.models import Paper
 
             t = time.perf_counter()
@@ -1047,9 +1345,9 @@ def latency_one(size: str, *, scan: bool, scan_only: bool, keep: bool) -> None:
             have = [aid in real for _, aid in rows]
             info["papers"] = len(rows)
             info["real_vectors"] = int(sum(have))
-            bases = bases_all
-            synth = synthetic_vectors(bases, len(rows) - info["real_vectors"], seed=3)
-            matrix = np.empty((len(rows), bases.shape[1]), dtype=np.float32)
+            synth = mixture_vectors(arxiv_vectors, len(rows) - info["real_vectors"], seed=3)
+            info["synthetic"] = "papers without a real vector get a mixture vector (see `ann`)"
+            matrix = np.empty((len(rows), arxiv_vectors.shape[1]), dtype=np.float32)
             j = 0
             for i, (_, aid) in enumerate(rows):
                 if aid in real:
@@ -1058,14 +1356,14 @@ def latency_one(size: str, *, scan: bool, scan_only: bool, keep: bool) -> None:
                     matrix[i] = synth[j]
                     j += 1
             t = time.perf_counter()
-            vectors.build(keys=keys, vectors=matrix, model_id=model_id, threads=2)
+            vectors.build(keys=keys, vectors=matrix, model_id=model_id)
             info["vector_build_s"] = round(time.perf_counter() - t, 2)
             mode = "django"
         else:
             mode = "index"
-            keys, matrix = build_1m(data_dir, arxiv, bases_all, model_id, info)
+            keys, matrix = build_1m(data_dir, model_id, info)
         info["keyword_index_mb"] = dir_size_mb(keyword.current_generation())
-        info["vector_index_mb"] = dir_size_mb(vectors._root() / vectors.current()["file"])
+        info["vector_index_mb"] = dir_size_mb(vectors._root() / vectors.current()["generation"])
         info["vectors_in_index"] = vectors.current()["count"]
         # Exact ground truth over the same vectors, and the cost of that brute force (one query, float32).
         t = time.perf_counter()
@@ -1131,7 +1429,7 @@ def perturbed_papers(arxiv, n: int, seed: int = 11):
     return out
 
 
-def build_1m(data_dir, arxiv, bases, model_id, info, n=1_000_000):
+def build_1m(data_dir, model_id, info, n=1_000_000):
     from dailypapers.search import vectors
 
     # Keyword index: built in a child process (its own peak RSS), the production keyword.build.
@@ -1139,36 +1437,14 @@ def build_1m(data_dir, arxiv, bases, model_id, info, n=1_000_000):
     info["keyword_build"] = kw | {"child_ru_maxrss_mb": kw_rss}
     info["keyword_build_s"] = kw["build_s"]
     info["keyword_papers_per_s"] = kw["papers_per_s"]
-    # Vectors: every real vector we have + noisy copies.
-    matrix = np.vstack([bases, synthetic_vectors(bases, n - len(bases), seed=5)])
-    keys = np.arange(1, n + 1, dtype=np.uint64)
+    # Vectors: the real arXiv subset + mixtures of near neighbours (see `ann`).
+    keys, matrix, vector_info = vector_set(n)
     info["papers"] = n
-    info["real_vectors"] = len(bases)
-    index = vectors._new_index(matrix.shape[1])
-    started, curve = time.perf_counter(), []
-    chunk = 50_000
-    for s in range(0, n, chunk):
-        index.add(keys[s:s + chunk], matrix[s:s + chunk], threads=2)
-        elapsed = time.perf_counter() - started
-        curve.append((s + chunk, round(elapsed, 1)))
-        if (s + chunk) % 250_000 == 0:
-            log(f"  HNSW build {s + chunk}: {elapsed:.0f} s")
-        if elapsed > BUILD_TIMEBOX_S and s + chunk < n:
-            log(f"HNSW build time-boxed at {s + chunk} vectors")
-            break
-    built = len(index)
-    info["vector_build_curve"] = curve
-    info["vector_build_s"] = round(time.perf_counter() - started, 1)
-    if built < n:
-        # Extrapolate: HNSW insert cost ~ log(n); fit seconds/vector of the last chunks.
-        (n1, t1), (n2, t2) = curve[-3], curve[-1]
-        rate = (t2 - t1) / (n2 - n1)
-        info["vector_build_extrapolated_1m_s"] = round(t2 + rate * (n - n2) * 1.05, 0)
-        matrix, keys = matrix[:built], keys[:built]
+    info["real_vectors"] = vector_info["real_vectors"]
+    info["vector_set"] = vector_info
     t = time.perf_counter()
-    vectors._publish(index, model_id=model_id, dim=matrix.shape[1])
-    info["vector_save_s"] = round(time.perf_counter() - t, 1)
-    del index
+    vectors.build(keys=keys, vectors=matrix, model_id=model_id)
+    info["vector_build_s"] = round(time.perf_counter() - t, 1)
     return keys, matrix
 
 
@@ -1207,7 +1483,7 @@ def child_worker(args):
     embedder.embed(["warm up the session"])
     out["rss_after_embedder"] = proc_status()
     keyword.reader.index()
-    vectors.reader.index()
+    vectors.reader.view()
     out["rss_after_open"] = proc_status()
     if args.mode == "django":
         def full(q):
@@ -1253,23 +1529,22 @@ def child_worker(args):
         out["ann_only_limit200"] = summary_ms(ann_t)
         out["query_embedding"] = summary_ms(emb_t)
         out["timed_function"] = "selectors.search_papers" if args.mode == "django" else "selectors.ranked_ids"
-        # ANN recall@10 vs exact, over the expansion_search values.
-        index = vectors.reader.index()
-        default_exp = index.expansion_search
+        # ANN recall@10 vs exact, over the number of Hamming candidates rescored.
+        default = vectors.RESCORE
         curve = {}
-        for exp in EXPANSIONS:
-            index.expansion_search = exp
+        for rescore in sorted({*RESCORES, default}):
+            vectors.RESCORE = rescore
             hits, times = 0, []
             for v, truth in zip(qv, gt):
                 t = time.perf_counter()
                 got = vectors.reader.search(v, model_id=model_id, limit=10)
                 times.append(time.perf_counter() - t)
                 hits += len({k for k, _ in got} & set(truth.tolist()))
-            curve[exp] = {"recall@10": round(hits / (10 * len(gt)), 4), **summary_ms(times)}
-        index.expansion_search = default_exp
+            curve[rescore] = {"recall@10": round(hits / (10 * len(gt)), 4), **summary_ms(times)}
+        vectors.RESCORE = default
         out["ann_recall_curve"] = curve
-        out["ann_recall@10_default"] = curve.get(default_exp, {}).get("recall@10")
-        out["expansion_search_default"] = default_exp
+        out["ann_recall@10_default"] = curve[default]["recall@10"]
+        out["rescore_default"] = default
     if args.scan:
         from dailypapers.papers.models import Authorship, Paper
 
@@ -1300,7 +1575,25 @@ def child_worker(args):
                        "method": "arxiv-sanity-lite search_rank (lower() + str.count per term over title, "
                                  "abstract, authors); hybrid = search_papers with the query vector cached"}
     out["rss_end"] = proc_status()
+    out["memory_alone"] = smaps_rollup()
+    out["memory_with_a_sibling"] = with_sibling(["_holder", "--data-dir", str(data_dir)], smaps_rollup)
     print(json.dumps(out))
+
+
+def child_holder(args):
+    """A second web worker for the memory measurement: both indexes open, every query run once."""
+    data_dir = Path(args.data_dir)
+    setup_django(data_dir)
+    from dailypapers.search import keyword, vectors
+    from dailypapers.search.embedders import get_embedder
+    from dailypapers.search.keyword import Filters
+
+    model_id = get_embedder().model_id
+    for query, vector in zip(json.loads((data_dir / "queries.json").read_text()), np.load(data_dir / "qv.npy")):
+        keyword.reader.search(query, filters=Filters(), limit=200)
+        vectors.reader.search(vector, model_id=model_id, limit=200)
+    print("ready", flush=True)
+    sys.stdin.read()
 
 
 def print_latency(info):
@@ -1314,7 +1607,7 @@ def print_latency(info):
             if k in w:
                 print(f"  {k:26s} p50 {w[k]['p50_ms']:8.2f} ms  p99 {w[k]['p99_ms']:8.2f} ms")
         print("  ANN recall@10 vs exact:  " + ", ".join(
-            f"ef={e}: {v['recall@10']:.3f} ({v['p50_ms']:.2f} ms)" for e, v in w["ann_recall_curve"].items()))
+            f"rescore {e}: {v['recall@10']:.3f} ({v['p50_ms']:.2f} ms)" for e, v in w["ann_recall_curve"].items()))
     print(f"  build: keyword {info.get('keyword_build_s')} s ({info.get('keyword_papers_per_s')} papers/s), "
           f"vectors {info.get('vector_build_s')} s; sizes: keyword {info['keyword_index_mb']} MB, "
           f"vectors {info['vector_index_mb']} MB; exact brute force p50 "
@@ -1322,6 +1615,10 @@ def print_latency(info):
     r = w["rss_end"]
     print(f"  worker RSS: end {r['VmRSS_mb']} MB (anon {r.get('RssAnon_mb')}, file {r.get('RssFile_mb')}), "
           f"peak {r['VmHWM_mb']} MB; after embedder only {w['rss_after_embedder']['VmRSS_mb']} MB")
+    m, ms = w["memory_alone"], w["memory_with_a_sibling"]
+    print(f"  worker private memory (smaps_rollup Private_Clean + Private_Dirty): alone {m['private_mb']} MB, "
+          f"with a second worker on the same indexes {ms['private_mb']} MB (shared {ms['Shared_Clean_mb']} MB, "
+          f"anonymous {ms['Anonymous_mb']} MB)")
     if "scan" in w:
         s = w["scan"]
         print(f"== 3. Python scan baseline ({s['papers']} papers, {s['queries']} queries): "
@@ -1329,70 +1626,6 @@ def print_latency(info):
               f"keyword {s['keyword']['p50_ms']} / {s['keyword']['p99_ms']} ms; hybrid "
               f"{s['hybrid_search_papers']['p50_ms']} / {s['hybrid_search_papers']['p99_ms']} ms; "
               f"scan is {s['scan_over_keyword_p50']}x keyword, {s['scan_over_hybrid_p50']}x hybrid (p50)")
-
-
-def part_ann(args):
-    """Vectors only, at --n: is the 1M recall a property of HNSW or of the synthetic vectors? Synthetic
-    vectors as mixtures of two random real vectors + small noise (a continuum, unlike noisy copies),
-    the production usearch index (vectors._new_index, threads=2), recall@10 vs exact over expansion_search."""
-    data_dir = Path(tempfile.mkdtemp(prefix="dailypapers-bench-search-ann-"))
-    try:
-        setup_django(data_dir)
-        from dailypapers.search import vectors
-        from dailypapers.search.embedders import paper_text
-
-        n = args.n
-        corpus, _, _ = scifact()
-        sci, _ = cached_embed("scifact-corpus", [paper_text(d["title"], d["text"]) for d in corpus])
-        arxiv = arxiv_records()
-        sub = real_arxiv_subset(arxiv)
-        sub_m, _ = cached_embed("arxiv-subset", [paper_text(r.title, r.abstract or "") for r in sub])
-        from dailypapers.papers.management.commands.demo import DEMO_VECTORS
-
-        demo_v = np.load(DEMO_VECTORS)["vectors"].astype(np.float32)
-        bases = np.vstack([sci, sub_m, demo_v]).astype(np.float32)
-        bases /= np.linalg.norm(bases, axis=1, keepdims=True)
-        rng = np.random.default_rng(9)
-        matrix = np.empty((n, bases.shape[1]), dtype=np.float32)
-        matrix[:len(bases)] = bases
-        for s0 in range(len(bases), n, 100_000):
-            s1 = min(n, s0 + 100_000)
-            a = rng.uniform(0.2, 0.8, (s1 - s0, 1)).astype(np.float32)
-            block = a * bases[rng.integers(0, len(bases), s1 - s0)] + (1 - a) * bases[
-                rng.integers(0, len(bases), s1 - s0)] + rng.normal(0, 0.01, (s1 - s0, bases.shape[1])).astype(np.float32)
-            matrix[s0:s1] = block / np.linalg.norm(block, axis=1, keepdims=True)
-        keys = np.arange(1, n + 1, dtype=np.uint64)
-        queries = latency_queries(arxiv)
-        qv, _ = cached_embed("latency-queries", queries, threads=1, batch=1)
-        gt = exact_topk(matrix, keys, qv)
-        index = vectors._new_index(matrix.shape[1])
-        t = time.perf_counter()
-        index.add(keys, matrix, threads=2)
-        build_s = time.perf_counter() - t
-        del matrix
-        path = data_dir / "ann.usearch"
-        index.save(str(path))
-        del index
-        view = vectors._new_index(bases.shape[1])
-        view.view(str(path))
-        curve = {}
-        for exp in EXPANSIONS:
-            view.expansion_search = exp
-            hits, times = 0, []
-            for v, truth in zip(qv, gt):
-                t = time.perf_counter()
-                m = view.search(v, 10, threads=1)
-                times.append(time.perf_counter() - t)
-                hits += len(set(m.keys.tolist()) & set(truth.tolist()))
-            curve[exp] = {"recall@10": round(hits / (10 * len(gt)), 4), **summary_ms(times)}
-        result = {"n": n, "real_vectors": len(bases), "generator": "normalise(a*x_i + (1-a)*x_j + N(0, 0.01^2)), "
-                  "a ~ U(0.2, 0.8), x real", "build_s_threads2": round(build_s, 1), "file_mb": dir_size_mb(path),
-                  "recall_curve": curve, "rss_after_queries": proc_status()}
-        print(f"\n== 2b. ANN only at {n} (mixture vectors): build {build_s:.0f} s, file {result['file_mb']} MB; " + ", ".join(
-            f"ef={e}: {v['recall@10']:.3f} ({v['p50_ms']:.2f} ms)" for e, v in curve.items()))
-        merge_results("ann_mixture", {str(n): result})
-    finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 # ----------------------------------------------------------------------------- 4. indexing
@@ -1474,7 +1707,8 @@ def main():
     p.add_argument("--no-scan", action="store_true")
     p.add_argument("--keep", action="store_true")
     p = sub.add_parser("ann")
-    p.add_argument("--n", type=int, default=1_000_000)
+    p.add_argument("--sizes", default="75k,1m", help="75k, 1m or a number of vectors")
+    p.add_argument("--no-hnsw", action="store_true", help="only the production index")
     p = sub.add_parser("scan")
     p.add_argument("--keep", action="store_true")
     p = sub.add_parser("indexing")
@@ -1486,6 +1720,12 @@ def main():
     p.add_argument("--mode")
     p.add_argument("--scan", action="store_true")
     p.add_argument("--scan-only", action="store_true")
+    p = sub.add_parser("_holder")
+    p.add_argument("--data-dir")
+    for name in ("_annworker", "_annholder"):
+        p = sub.add_parser(name)
+        p.add_argument("--data-dir")
+        p.add_argument("--backend", choices=("codes", "hnsw"))
     p = sub.add_parser("_kwbuild")
     p.add_argument("--data-dir")
     p.add_argument("--n", type=int)
@@ -1520,6 +1760,12 @@ def main():
             run_part(argv + (["--keep"] if args.keep and argv[0] == "latency" else []))
     elif args.part == "_worker":
         child_worker(args)
+    elif args.part == "_holder":
+        child_holder(args)
+    elif args.part == "_annworker":
+        child_annworker(args)
+    elif args.part == "_annholder":
+        child_annholder(args)
     elif args.part == "_kwbuild":
         child_kwbuild(args)
     elif args.part == "_kwbuild75k":

@@ -15,7 +15,8 @@ class PaperVector(models.Model):
     model_id = models.CharField(max_length=100)
     text_hash = models.CharField(max_length=40)
     vector = models.BinaryField(help_text="float32, L2-normalised")
-    created_at = models.DateTimeField(auto_now=True)
+    # Set on every write: the vector index catches up on rows updated since its last sync.
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         indexes = [models.Index(fields=["model_id"])]

@@ -3,7 +3,7 @@
 import hashlib
 import logging
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 from django.db import transaction
@@ -81,16 +81,53 @@ def papers_needing_vectors(*, model_id: str):
     return Paper.objects.filter(condition)
 
 
+def _vector_chunks(rows) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(paper ids, vectors) of PaperVector rows, a chunk at a time."""
+    keys: list[int] = []
+    matrix: list[np.ndarray] = []
+    for paper_id, blob in rows.order_by("paper_id").values_list("paper_id", "vector").iterator(chunk_size=_CHUNK):
+        keys.append(paper_id)
+        matrix.append(np.frombuffer(blob, dtype=np.float32))
+        if len(keys) == _CHUNK:
+            yield np.array(keys, dtype=np.uint64), np.vstack(matrix)
+            keys, matrix = [], []
+    if keys:
+        yield np.array(keys, dtype=np.uint64), np.vstack(matrix)
+
+
+def sync_vector_index(*, model_id: str, dim: int) -> int:
+    """Put into the vector index every stored vector it may lack; returns the rows written.
+
+    The index records up to when it holds every stored vector (`synced_until`, in
+    its own manifest, so the mark and the rows change together). Rows updated since
+    then, less the slack for late commits, are offered again; the index skips the
+    ones it already holds. Without an index, one is built from every stored vector.
+    This is how the index converges to the database when an indexer dies between
+    storing a batch of vectors and indexing it.
+    """
+    started = timezone.now().isoformat()
+    info = vectors.current()
+    stored = PaperVector.objects.filter(model_id=model_id)
+    if info is None:
+        vectors.build_chunks(_vector_chunks(stored), model_id=model_id, dim=dim, synced_until=started)
+        return vectors.current()["count"]
+    if info.get("synced_until"):
+        stored = stored.filter(updated_at__gte=datetime.fromisoformat(info["synced_until"]) - _SLACK)
+    written = sum(vectors.add(keys=keys, vectors=matrix, model_id=model_id) for keys, matrix in _vector_chunks(stored))
+    vectors.add(keys=np.zeros(0, dtype=np.uint64), vectors=np.zeros((0, dim), dtype=np.float32), model_id=model_id,
+                synced_until=started)
+    return written
+
+
 def embed_pending(
     *, batch_size: int = 32, threads: int = 1, on_progress: Callable[[int], None] | None = None
 ) -> int:
-    """Compute the vectors papers lack, store them, and add them to the vector index."""
+    """Compute the vectors papers lack, store them, and add them to the vector index batch by batch."""
     started = timezone.now()
     embedder = get_embedder(threads=threads)
+    sync_vector_index(model_id=embedder.model_id, dim=embedder.dim)
     done = 0
     pending = papers_needing_vectors(model_id=embedder.model_id).order_by("pk").values_list("pk", "title", "abstract")
-    new_keys: list[int] = []
-    new_vectors: list[np.ndarray] = []
     batch: list[tuple[int, str, str]] = []
 
     def flush() -> None:
@@ -108,10 +145,12 @@ def embed_pending(
                         PaperVector(paper_id=pk, model_id=embedder.model_id, text_hash=h, vector=row.tobytes())
                         for (pk, _, _, h), row in zip(todo, matrix)
                     ],
-                    update_conflicts=True, unique_fields=["paper"], update_fields=["model_id", "text_hash", "vector"],
+                    update_conflicts=True, unique_fields=["paper"],
+                    update_fields=["model_id", "text_hash", "vector", "updated_at"],
                 )
-            new_keys.extend(pk for pk, *_ in todo)
-            new_vectors.append(matrix)
+            # Searchable now; if this process dies before the next line, the next run's sync adds them.
+            vectors.add(keys=np.array([pk for pk, *_ in todo], dtype=np.uint64), vectors=matrix,
+                        model_id=embedder.model_id)
             done += len(todo)
         if on_progress:
             on_progress(len(batch))
@@ -122,26 +161,14 @@ def embed_pending(
         if len(batch) >= batch_size:
             flush()
     flush()
-    if new_keys:
-        vectors.add(
-            keys=np.array(new_keys, dtype=np.uint64), vectors=np.vstack(new_vectors), model_id=embedder.model_id
-        )
     IndexState.objects.update_or_create(name="vectors", defaults={"indexed_until": started})
     return done
 
 
-def rebuild_vector_index(*, threads: int = 0) -> int:
+def rebuild_vector_index() -> int:
     """A new vector index from the vectors in the database (nothing is recomputed)."""
-    model_id = get_embedder().model_id
-    rows = PaperVector.objects.filter(model_id=model_id).order_by("paper_id").values_list("paper_id", "vector")
-    keys, matrix = [], []
-    for paper_id, blob in rows.iterator(chunk_size=_CHUNK):
-        keys.append(paper_id)
-        matrix.append(np.frombuffer(blob, dtype=np.float32))
-    dim = get_embedder().dim
-    vectors.build(
-        keys=np.array(keys, dtype=np.uint64),
-        vectors=np.vstack(matrix) if matrix else np.zeros((0, dim), dtype=np.float32),
-        model_id=model_id, threads=threads,
-    )
-    return len(keys)
+    embedder = get_embedder()
+    started = timezone.now().isoformat()
+    stored = PaperVector.objects.filter(model_id=embedder.model_id)
+    vectors.build_chunks(_vector_chunks(stored), model_id=embedder.model_id, dim=embedder.dim, synced_until=started)
+    return vectors.current()["count"]

@@ -1,0 +1,197 @@
+"""The vector index (sign codes + exact rescoring) and its convergence to the database after a crash."""
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.db import connection
+
+from dailypapers.papers.records import PaperRecord
+from dailypapers.papers.services import upsert_papers
+from dailypapers.search import services, vectors
+from dailypapers.search.embedders import get_embedder, normalise
+from dailypapers.search.models import PaperVector
+
+REPO = Path(__file__).resolve().parent.parent
+FAKE_EMBEDDER = "tests.test_vector_index.SlowHashEmbedder"
+
+
+class SlowHashEmbedder:
+    """A deterministic stand-in for the real model (a vector seeded by the text's hash), as slow per
+    batch as TEST_EMBED_SECONDS says, so a real indexer process can be killed mid-run."""
+
+    model_id = "test-hash-64"
+    dim = 64
+
+    def __init__(self, *, threads: int = 1):
+        self.pause = float(os.environ.get("TEST_EMBED_SECONDS", "0"))
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        time.sleep(self.pause)
+        seeds = [int.from_bytes(hashlib.sha1(t.encode()).digest()[:8], "big") for t in texts]
+        rows = [np.random.default_rng(seed).normal(size=self.dim) for seed in seeds]
+        return normalise(np.array(rows, dtype=np.float32).reshape(len(texts), self.dim))
+
+
+@pytest.fixture
+def fake_embedder(settings):
+    settings.DAILYPAPERS_EMBEDDER = FAKE_EMBEDDER
+    get_embedder.cache_clear()
+    yield get_embedder()
+    get_embedder.cache_clear()
+
+
+def load(n: int) -> None:
+    upsert_papers(records=[
+        PaperRecord(arxiv_id=f"2601.{i:05d}", title=f"Paper number {i}", abstract=f"Abstract {i} about topic {i % 7}.",
+                    authors=["Ada Lovelace"], categories=["cs.LG"])
+        for i in range(1, n + 1)
+    ])
+
+
+def stored_vectors() -> dict[int, np.ndarray]:
+    return {pk: np.frombuffer(blob, dtype=np.float32) for pk, blob in PaperVector.objects.values_list("paper_id", "vector")}
+
+
+def assert_index_equals_database(model_id: str) -> None:
+    stored = stored_vectors()
+    assert sorted(vectors.reader.keys().tolist()) == sorted(stored)
+    for pk, vector in stored.items():
+        (found, similarity), = vectors.reader.search(vector, model_id=model_id, limit=1)
+        assert found == pk and similarity > 0.999
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_indexer_killed_mid_run_then_run_again_leaves_every_stored_vector_in_the_index(settings, fake_embedder):
+    load(300)
+    env = {**os.environ, "DATABASE_URL": _database_url(), "DAILYPAPERS_DATA_DIR": str(settings.DATA_DIR),
+           "SECRET_KEY": settings.SECRET_KEY, "DJANGO_SETTINGS_MODULE": "dailypapers.settings",
+           "DAILYPAPERS_EMBEDDER": FAKE_EMBEDDER, "TEST_EMBED_SECONDS": "0.03",
+           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    command = [sys.executable, "-m", "dailypapers.cli", "index", "--batch-size", "5", "--quiet"]
+    for kill_after in (60, 180):  # killed twice, at different points of the run
+        indexer = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 90
+        while PaperVector.objects.count() < kill_after:
+            assert indexer.poll() is None, indexer.stderr.read().decode()
+            assert time.monotonic() < deadline, "the indexer stored no vectors"
+            time.sleep(0.01)
+        os.kill(indexer.pid, signal.SIGKILL)
+        indexer.wait(timeout=30)
+        assert indexer.returncode == -signal.SIGKILL
+    assert PaperVector.objects.count() < 300  # killed mid-run, each time
+
+    rerun = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    assert PaperVector.objects.count() == 300
+    assert_index_equals_database(fake_embedder.model_id)
+
+
+def test_a_crash_between_storing_vectors_and_indexing_them_is_repaired_by_the_next_run(db, fake_embedder, monkeypatch):
+    load(40)
+    real_add, calls = vectors.add, []
+
+    def dies_on_the_third_batch(**kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt("killed after the batch was committed")
+        return real_add(**kwargs)
+
+    monkeypatch.setattr(vectors, "add", dies_on_the_third_batch)
+    with pytest.raises(KeyboardInterrupt):
+        services.embed_pending(batch_size=10)
+    monkeypatch.undo()
+    assert PaperVector.objects.count() == 30  # three batches stored, the third one not indexed
+    assert len(vectors.reader.keys()) == 20
+    assert services.embed_pending(batch_size=10) == 10
+    assert_index_equals_database(fake_embedder.model_id)
+
+
+def test_an_index_of_the_old_format_is_rebuilt_from_the_database(db, fake_embedder, settings):
+    load(12)
+    services.embed_pending()
+    root = Path(settings.DATA_DIR) / "search" / "vectors"
+    (root / "CURRENT").write_text(json.dumps({"file": "vectors-1.usearch", "model_id": "x", "dim": 64, "count": 3}))
+    (root / "vectors-1.usearch").write_bytes(b"an HNSW file")
+    services.embed_pending()
+    assert_index_equals_database(fake_embedder.model_id)
+    assert not (root / "vectors-1.usearch").exists()
+
+
+def _unit(rng, n, dim=64):
+    return normalise(rng.normal(size=(n, dim)).astype(np.float32))
+
+
+def test_a_torn_append_is_cut_off_and_the_index_keeps_serving(settings):
+    rng = np.random.default_rng(1)
+    first = _unit(rng, 100)
+    vectors.build(keys=np.arange(1, 101), vectors=first, model_id="m")
+    generation = Path(settings.DATA_DIR) / "search" / "vectors" / vectors.current()["generation"]
+    for name in ("keys.u64", "codes.u8", "vectors.f32"):  # a writer killed mid-append left partial rows
+        with open(generation / name, "ab") as file:
+            file.write(b"\x07" * 13)
+    assert vectors.reader.search(first[5], model_id="m", limit=1)[0][0] == 6
+    more = _unit(rng, 10)
+    assert vectors.add(keys=np.arange(101, 111), vectors=more, model_id="m") == 10
+    assert vectors.reader.keys().tolist() == list(range(1, 111))
+    assert vectors.reader.search(more[3], model_id="m", limit=1)[0][0] == 104
+    assert vectors.reader.search(first[99], model_id="m", limit=1)[0][0] == 100
+
+
+def test_a_replaced_vector_wins_and_the_old_row_is_never_a_hit(settings):
+    rng = np.random.default_rng(2)
+    base = _unit(rng, 200)
+    vectors.build(keys=np.arange(1, 201), vectors=base, model_id="m")
+    assert vectors.add(keys=np.arange(1, 201), vectors=base, model_id="m") == 0  # identical: skipped
+    moved = _unit(rng, 1)
+    assert vectors.add(keys=np.array([7]), vectors=moved, model_id="m") == 1
+    assert vectors.reader.search(moved[0], model_id="m", limit=1)[0][0] == 7
+    assert 7 not in [k for k, _ in vectors.reader.search(base[6], model_id="m", limit=5)]
+    assert vectors.reader.similarities(moved[0], keys=[7, 8, 999]).keys() == {7, 8}
+    assert vectors.reader.similarities(moved[0], keys=[7])[7] > 0.999
+    assert len(vectors.reader.keys()) == 200
+
+
+def test_one_reader_follows_appends_and_rewrites_without_restarting(settings):
+    rng = np.random.default_rng(3)
+    vectors.build(keys=np.arange(1, 101), vectors=_unit(rng, 100), model_id="m")
+    reader = vectors.Reader()  # as in a running web worker
+    assert len(reader.keys()) == 100
+    first_generation = vectors.current()["generation"]
+    batch = _unit(rng, 150)  # the index more than doubles: it is rewritten with a new centre
+    vectors.add(keys=np.arange(101, 251), vectors=batch, model_id="m")
+    assert vectors.current()["generation"] != first_generation
+    assert not (Path(settings.DATA_DIR) / "search" / "vectors" / first_generation).exists()
+    assert reader.search(batch[-1], model_id="m", limit=1)[0][0] == 250
+    vectors.add(keys=np.array([251]), vectors=_unit(rng, 1), model_id="m")  # appended in place
+    assert len(reader.keys()) == 251
+    with pytest.raises(vectors.ModelMismatch):
+        reader.search(batch[0], model_id="another-model", limit=3)
+
+
+def test_search_finds_the_exact_nearest_neighbours_in_clustered_data(settings):
+    """Sign codes only shortlist; the rescoring must recover the true top 10 (clustered, like real embeddings)."""
+    rng = np.random.default_rng(4)
+    centres = _unit(rng, 60)
+    data = normalise(centres[rng.integers(0, 60, 20_000)] + rng.normal(0, 0.08, (20_000, 64)).astype(np.float32))
+    vectors.build(keys=np.arange(1, 20_001), vectors=data, model_id="m")
+    queries = normalise(centres[:40] + rng.normal(0, 0.08, (40, 64)).astype(np.float32))
+    found = 0
+    for query in queries:
+        truth = set((np.argsort(-(data @ query))[:10] + 1).tolist())
+        found += len(truth & {k for k, _ in vectors.reader.search(query, model_id="m", limit=10)})
+    assert found / 400 >= 0.95
