@@ -8,7 +8,7 @@ benchmark asked first and in whatever order or grouping. The cache is a SQLite
 file outside the repository (evaluation data never ships):
 $XDG_CACHE_HOME/dailypapers-bench/embeddings.sqlite3 (default under /tmp).
 
-    python bench/embed_cache.py warm [--sets hf,scifact,arxiv] [--arxiv-every 5] [--threads 2]
+    python bench/embed_cache.py warm [--sets hf,scifact,arxiv] [--arxiv-every 7] [--threads 2] [--datasets DIR]
 
 warms the cache for the named sets (embedding is the slow part: ~10 texts/s
 per core at 256 tokens), so later benchmark runs only read it.
@@ -134,9 +134,12 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     warm = sub.add_parser("warm")
     warm.add_argument("--sets", default="hf,scifact,arxiv")
-    warm.add_argument("--arxiv-every", type=int, default=5)
+    warm.add_argument("--arxiv-every", type=int, default=7)
+    warm.add_argument("--datasets", type=Path, default=DATASETS, help="the shared datasets folder (../shared/datasets)")
     warm.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
+    global DATASETS
+    DATASETS = args.datasets
 
     def log(*parts):
         print(f"[{time.strftime('%H:%M:%S')}]", *parts, file=sys.stderr, flush=True)
