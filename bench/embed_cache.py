@@ -130,6 +130,7 @@ def arxiv_texts(every: int) -> list[str]:
 
 
 def main() -> None:
+    global DATASETS
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     warm = sub.add_parser("warm")
@@ -138,7 +139,6 @@ def main() -> None:
     warm.add_argument("--datasets", type=Path, default=DATASETS, help="the shared datasets folder (../shared/datasets)")
     warm.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    global DATASETS
     DATASETS = args.datasets
 
     def log(*parts):
