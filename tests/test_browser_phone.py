@@ -1,0 +1,42 @@
+"""Phones: no page scrolls sideways at 320-390 px, signed out or in (the header wraps)."""
+
+import pytest
+
+from .test_browser import CHROMIUM, pytestmark, three_days_live  # noqa: F401 - the browser tests' marks and data
+
+PAGES = ["/papers", "/papers/trending", "/papers/date/2026-03-16", "/papers/week/2026-W12",
+         "/papers/2603.00002", "/papers?q=attention", "/organizations/acme-ai", "/digest/subscribe"]
+
+
+@pytest.fixture
+def carol(db):
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user("carol_with_a_long_name", "carol@example.org", "correct horse battery")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+@pytest.mark.parametrize("width", [320, 390])
+def test_no_page_scrolls_sideways_on_a_phone(live_server, three_days_live, carol, width):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"])
+        page = browser.new_page(viewport={"width": width, "height": 800})
+        too_wide = {}
+        for signed_in in (False, True):
+            if signed_in:
+                page.goto(f"{live_server.url}/accounts/login/")
+                page.fill("#id_login", "carol_with_a_long_name")
+                page.fill("#id_password", "correct horse battery")
+                page.click("form[action*='login'] button[type=submit]")
+                page.wait_for_url("**/papers")
+                assert page.locator("text=Log out").count() == 1
+            for path in PAGES + (["/papers/submit", "/organizations/new"] if signed_in else ["/accounts/login/"]):
+                page.goto(f"{live_server.url}{path}")
+                if (scroll := page.evaluate("document.documentElement.scrollWidth")) > width:
+                    too_wide[(path, signed_in)] = scroll
+        browser.close()
+    assert too_wide == {}
