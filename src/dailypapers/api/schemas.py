@@ -1,4 +1,4 @@
-"""Typed shapes of the native API (/api/v1/...), in and out."""
+"""Typed shapes of the native API (/api/v1/...), in (query parameters and bodies) and out."""
 
 from datetime import date, datetime
 from typing import Annotated, Literal
@@ -6,8 +6,15 @@ from typing import Annotated, Literal
 from ninja import Field, Schema
 from pydantic import AfterValidator
 
+from dailypapers import limits
+from dailypapers.paging import Page
+from dailypapers.search.keyword import Filters
+from dailypapers.search.selectors import MAX_QUERY_LENGTH
+
 MAX_PER_PAGE = 100
 MAX_PAGE = 10_000
+SEARCH_MAX_PAGE = 100
+SEARCH_MAX_PER_PAGE = 50
 
 
 def _printable(value: str) -> str:
@@ -19,6 +26,53 @@ def _printable(value: str) -> str:
 def Text(max_length: int, **kwargs):  # noqa: N802 - a type factory
     """A string without control characters (PostgreSQL refuses NUL bytes) of bounded length."""
     return Annotated[str, Field(max_length=max_length, **kwargs), AfterValidator(_printable)]
+
+
+Category = Text(limits.MAX_CATEGORY_LENGTH, pattern=r"^[A-Za-z0-9.\-]*$")
+Slug = Text(limits.MAX_SLUG_LENGTH, pattern=r"^[-a-zA-Z0-9_]*$")
+AuthorName = Text(limits.MAX_AUTHOR_NAME_LENGTH)
+
+
+# --- in: query parameters ------------------------------------------------------------------------
+
+class PageParams(Schema):
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="From 1")
+    per_page: int = Field(20, ge=1, le=MAX_PER_PAGE)
+
+    def paging(self) -> Page:
+        return Page(number=self.page, per_page=self.per_page)
+
+
+class PaperFilters(Schema):
+    category: Category = Field("", description="An arXiv category, e.g. cs.CL (any of the paper's categories)")
+    organization: Slug = Field("", description="An organization's slug")
+    author: AuthorName = Field("", description="An author's full name (case-insensitive)")
+    published_from: date | None = Field(None, description="Published on or after (YYYY-MM-DD)")
+    published_to: date | None = Field(None, description="Published on or before (YYYY-MM-DD)")
+    listed: bool | None = Field(None, description="Only papers on some daily list (true) or on none (false)")
+    listed_on: date | None = Field(None, description="Only papers on the daily list of this day")
+    sort: str = Field("published", pattern="^(published|upvotes)$", description="published (newest first) or upvotes")
+
+    def filters(self) -> Filters:
+        return Filters(published_from=self.published_from, published_to=self.published_to, category=self.category,
+                       organization=self.organization, author=self.author.strip(), listed_only=self.listed is True)
+
+
+class SearchParams(Schema):
+    q: Text(MAX_QUERY_LENGTH, min_length=1) = Field(..., description="Words, an arXiv id or URL, a DOI or a title")
+    category: Category = ""
+    organization: Slug = ""
+    author: AuthorName = ""
+    published_from: date | None = None
+    published_to: date | None = None
+    listed: bool = Field(False, description="Only papers on some daily list")
+    sort: str = Field("relevance", pattern="^(relevance|date|upvotes)$")
+    page: int = Field(1, ge=1, le=SEARCH_MAX_PAGE)
+    per_page: int = Field(20, ge=1, le=SEARCH_MAX_PER_PAGE)
+
+    def filters(self) -> Filters:
+        return Filters(published_from=self.published_from, published_to=self.published_to, category=self.category,
+                       organization=self.organization, author=self.author.strip(), listed_only=self.listed)
 
 
 # --- errors -----------------------------------------------------------------------------------------
@@ -176,7 +230,7 @@ class CommentPage(Schema):
 
 
 class CommentIn(Schema):
-    body: Text(10_000, min_length=1)
+    body: Text(limits.MAX_COMMENT_LENGTH, min_length=1)
     parent_id: int | None = Field(None, ge=1, le=2**53, description="Reply to this comment")
 
 
@@ -187,8 +241,8 @@ class VoteOut(Schema):
 
 
 class SubmissionIn(Schema):
-    arxiv_id: Text(200, min_length=1, description="An arXiv id or URL, e.g. 2401.12345")
-    comment: Text(10_000) = Field("", description="Posted as the first comment")
+    arxiv_id: Text(limits.MAX_ARXIV_ID_INPUT_LENGTH, min_length=1, description="An arXiv id or URL, e.g. 2401.12345")
+    comment: Text(limits.MAX_COMMENT_LENGTH) = Field("", description="Posted as the first comment")
 
 
 class SubmissionOut(Schema):

@@ -2,10 +2,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
-from dailypapers.community.services import Refused, ensure_can_post
-from dailypapers.views import bad_request, forbidden, limit_posts
+from dailypapers.community.services import ensure_can_post
+from dailypapers.views import bad_request, limit_posts
 
-from . import services
+from . import subscriptions as services
 from .forms import SubscribeForm
 from .models import Subscription
 
@@ -17,11 +17,8 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     user = request.user
     initial = {"email": user.email} if user.is_authenticated else {}
     form = SubscribeForm(request.POST or None, initial=initial)
-    if request.method == "POST" and user.is_authenticated:  # issue 8: a banned account does not subscribe
-        try:
-            ensure_can_post(user)
-        except Refused as exc:
-            return forbidden(request, reason=str(exc))
+    if request.method == "POST" and user.is_authenticated:  # issue 8: a banned account does not subscribe (403)
+        ensure_can_post(user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         subscription = services.request_subscription(
