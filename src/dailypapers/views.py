@@ -35,10 +35,6 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return error_page(request, status=404, reason=reason or "There is no page at this address.")
 
 
-def forbidden(request: HttpRequest, *, reason: str) -> HttpResponse:
-    return error_page(request, status=403, reason=reason)
-
-
 class RefusedMiddleware:
     """A page's view (or anything it calls) that raises Refused answers the error page with the
     refusal's status and headers: views need no try/except of their own. The JSON APIs answer

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from dailypapers.errors import Refused
 from dailypapers.limits import MAX_COMMENT_LENGTH
 from dailypapers.papers.models import Author, Organization
-from dailypapers.papers.selectors import paper_by_raw_id as _paper
+from dailypapers.papers.selectors import paper_by_raw_id
 from dailypapers.views import bad_request, limit_posts
 
 from . import selectors, services
@@ -47,7 +47,7 @@ def _back(request: HttpRequest, default: str = "/papers") -> str:
 @_login_first
 @limit_posts("RATE_VOTE")
 def vote(request: HttpRequest, raw_id: str) -> HttpResponse:
-    paper = _paper(raw_id)
+    paper = paper_by_raw_id(raw_id)
     voted, count = services.toggle_vote(user=request.user, paper=paper)
     if request.headers.get("HX-Request"):
         return render(request, "community/_vote.html", {"paper_id": paper.arxiv_id, "voted": voted, "count": count})
@@ -83,7 +83,7 @@ def submit(request: HttpRequest) -> HttpResponse:
 @_login_first
 @limit_posts("RATE_COMMENT")
 def comment_create(request: HttpRequest, raw_id: str) -> HttpResponse:
-    paper = _paper(raw_id)
+    paper = paper_by_raw_id(raw_id)
     form = CommentForm(request.POST)
     if not form.is_valid():
         return bad_request(request, reason=f"A comment needs text (at most {MAX_COMMENT_LENGTH:,} characters).")
@@ -133,7 +133,7 @@ def comment_report(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @_login_first
 def claim(request: HttpRequest, raw_id: str, author_pk: int) -> HttpResponse:
-    paper = _paper(raw_id)
+    paper = paper_by_raw_id(raw_id)
     author = get_object_or_404(Author, pk=author_pk)
     services.claim_authorship(user=request.user, paper=paper, author=author)
     messages.success(request, f"Your claim to be {author.name} is waiting for a moderator.")
@@ -144,7 +144,7 @@ def claim(request: HttpRequest, raw_id: str, author_pk: int) -> HttpResponse:
 @_login_first
 @limit_posts("RATE_ORGANIZATION")
 def set_organization(request: HttpRequest, raw_id: str) -> HttpResponse:
-    paper = _paper(raw_id)
+    paper = paper_by_raw_id(raw_id)
     form = PaperOrganizationForm(request.POST)
     if not form.is_valid():
         return bad_request(request, reason="An organization is given by its slug: letters, digits, dashes or underscores.")
