@@ -1,6 +1,7 @@
 """Reads of papers and daily lists. Views call these; nothing here writes."""
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from dailypapers.errors import Refused
 
+from .bibtex import BibPaper
 from .models import Author, Authorship, DailyEntry, Organization, Paper
 from .periods import Period
 from .records import parse_arxiv_id
@@ -133,7 +135,7 @@ def author_names(papers: list[Paper]) -> dict[int, list[str]]:
     """Ordered author names of many papers in one query: every list serializer (both APIs, feeds,
     digests) reads them here."""
     names: dict[int, list[str]] = {p.pk: [] for p in papers}
-    rows = Authorship.objects.filter(paper__in=papers).order_by("paper_id", "position")
+    rows = Authorship.objects.filter(paper__in=[p.pk for p in papers]).order_by("paper_id", "position")
     for paper_id, name in rows.values_list("paper_id", "author__name"):
         names[paper_id].append(name)
     return names
@@ -178,3 +180,16 @@ def author_papers(*, author: Author) -> QuerySet[Paper]:
 
 def organization_papers(*, organization: Organization) -> QuerySet[Paper]:
     return card_papers().filter(organization=organization).order_by("-published_at")
+
+
+def bib_papers(*, papers: Sequence[Paper]) -> list[BibPaper]:
+    """What BibTeX entries need of these papers, in their order, with their authors in one query."""
+    names = author_names(list(papers))
+    return [
+        BibPaper(
+            arxiv_id=p.arxiv_id, title=p.title, authors=names[p.pk],
+            year=p.published_at.year if p.published_at else None,
+            primary_category=p.primary_category or (p.categories[0] if p.categories else ""), doi=p.doi,
+        )
+        for p in papers
+    ]
