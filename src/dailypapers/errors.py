@@ -3,10 +3,12 @@
 many (429).
 
 It lives at the bottom of the layers (it imports nothing of the project), so any layer may raise it
-with a sentence for the user. It is turned into a response in exactly two places: for pages by
-dailypapers.views.RefusedMiddleware (the error page with the status), for the JSON APIs by
-dailypapers.api.errors (``{"error": message}``, the native API's handler and the Hugging Face views'
-decorator)."""
+with a sentence for the user. It is turned into a response once per format: for pages by
+dailypapers.views.RefusedMiddleware (the error page with the status); for the JSON APIs by
+dailypapers.api.errors (``{"error": message}``: the Hugging Face views' decorator, and the native API's
+one exception handler in api.native.errors); for BibTeX files as plain text (exports.views)."""
+
+import functools
 
 _CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict",
           422: "invalid", 429: "too_many_requests"}
@@ -41,3 +43,19 @@ class Refused(Exception):
     @classmethod
     def too_many(cls, message: str, *, retry_after: int) -> "Refused":
         return cls(message, status=429, headers={"Retry-After": str(retry_after)})
+
+
+def answered_by(respond):
+    """A view decorator: when the view raises Refused, the answer is respond(refused) — for the
+    surfaces that are not pages (JSON, plain-text files), which answer refusals in their own format."""
+
+    def decorator(view):
+        def wrapper(request, *args, **kwargs):
+            try:
+                return view(request, *args, **kwargs)
+            except Refused as refused:
+                return respond(refused)
+
+        return functools.wraps(view)(wrapper)
+
+    return decorator

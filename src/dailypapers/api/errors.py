@@ -2,11 +2,9 @@
 has one), with the refusal's status and headers. The Hugging Face-compatible views use the
 decorator; the native API's one handler (api.native.errors) builds its body here too."""
 
-import functools
-
 from django.http import JsonResponse
 
-from dailypapers.errors import Refused
+from dailypapers.errors import Refused, answered_by
 
 
 def error_body(message: str, detail=None) -> dict:
@@ -24,14 +22,5 @@ def json_error(refused: Refused) -> JsonResponse:
     return response
 
 
-def json_refusals(view):
-    """A plain Django JSON view that raises Refused answers it as JSON (not the HTML error page)."""
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except Refused as refused:
-            return json_error(refused)
-
-    return wrapper
+# A plain Django JSON view that raises Refused answers it as JSON (not the HTML error page).
+json_refusals = answered_by(json_error)

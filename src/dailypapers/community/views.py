@@ -18,7 +18,7 @@ from dailypapers.errors import Refused
 from dailypapers.limits import MAX_COMMENT_LENGTH
 from dailypapers.papers.models import Author, Organization
 from dailypapers.papers.selectors import paper_by_raw_id
-from dailypapers.views import bad_request, limit_posts
+from dailypapers.views import limit_posts
 
 from . import selectors, services
 from .forms import CommentForm, InviteForm, OrganizationForm, PaperOrganizationForm, ReportForm, RoleForm, SubmitForm
@@ -86,14 +86,14 @@ def comment_create(request: HttpRequest, raw_id: str) -> HttpResponse:
     paper = paper_by_raw_id(raw_id)
     form = CommentForm(request.POST)
     if not form.is_valid():
-        return bad_request(request, reason=f"A comment needs text (at most {MAX_COMMENT_LENGTH:,} characters).")
+        raise Refused(f"A comment needs text (at most {MAX_COMMENT_LENGTH:,} characters).")
     parent = None
     if parent_id := request.POST.get("parent"):
         if not parent_id.isdigit():
-            return bad_request(request, reason="Reply to a comment of this paper.")
+            raise Refused("Reply to a comment of this paper.")
         parent = Comment.objects.filter(pk=int(parent_id), paper=paper).first()
         if parent is None:
-            return bad_request(request, reason="Reply to a comment of this paper.")
+            raise Refused("Reply to a comment of this paper.")
     comment = services.post_comment(user=request.user, paper=paper, body=form.cleaned_data["body"], parent=parent)
     return redirect(f"{paper.get_absolute_url()}#comment-{comment.pk}")
 
@@ -147,7 +147,7 @@ def set_organization(request: HttpRequest, raw_id: str) -> HttpResponse:
     paper = paper_by_raw_id(raw_id)
     form = PaperOrganizationForm(request.POST)
     if not form.is_valid():
-        return bad_request(request, reason="An organization is given by its slug: letters, digits, dashes or underscores.")
+        raise Refused("An organization is given by its slug: letters, digits, dashes or underscores.")
     slug = form.cleaned_data["organization"]
     organization = get_object_or_404(Organization, slug=slug) if slug else None
     services.set_paper_organization(user=request.user, paper=paper, organization=organization)
@@ -175,7 +175,7 @@ def organization_invite(request: HttpRequest, slug: str) -> HttpResponse:
     org = get_object_or_404(Organization, slug=slug)
     form = InviteForm(request.POST)
     if not form.is_valid():
-        return bad_request(request, reason="Give a username and a role (admin or member).")
+        raise Refused("Give a username and a role (admin or member).")
     invitation = services.invite_member(actor=request.user, organization=org, **form.cleaned_data)
     messages.success(request, f"Invited {invitation.user.username}: they join once they accept.")
     return redirect(org.get_absolute_url())
@@ -191,7 +191,7 @@ def organization_member_role(request: HttpRequest, slug: str, pk: int) -> HttpRe
     membership = _membership(slug, pk)
     form = RoleForm(request.POST)
     if not form.is_valid():
-        return bad_request(request, reason="A role is admin or member.")
+        raise Refused("A role is admin or member.")
     services.change_member_role(actor=request.user, membership=membership, role=form.cleaned_data["role"])
     return redirect(membership.organization.get_absolute_url())
 

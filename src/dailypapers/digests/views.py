@@ -3,7 +3,8 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
 from dailypapers.community.services import ensure_can_post
-from dailypapers.views import bad_request, limit_posts
+from dailypapers.errors import Refused
+from dailypapers.views import limit_posts
 
 from . import subscriptions as services
 from .forms import SubscribeForm
@@ -33,7 +34,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     requested = services.requested_settings(token=token)
     if requested is None:
-        return bad_request(request, reason=_EXPIRED)
+        raise Refused(_EXPIRED)
     if request.method != "POST":
         # Mail scanners follow links: confirming takes a click on the button of this page.
         frequency = Subscription.Frequency(requested["frequency"]).label
@@ -48,5 +49,5 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "digests/unsubscribe.html", {"token": token})
     subscription = services.unsubscribe(token=token)
     if subscription is None:
-        return bad_request(request, reason="This unsubscribe link is invalid.")
+        raise Refused("This unsubscribe link is invalid.")
     return render(request, "digests/unsubscribed.html", {"subscription": subscription})

@@ -2,13 +2,12 @@
 search results (`/papers.bib?q=…`, the same parameters as the search page). Errors are plain text,
 like the files themselves, with the reason."""
 
-import functools
 from collections.abc import Sequence
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from dailypapers.errors import Refused
+from dailypapers.errors import answered_by
 from dailypapers.pagecache import cached_response
 from dailypapers.papers import bibtex, selectors
 from dailypapers.papers.models import Paper
@@ -31,17 +30,8 @@ def _refuse(reason: str, *, status: int = 400) -> HttpResponse:
     return HttpResponse(reason + "\n", status=status, content_type="text/plain; charset=utf-8")
 
 
-def _text_refusals(view):
-    """A refusal (dailypapers.errors.Refused) answered as plain text, like the files, not as the HTML error page."""
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except Refused as refused:
-            return _refuse(refused.message, status=refused.status)
-
-    return wrapper
+# A refusal (dailypapers.errors.Refused) answered as plain text, like the files, not as the HTML error page.
+_text_refusals = answered_by(lambda refused: _refuse(refused.message, status=refused.status))
 
 
 @_text_refusals
