@@ -12,6 +12,7 @@ from dailypapers.community.services import is_org_admin
 from dailypapers.search.selectors import similar_papers
 from dailypapers.search.views import search
 from dailypapers.pagecache import cached_response
+
 from . import selectors
 from .models import Author, Organization
 from .periods import Period

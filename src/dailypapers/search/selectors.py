@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from dailypapers.limits import MAX_QUERY_LENGTH
+from dailypapers import limits
 from dailypapers.paging import Page, page_count
 from dailypapers.papers.models import Author, Authorship, DailyEntry, Paper
 from dailypapers.papers.records import parse_arxiv_id
@@ -31,6 +31,7 @@ from .query import closest_word, parse_query, readable_by_embedder
 
 logger = logging.getLogger(__name__)
 
+MAX_QUERY_LENGTH = limits.MAX_QUERY_LENGTH  # read from here by the search page, feeds and APIs
 CANDIDATES = 200  # from each of the two lists, before fusion
 SORTS = ("relevance", "date", "upvotes")
 
