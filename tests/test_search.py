@@ -1,6 +1,7 @@
 """Hybrid search, similar papers and the search API, with the real embedder and indexes."""
 
 import re
+import threading
 import time
 from datetime import date, datetime, timezone
 
@@ -124,16 +125,75 @@ def test_embedder_failure_falls_back_to_keywords_with_a_note(papers, monkeypatch
     assert "keyword matches only" in results.note
 
 
-def test_slow_embedder_times_out_to_keywords(papers, monkeypatch, settings):
-    settings.SEARCH_EMBED_TIMEOUT = 0.2
+class BlockingEmbedder:
+    """The real embedder, except that the queries in `blocked` block until the test calls release()."""
+
+    def __init__(self, real):
+        self.real = real
+        self.blocked: set[str] = set()
+        self.embedded: list[str] = []  # every query text embed() was called with, in order
+        self.started: dict[str, threading.Event] = {}  # set when that query's embedding has begun
+        self.released = threading.Event()
+
+    def embed(self, texts):
+        self.embedded.extend(texts)
+        if texts[0] in self.blocked:
+            self.started.setdefault(texts[0], threading.Event()).set()
+            self.released.wait(timeout=60)  # a bound only so that a failing test cannot hang the run
+        return self.real(texts)
+
+    def release(self):
+        """Unblock every blocked embedding and wait until every query-embedding thread is free again."""
+        self.released.set()
+        slots = [selectors._embed_slots.acquire(timeout=60) for _ in range(selectors._EMBED_THREADS)]
+        for _ in range(sum(slots)):
+            selectors._embed_slots.release()
+        assert all(slots), "an abandoned query embedding never returned"
+
+
+@pytest.fixture
+def blocking_embedder(monkeypatch):
     embedder = get_embedder()
-    real = embedder.embed
-    monkeypatch.setattr(embedder, "embed", lambda texts: (time.sleep(0.6), real(texts))[1])
+    fake = BlockingEmbedder(embedder.embed)
+    monkeypatch.setattr(embedder, "embed", fake.embed)
+    yield fake
+    fake.release()  # nothing abandoned outlives the test
+
+
+def test_slow_embedder_times_out_to_keywords(papers, settings, blocking_embedder):
+    settings.SEARCH_EMBED_TIMEOUT = 0.2
+    blocking_embedder.blocked = {"reinforcement"}
     started = time.perf_counter()
     results = search("reinforcement")
-    assert time.perf_counter() - started < 0.55
+    # Answered while its embedding is still blocked: keyword results and the note.
+    assert blocking_embedder.started["reinforcement"].is_set() and not blocking_embedder.released.is_set()
     assert "keyword matches only" in results.note and ids(results)[0] == "2601.00004"
-    time.sleep(0.5)  # let the abandoned embedding finish before the next test
+    assert time.perf_counter() - started < 5  # generous: the timeout is 0.2 s, the embedder would block 60 s
+    # The next query does not queue behind the abandoned embedding: it is embedded at once and found by meaning.
+    settings.SEARCH_EMBED_TIMEOUT = 30
+    following = search("hound snapshots")
+    assert not blocking_embedder.released.is_set()
+    assert following.note == "" and ids(following)[0] == "2601.00005"
+    # Released, the abandoned embedding ends and fills the cache: the same query again needs no embedding.
+    blocking_embedder.release()
+    embedded = len(blocking_embedder.embedded)
+    again = search("reinforcement")
+    assert again.note == "" and ids(again)[0] == "2601.00004"
+    assert len(blocking_embedder.embedded) == embedded
+
+
+def test_no_query_waits_behind_abandoned_embeddings(papers, settings, blocking_embedder):
+    settings.SEARCH_EMBED_TIMEOUT = 0.2
+    blocking_embedder.blocked = {"reinforcement", "policy gradient"}
+    for query in blocking_embedder.blocked:
+        assert "keyword matches only" in search(query).note
+    # Every embedding thread is held by an abandoned query: the next one is answered by keywords straight away,
+    # not after its own (here long) timeout.
+    settings.SEARCH_EMBED_TIMEOUT = 30
+    started = time.perf_counter()
+    results = search("diffusion")
+    assert time.perf_counter() - started < 5 and not blocking_embedder.released.is_set()
+    assert "keyword matches only" in results.note and ids(results)[0] == "2601.00003"
 
 
 def test_query_embeddings_are_cached(papers, monkeypatch):
