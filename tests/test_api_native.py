@@ -20,7 +20,7 @@ from dailypapers.papers.records import OrganizationRecord
 from dailypapers.papers.services import upsert_papers
 from dailypapers.search import services as search_services
 
-from .conftest import _at, load_three_days, make_paper
+from .helpers import _at, load_three_days, make_paper
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from PIL import Image
 from dailypapers.papers.avatars import AVATAR_MAX_PIXELS
 from dailypapers.papers.models import Organization
 
-from .test_community import client_for, make_user
+from .helpers import client_for, make_user
 
 pytestmark = pytest.mark.django_db
 TRAILER = b"<html><script>alert(document.domain)</script></html>\n%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"

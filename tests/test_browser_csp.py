@@ -3,8 +3,9 @@ break no directive, maths still renders and htmx still swaps; KaTeX caps absurd 
 
 import pytest
 
-from .conftest import load_three_days, make_paper
-from .test_browser import CHROMIUM, pytestmark  # noqa: F401  (browser marker, skip without chromium)
+from .helpers import BROWSER_MARKS, launch_chromium, load_three_days, make_paper
+
+pytestmark = BROWSER_MARKS
 
 VIOLATIONS = """
 window.__csp = [];
@@ -33,7 +34,7 @@ def browser_page():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"])
+        browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.add_init_script(VIOLATIONS)
         console: list[str] = []

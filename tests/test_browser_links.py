@@ -6,13 +6,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from .test_browser import CHROMIUM, page  # noqa: F401 -- the shared chromium page fixture
+from .helpers import BROWSER_MARKS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not __import__("os").path.exists(CHROMIUM), reason=f"no chromium at {CHROMIUM}"),
-]
+pytestmark = BROWSER_MARKS
 
 DAY = "2026-03-16"
 BAD = {
@@ -51,7 +47,7 @@ def imported_links(tmp_path):
     assert out.getvalue().strip() == f"5 new / 0 updated / 0 unchanged / 0 skipped / {3 * len(BAD)} skipped fields"
 
 
-def test_no_javascript_link_reaches_any_page(live_server, imported_links, page):  # noqa: F811
+def test_no_javascript_link_reaches_any_page(live_server, imported_links, page):
     pages = [f"/papers/{arxiv_id}" for arxiv_id in [*BAD, GOOD]] + [
         f"/papers/date/{DAY}", "/papers/week/2026-W12", "/papers?q=attention", "/organizations/org-1",
     ]

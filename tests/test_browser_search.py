@@ -6,7 +6,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from .test_browser import indexed_papers, page, pytestmark  # noqa: F401 - fixtures and marks shared with the other browser tests
+from .helpers import BROWSER_MARKS
+
+pytestmark = BROWSER_MARKS
 
 SCREENSHOTS = os.environ.get("DAILYPAPERS_SCREENSHOTS")  # a folder: save the page at 390 and 1280 px there
 

@@ -3,8 +3,8 @@ through the real HTTP stack (and a real SMTP server on loopback for the mails)."
 
 import io
 import re
-from html.parser import HTMLParser
 from datetime import datetime, timedelta, timezone
+from html.parser import HTMLParser
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -19,34 +19,11 @@ from dailypapers.papers.models import DailyEntry, Organization, Paper
 from dailypapers.papers.records import PaperRecord
 from dailypapers.papers.services import upsert_papers
 
-from .test_sources import arxiv, replay  # noqa: F401  (the recorded-arXiv fixtures)
+from .helpers import client_for, make_user
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
 NOW = datetime.now(timezone.utc)
-
-
-@pytest.fixture
-def fresh_papers(db):
-    """Papers published in the last days, so they may go on today's list."""
-    upsert_papers(records=[
-        PaperRecord(arxiv_id=f"2611.0000{i}", title=f"Fresh paper {i}", abstract="About things.",
-                    authors=["Ada Lovelace", "Alan Turing"], published_at=NOW - timedelta(days=1))
-        for i in range(1, 8)
-    ] + [PaperRecord(arxiv_id="2001.00001", title="Old paper", authors=["X"], published_at=NOW - timedelta(days=400))])
-
-
-def make_user(username="ada", *, verified=True, staff=False) -> User:
-    user = User.objects.create_user(username=username, email=f"{username}@example.org", password="pw-long-enough-1",
-                                    is_staff=staff, is_superuser=staff)
-    EmailAddress.objects.create(user=user, email=user.email, verified=verified, primary=True)
-    return user
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_sign_up_verify_by_mail_then_upvote_submit_comment_and_reply(client, smtp, fresh_papers):

@@ -14,8 +14,7 @@ from dailypapers.papers.services import upsert_papers
 from dailypapers.search.keyword import Filters
 from dailypapers.search.selectors import search_papers
 
-from .conftest import _at, load_three_days
-from .test_search import load_papers
+from .helpers import _at, load_papers, load_three_days
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from dailypapers.community.models import Ban, Invitation, Membership
 from dailypapers.digests.models import Subscription
 from dailypapers.papers.models import Organization, Paper
 
-from .test_community import client_for, fresh_papers, make_user  # noqa: F401  (fresh_papers is a fixture)
+from .helpers import client_for, make_user
 
 pytestmark = pytest.mark.django_db
 PAPER = "2611.00001"

@@ -3,65 +3,21 @@
 import re
 import threading
 import time
-from datetime import date, datetime, timezone
+from datetime import date
 
 import pytest
 from django.core.management import call_command
 
-from dailypapers.papers.records import DailyRecord, OrganizationRecord, PaperRecord
+from dailypapers.papers.records import PaperRecord
 from dailypapers.papers.services import upsert_papers
 from dailypapers.search import keyword, selectors, services, vectors
 from dailypapers.search.embedders import get_embedder
 from dailypapers.search.keyword import Filters
 from dailypapers.search.models import PaperVector
 
+from .helpers import PAPERS, ids, load_papers, search
+
 pytestmark = pytest.mark.django_db
-
-PAPERS = [
-    ("2601.00001", "Attention Is All You Need for Machine Translation",
-     "We propose the Transformer, a network architecture based solely on attention mechanisms for translating sentences.",
-     ["Ashish Vaswani", "Noam Shazeer"], ["cs.CL", "cs.LG"], "2026-01-05", 50, "google"),
-    ("2601.00002", "Deep Residual Learning for Image Recognition",
-     "Residual networks ease the training of very deep convolutional networks for classifying photographs of objects.",
-     ["Kaiming He"], ["cs.CV"], "2026-01-10", 30, None),
-    ("2601.00003", "Denoising Diffusion Probabilistic Models",
-     "High quality image synthesis using diffusion probabilistic models, a class of latent variable models.",
-     ["Jonathan Ho"], ["cs.LG"], "2026-01-15", 80, None),
-    ("2601.00004", "Proximal Policy Optimization Algorithms",
-     "A family of policy gradient methods for reinforcement learning that alternate between sampling and optimizing.",
-     ["John Schulman"], ["cs.LG"], "2026-01-20", 10, None),
-    ("2601.00005", "Canine Breed Identification from Pictures",
-     "We classify dog breeds in pet photos with a convolutional network trained on labelled puppy images.",
-     ["Ada Lovelace"], ["cs.CV"], "2026-01-25", 5, None),
-    ("2601.00006", "Retrieval-Augmented Generation for Knowledge-Intensive Tasks",
-     "Language models that retrieve documents from a dense index before generating answers to open-domain questions.",
-     ["Patrick Lewis"], ["cs.CL"], "2026-02-01", 40, "meta"),
-]
-
-
-def load_papers(*, embed: bool = True):
-    records = []
-    for arxiv_id, title, abstract, authors, cats, published, upvotes, org in PAPERS:
-        at = datetime.fromisoformat(published).replace(tzinfo=timezone.utc)
-        records.append(PaperRecord(
-            arxiv_id=arxiv_id, title=title, abstract=abstract, authors=authors, categories=cats,
-            published_at=at, upvotes=upvotes, doi=f"10.1234/dp.{arxiv_id}",
-            organization=OrganizationRecord(slug=org, name=org.title()) if org else None,
-            daily=DailyRecord(day=date.fromisoformat(published), submitted_at=at) if upvotes >= 30 else None,
-        ))
-    upsert_papers(records=records)
-    services.index_keywords(rebuild=True)
-    if embed:
-        services.embed_pending()
-
-
-def ids(results) -> list[str]:
-    return [c.paper.arxiv_id for c in results.cards]
-
-
-def search(query: str, **filters) -> selectors.SearchResults:
-    return selectors.search_papers(query=query, filters=Filters(**filters))
-
 
 @pytest.fixture
 def papers(db):

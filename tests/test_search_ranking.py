@@ -6,11 +6,12 @@ import pytest
 
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import PaperRecord
-from dailypapers.papers.services import upsert_papers
 from dailypapers.search import selectors, services
 from dailypapers.search.keyword import Filters
 from dailypapers.search.models import PaperVector
 from dailypapers.search.query import parse_query
+
+from .helpers import ids, load, search
 
 pytestmark = pytest.mark.django_db
 
@@ -51,21 +52,6 @@ def corpus() -> list[PaperRecord]:
                ["Ada Lovelace"], 8),
     ]
     return records
-
-
-def load(records: list[PaperRecord], *, embed: bool = True) -> None:
-    upsert_papers(records=records)
-    services.index_keywords(rebuild=True)
-    if embed:
-        services.embed_pending()
-
-
-def ids(results) -> list[str]:
-    return [c.paper.arxiv_id for c in results.cards]
-
-
-def search(query: str, **filters) -> selectors.SearchResults:
-    return selectors.search_papers(query=query, filters=Filters(**filters))
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ from dailypapers.search import services
 from dailypapers.search.forms import trim_query
 from dailypapers.search.selectors import MAX_QUERY_LENGTH, SearchResults
 
-from .test_community import make_user
-from .test_search import load_papers
+from .helpers import load_papers, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -18,8 +18,7 @@ from django.test import Client, RequestFactory
 
 from dailypapers.pagecache import cached_response
 
-from .conftest import load_three_days
-from .test_cli import run_cli
+from .helpers import load_three_days, run_cli
 
 User = get_user_model()
 

@@ -34,26 +34,6 @@ def _quick_backoff(monkeypatch):
     monkeypatch.setattr(http, "BACKOFF_SECONDS", 0.01)
 
 
-@pytest.fixture
-def replay(settings):
-    server = ReplayServer().start()
-    settings.ARXIV_API_URL = f"{server.url}/api/query"
-    settings.ARXIV_OAI_URL = f"{server.url}/oai"
-    settings.HF_API_URL = f"{server.url}/api"
-    settings.ARXIV_REQUEST_PAUSE_SECONDS = 0
-    settings.HTTP_TIMEOUT_SECONDS = 1
-    settings.HTTP_RETRIES = 2
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def arxiv(replay):
-    for file in sorted((FIXTURES / "arxiv_api").glob("*.json")):
-        replay.add_arxiv_recording(file)
-    return replay
-
-
 def oai_pages() -> tuple[str, str]:
     """ListRecordsResponse.xml (6 records) split into two pages joined by a resumption token."""
     text = (FIXTURES / "oai" / "ListRecordsResponse.xml").read_text()
