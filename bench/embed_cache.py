@@ -24,11 +24,13 @@ import sys
 import time
 from pathlib import Path
 
+import bench_data
+
 import numpy as np
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
-DATASETS = REPO_DIR.parent / "shared" / "datasets"
+DATASETS = bench_data.datasets_dir()
 CACHE_DIR = (
     Path(os.environ["XDG_CACHE_HOME"]) / "dailypapers-bench" if os.environ.get("XDG_CACHE_HOME")
     else Path("/tmp/dailypapers-bench-cache")
@@ -136,10 +138,10 @@ def main() -> None:
     warm = sub.add_parser("warm")
     warm.add_argument("--sets", default="hf,scifact,arxiv")
     warm.add_argument("--arxiv-every", type=int, default=7)
-    warm.add_argument("--datasets", type=Path, default=DATASETS, help="the shared datasets folder (../shared/datasets)")
+    bench_data.add_argument(warm)
     warm.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    DATASETS = args.datasets
+    DATASETS = bench_data.require(bench_data.use(args.datasets), "the data sets folder")
 
     def log(*parts):
         print(f"[{time.strftime('%H:%M:%S')}]", *parts, file=sys.stderr, flush=True)

@@ -3,7 +3,8 @@
 
     python bench/ingest_jsonl.py [FILE] [--rounds 3] [--keep]
 
-FILE defaults to /work/shared/datasets/arxiv_cs_daily/arxiv_cs_2025-03_2026-07.jsonl.gz
+FILE defaults to arxiv_cs_daily/arxiv_cs_2025-03_2026-07.jsonl.gz in the data sets folder
+(--datasets DIR, $DAILYPAPERS_DATASETS, else <repo>/../shared/datasets)
 (74,728 arXiv cs papers, daily-listing format). Each round, in a throwaway data
 dir (tempfile): `dailypapers migrate`, then times as subprocesses
 
@@ -39,10 +40,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import bench_data
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 RESULTS = BENCH_DIR / "results" / "ingest_jsonl.json"
-DEFAULT_FILE = Path("/work/shared/datasets/arxiv_cs_daily/arxiv_cs_2025-03_2026-07.jsonl.gz")
 TARGET_PAPERS_PER_S = 2000
 
 
@@ -130,14 +132,13 @@ def machine_info() -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("file", nargs="?", type=Path, default=DEFAULT_FILE)
+    parser.add_argument("file", nargs="?", type=Path, help="a JSONL(.gz) file (default: the arXiv cs set)")
+    bench_data.add_argument(parser)
     parser.add_argument("--rounds", type=int, default=3, help="fresh database each round (3)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data dirs")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
-    if not args.file.is_file():
-        print(f"bench: no such file: {args.file}", file=sys.stderr)
-        return 2
+    args.file = bench_data.require(args.file or bench_data.use(args.datasets) / bench_data.ARXIV_CS, "JSONL file")
 
     help_text = subprocess.run([*dailypapers_cmd(), "ingest", "--help"], capture_output=True, text=True,
                                env={**os.environ, "SECRET_KEY": "bench"})

@@ -22,7 +22,8 @@ a Python-scan baseline, and indexing throughput. Production code paths
 Results are merged into bench/results/search.json (one key per part; other keys
 are kept). Nothing fails on time: targets are only reported.
 
-Data: SciFact (/work/shared/datasets/scifact) is used for evaluation only and
+Data: SciFact (scifact/ in the data sets folder: --datasets DIR, $DAILYPAPERS_DATASETS, else
+<repo>/../shared/datasets) is used for evaluation only and
 never written into the repository; embeddings of SciFact, the demo papers and a
 2,000-paper arXiv subset are cached OUTSIDE the repo, in
 $XDG_CACHE_HOME/dailypapers-bench (default /tmp/dailypapers-bench-cache).
@@ -69,13 +70,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import bench_data
+
 import numpy as np
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 RESULTS = BENCH_DIR / "results" / "search.json"
-SCIFACT = Path("/work/shared/datasets/scifact")
-ARXIV_FILE = Path("/work/shared/datasets/arxiv_cs_daily/arxiv_cs_2025-03_2026-07.jsonl.gz")
+SCIFACT = bench_data.datasets_dir() / bench_data.SCIFACT  # main() points these at --datasets
+ARXIV_FILE = bench_data.datasets_dir() / bench_data.ARXIV_CS
 CACHE = Path(os.environ["XDG_CACHE_HOME"]) / "dailypapers-bench" if os.environ.get("XDG_CACHE_HOME") else Path(
     "/tmp/dailypapers-bench-cache"
 )
@@ -170,7 +173,7 @@ def run_child(args: list[str], env: dict | None = None) -> tuple[dict, float]:
 # ----------------------------------------------------------------------------- data
 
 def scifact():
-    corpus = [json.loads(line) for line in (SCIFACT / "corpus.jsonl").open()]
+    corpus = [json.loads(line) for line in (bench_data.require(SCIFACT, "SciFact") / "corpus.jsonl").open()]
     queries = {q["_id"]: q["text"] for q in map(json.loads, (SCIFACT / "queries.jsonl").open())}
     qrels: dict[str, dict[int, int]] = {}
     for i, line in enumerate((SCIFACT / "qrels" / "train.tsv").open()):
@@ -186,7 +189,7 @@ def arxiv_records():
     from dailypapers.papers.records import PaperRecord
     from dailypapers.papers.sources import jsonl
 
-    return [r for r in jsonl.read_files(paths=[ARXIV_FILE]) if isinstance(r, PaperRecord)]
+    return [r for r in jsonl.read_files(paths=[bench_data.require(ARXIV_FILE, "arXiv JSONL")]) if isinstance(r, PaperRecord)]
 
 
 def demo_records():
@@ -496,7 +499,7 @@ def part_keyword_variants(args):
                     scores[f"zscore {w / 10}"].append(ndcg_at(fuse_variant(kw, sem_c, "zscore", w / 10), qrels[qid]))
             table[name] = {k: round(statistics.fmean(v), 4) for k, v in scores.items()}
             # The exact-title rule: the same 500 titles as `relevance`, at rank 1?
-            at1 = {k: 0 for k in scores}
+            at1 = dict.fromkeys(scores, 0)
             for d, tv in zip(title_docs, title_vecs):
                 kw = dict(keyword.reader.search(d["title"], filters=keyword.Filters(), limit=200)) if spec is None \
                     else kw_search(d["title"], *spec)
@@ -526,7 +529,6 @@ def part_keyword_variants(args):
 
 # ----------------------------------------------------------------------------- 1c. six query sets
 
-DATASETS = REPO_DIR.parent / "shared" / "datasets"
 SET_SIZE = 300
 NO_VECTOR_PAPERS = 100  # left out of the vector index: papers ingested but not embedded yet
 _NAME_LIKE = re.compile(r"^(?=.*[A-Za-z])(?=(?:.*[A-Z]){2}|.*\d)[A-Za-z0-9]{4,}$")  # ConvLLaVA, GPT4o, MMLU, T5X
@@ -640,6 +642,8 @@ def part_relevance_sets(args):
     try:
         setup_django(data_dir, migrate=True)
         sys.path.insert(0, str(BENCH_DIR))
+        from datetime import datetime
+
         from django.conf import settings
         from embed_cache import embed_cached, paper_text
 
@@ -649,7 +653,6 @@ def part_relevance_sets(args):
         from dailypapers.search import keyword, selectors, services, vectors
         from dailypapers.search.embedders import get_embedder
         from dailypapers.search.keyword import Filters
-        from datetime import datetime
 
         model_id = get_embedder().model_id
         papers = hf_papers(Path(args.hf))
@@ -968,7 +971,7 @@ def real_vectors() -> tuple[np.ndarray, np.ndarray, str]:
     import embed_cache
     from embed_cache import embed_cached, hf_texts
 
-    embed_cache.DATASETS = ARXIV_FILE.parents[1]  # it looks beside the checkout, which a worktree is not
+    embed_cache.DATASETS = bench_data.datasets_dir()  # the folder main() chose
     ids, texts = arxiv_subset()
     vecs = cached_only(texts)
     if vecs is None and (hf := cached_only(hf_texts())) is not None:
@@ -1687,12 +1690,13 @@ def part_indexing(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    bench_data.add_argument(parser)
     sub = parser.add_subparsers(dest="part", required=True)
     sub.add_parser("relevance")
     sub.add_parser("keyword-variants")
     p = sub.add_parser("relevance-sets")
-    p.add_argument("--hf", default=str(DATASETS / "hf_daily_papers" / "papers.jsonl.gz"))
-    p.add_argument("--scifact", default=str(DATASETS / "scifact"))
+    p.add_argument("--hf", help="the Hugging Face daily papers (default: in the data sets folder)")
+    p.add_argument("--scifact", help="the SciFact folder (default: in the data sets folder)")
     p.add_argument("--n", type=int, default=SET_SIZE)
     p.add_argument("--seed", type=int, default=9)
     p.add_argument("--sweep", action="store_true", help="also every ranking parameter on a grid")
@@ -1700,8 +1704,8 @@ def main():
     p.add_argument("--weights", default="0.2,0.3,0.4,0.5", help="SEARCH_KEYWORD_WEIGHT values to sweep")
     p.add_argument("--strong", default="0.5,0.8,99", help="SEARCH_STRONG_MATCH values to sweep (99: no such tier)")
     p = sub.add_parser("keyword-latency")
-    p.add_argument("--arxiv", default=str(DATASETS / "arxiv_cs_daily" / "arxiv_cs_2025-03_2026-07.jsonl.gz"))
-    p.add_argument("--scifact", default=str(DATASETS / "scifact"))
+    p.add_argument("--arxiv", help="the arXiv cs JSONL (default: in the data sets folder)")
+    p.add_argument("--scifact", help="the SciFact folder (default: in the data sets folder)")
     p = sub.add_parser("latency")
     p.add_argument("--sizes", default="10k,75k,1m")
     p.add_argument("--no-scan", action="store_true")
@@ -1737,6 +1741,15 @@ def main():
     p.add_argument("--n", type=int, default=300)
     p.add_argument("--batch", type=int, default=32)
     args = parser.parse_args()
+    # One data sets folder for this process and the children it starts (they inherit the environment).
+    global SCIFACT, ARXIV_FILE
+    datasets = bench_data.use(args.datasets)
+    SCIFACT, ARXIV_FILE = datasets / bench_data.SCIFACT, datasets / bench_data.ARXIV_CS
+    for name, default in (("hf", bench_data.HF_PAPERS), ("scifact", bench_data.SCIFACT), ("arxiv", bench_data.ARXIV_CS)):
+        if hasattr(args, name) and getattr(args, name) is None:
+            setattr(args, name, str(datasets / default))
+        if getattr(args, name, None) and not (name == "scifact" and getattr(args, "no_scifact", False)):
+            bench_data.require(Path(getattr(args, name)), f"--{name}")
     if args.part == "relevance":
         part_relevance(args)
     elif args.part == "keyword-variants":

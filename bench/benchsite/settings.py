@@ -12,7 +12,7 @@ each other's content-version bumps).
 import os
 from pathlib import Path
 
-from dailypapers.settings import *  # noqa: F401,F403
+from dailypapers.settings import *  # noqa: F403
 from dailypapers.settings import TEMPLATES as _TEMPLATES
 
 ROOT_URLCONF = "benchsite.urls"
