@@ -42,6 +42,7 @@ The server (a process group of its own) is stopped at the end, even on error.
 """
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -223,12 +224,9 @@ class Server:
 
 def machine_info() -> dict:
     cpu = ""
-    try:
-        cpu = next(
-            (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), ""
-        )
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                    if line.startswith("model name")), "")
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
     git = subprocess.run(["git", "-C", str(REPO_DIR), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     dirty = subprocess.run(["git", "-C", str(REPO_DIR), "status", "--porcelain"], capture_output=True, text=True)
@@ -382,7 +380,7 @@ def main() -> int:
                 "rounds": results,
             }
         bare_rps = summary["bare"]["rps_median"]
-        for name, s in summary.items():
+        for s in summary.values():
             s["ratio_to_bare"] = round(s["rps_median"] / bare_rps, 3) if bare_rps else None
         # Ratio per round too (same round = same machine conditions), then the median.
         ratios = [d["rps"] / b["rps"] for d, b in zip(rounds["daily"], rounds["bare"]) if b["rps"]]

@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 
 import bench_data
-
 import numpy as np
 
 BENCH_DIR = Path(__file__).resolve().parent

@@ -24,6 +24,7 @@ the target (>= 2,000 papers/s into SQLite, first run) is only reported.
 """
 
 import argparse
+import contextlib
 import datetime as dt
 import gzip
 import json
@@ -108,10 +109,9 @@ def count_records(path: Path) -> int:
 
 def machine_info() -> dict:
     cpu = ""
-    try:
-        cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "")
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                    if line.startswith("model name")), "")
     git = subprocess.run(["git", "-C", str(REPO_DIR), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     dirty = subprocess.run(["git", "-C", str(REPO_DIR), "status", "--porcelain"], capture_output=True, text=True)
     import django

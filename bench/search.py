@@ -71,7 +71,6 @@ import time
 from pathlib import Path
 
 import bench_data
-
 import numpy as np
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -517,7 +516,7 @@ def part_keyword_variants(args):
         print(f"  {'keyword query':34s} {'BM25 only':>16s}  {'best weighted min-max':>26s}  {'best z-score':>26s}")
         print(f"  {'':34s} {'nDCG  title@1':>16s}  {'w    nDCG  title@1':>26s}  {'w    nDCG  title@1':>26s}")
         for name, row in table.items():
-            def cell(k):
+            def cell(k, row=row):
                 return f"{row[k]['ndcg@10']:.4f} {row[k]['exact_title@1']:.3f}"
             bm = max((k for k in row if k.startswith("minmax")), key=lambda k: row[k]["ndcg@10"])
             bz = max((k for k in row if k.startswith("zscore")), key=lambda k: row[k]["ndcg@10"])

@@ -261,10 +261,12 @@ def test_organizations_avatar_checks_members_and_paper_organization(fresh_papers
     page = Client().get("/organizations/lab").content.decode()
     assert "<script>x</script>" not in page and "Lab &lt;script&gt;x&lt;/script&gt;" in page
 
-    bad = io.BytesIO(b"GIF89a not really"); bad.name = "x.png"
+    bad = io.BytesIO(b"GIF89a not really")
+    bad.name = "x.png"
     response = client.post("/organizations/new", {"name": "Other", "slug": "other", "avatar": bad})
     assert response.status_code == 400 and not Organization.objects.filter(slug="other").exists()
-    big = io.BytesIO(b"\0" * 1_100_000); big.name = "big.png"
+    big = io.BytesIO(b"\0" * 1_100_000)
+    big.name = "big.png"
     response = client.post("/organizations/new", {"name": "Big", "slug": "big", "avatar": big})
     assert response.status_code == 400 and "at most 1 MB" in response.content.decode()
     assert client.post("/organizations/new", {"name": "Lab again", "slug": "lab"}).status_code == 400
@@ -316,7 +318,8 @@ def test_moderation_actions_are_recorded(fresh_papers):
     comment = services.post_comment(user=user, paper=paper, body="rude")
     report = services.report_comment(user=staff, comment=comment, reason="rude")
     admin.post("/admin/community/report/", {"action": "hide_and_resolve", "_selected_action": [report.pk]})
-    comment.refresh_from_db(); report.refresh_from_db()
+    comment.refresh_from_db()
+    report.refresh_from_db()
     assert comment.hidden_at and report.resolved_by == staff
     assert "[hidden by a moderator]" in Client().get("/papers/2611.00001").content.decode()
     admin.post("/admin/papers/paper/", {"action": "lock_comments", "_selected_action": [paper.pk]})

@@ -200,7 +200,7 @@ def test_migration_blanks_stored_bad_links_and_fixes_slugs():
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old = executor.loader.project_state(before).apps
-    OldOrganization, OldPaper = old.get_model("papers", "Organization"), old.get_model("papers", "Paper")
+    OldOrganization, OldPaper = old.get_model("papers", "Organization"), old.get_model("papers", "Paper")  # noqa: N806 - classes
     bad_org = OldOrganization.objects.create(slug="foo.bar", name="Foo", avatar_url="javascript:alert(1)")
     good_org = OldOrganization.objects.create(slug="acme", name="ACME", avatar_url="https://example.org/a.png")
     OldPaper.objects.create(arxiv_id="2401.00001", title="Bad", github_repo="javascript:alert(1)//github.com/a/b",

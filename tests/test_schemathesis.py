@@ -83,7 +83,7 @@ def test_native_api_conforms_to_its_openapi(settings, wsgi_app):
             @given(case=operation.as_strategy(path_parameters=path_parameters))
             @HYPOTHESIS
             def check(case):
-                response = case.call_and_validate(headers=headers, checks=CHECKS)
+                response = case.call_and_validate(headers=headers, checks=CHECKS)  # noqa: B023 - check() runs before the loop moves on
                 statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
 
             try:

@@ -43,7 +43,7 @@ def _paper(raw_id: str) -> Paper:
     try:
         arxiv_id, _ = parse_arxiv_id(raw_id)
     except ValueError:
-        raise Http404(f"“{raw_id}” is not an arXiv id.")
+        raise Http404(f"“{raw_id}” is not an arXiv id.") from None
     return get_object_or_404(Paper, arxiv_id=arxiv_id)
 
 

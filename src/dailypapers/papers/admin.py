@@ -71,7 +71,7 @@ class AuthorAdmin(RefreshesPages):
 class OrganizationAdminForm(forms.ModelForm):
     class Meta:
         model = Organization
-        fields = "__all__"
+        fields = ["slug", "name", "avatar_url", "hf_name", "avatar"]  # every editable field, named
 
     def clean_avatar(self):
         """A new upload is re-encoded like every other (papers.avatars); a kept or cleared one is left as it is."""
