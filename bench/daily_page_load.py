@@ -243,7 +243,9 @@ def machine_info() -> dict:
         "platform": platform.platform(),
         "django": django.get_version(),
         "gunicorn": gunicorn.__version__,
-        "wrk": (wrk_version.stdout or wrk_version.stderr).splitlines()[0] if (wrk_version.stdout or wrk_version.stderr) else "",
+        "wrk": (wrk_version.stdout or wrk_version.stderr).splitlines()[0]
+        if (wrk_version.stdout or wrk_version.stderr)
+        else "",
         "git_commit": git.stdout.strip(),
         "git_dirty": bool(dirty.stdout.strip()),
     }
@@ -253,7 +255,8 @@ def site_ids(env: dict) -> tuple[list[str], list[str]]:
     code = (
         "import json; from dailypapers.papers.models import Paper, DailyEntry;"
         "days = sorted({d.isoformat() for d in DailyEntry.objects.values_list('day', flat=True)});"
-        "ids = list(Paper.objects.filter(daily_entries__isnull=False).distinct().order_by('?').values_list('arxiv_id', flat=True)[:500]);"
+        "ids = list(Paper.objects.filter(daily_entries__isnull=False).distinct().order_by('?')"
+        ".values_list('arxiv_id', flat=True)[:500]);"
         "print(json.dumps({'days': days, 'ids': ids}))"
     )
     out = run([*dailypapers_cmd(), "shell", "-c", code], env).stdout
@@ -328,7 +331,8 @@ def main() -> int:
             "days_miss": {
                 "path": "/papers/date/" + days[0],
                 "script": lua_script(tmp, "days_miss", [f"/papers/date/{d}" for d in days], unique_query=True),
-                "what": "day pages with a unique query string (cache-busting attempts; the key ignores unread parameters)",
+                "what": "day pages with a unique query string "
+                "(cache-busting attempts; the key ignores unread parameters)",
             },
         }
         if args.only:
@@ -337,7 +341,9 @@ def main() -> int:
 
         # Sanity: every URL answers 200 (a redirect or 404 would measure the wrong thing).
         for name, target in targets.items():
-            for path in [target["path"]] + ([f"/papers/date/{days[-1]}", f"/papers/{ids[-1]}"] if name == "daily" else []):
+            for path in [target["path"]] + (
+                [f"/papers/date/{days[-1]}", f"/papers/{ids[-1]}"] if name == "daily" else []
+            ):
                 status, body = fetch(base + path)
                 if status != 200:
                     raise RuntimeError(f"{path} answered {status}, not 200")

@@ -98,7 +98,11 @@ def embed_cached(texts: list[str], *, threads: int = 2, batch: int = 32, log=Non
             if log and (done // batch) % 20 == 0:
                 log(f"embedded {done}/{len(missing)} ({done / (time.perf_counter() - started):.1f}/s)")
     db.close()
-    return np.vstack([np.frombuffer(found[h], dtype=np.float32) for h in hashes]) if texts else np.zeros((0, 384), np.float32)
+    return (
+        np.vstack([np.frombuffer(found[h], dtype=np.float32) for h in hashes])
+        if texts
+        else np.zeros((0, 384), np.float32)
+    )
 
 
 def paper_text(title: str, abstract: str) -> str:

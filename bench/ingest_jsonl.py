@@ -174,7 +174,8 @@ def main() -> int:
                 result[phase] = run
                 print(
                     f"round {n} {phase:6s} {run['wall_s']:7.1f} s  {run['papers_per_s']:7.0f} papers/s"
-                    f"  peak RSS {run['peak_rss_mib']:6.0f} MiB  cpu {run['user_s'] + run['sys_s']:.1f} s  {run['stdout'][-80:]}",
+                    f"  peak RSS {run['peak_rss_mib']:6.0f} MiB  cpu {run['user_s'] + run['sys_s']:.1f} s  "
+                    f"{run['stdout'][-80:]}",
                     file=sys.stderr,
                 )
             result["db_mib"] = round(sum(f.stat().st_size for f in data.glob("dailypapers.sqlite3*")) / 2**20, 1)
@@ -233,8 +234,10 @@ def main() -> int:
         stats = " / ".join(f"{v} {k}" for k, v in s["stats"].items())
         print(f"{label:28s} {s['wall_s_median']:8.1f} {s['papers_per_s_median']:9.0f} {s['peak_rss_mib_median']:13.0f}"
               f" {s['cpu_s_median']:7.1f}  {stats}")
-    print(f"\n{records} records; database {report['db_mib']} MiB; first ingest"
-          f" {summary['first']['papers_per_cpu_s_median']:.0f} papers per CPU-second (wall time includes waiting for CPU)")
+    print(
+        f"\n{records} records; database {report['db_mib']} MiB; first ingest"
+        f" {summary['first']['papers_per_cpu_s_median']:.0f} papers per CPU-second (wall time includes waiting for CPU)"
+    )
     print(f"first ingest {summary['first']['papers_per_s_median']:.0f} papers/s"
           f" (target >= {TARGET_PAPERS_PER_S}): {'MET' if met else 'NOT MET'}")
     print(f"medians of {args.rounds} round(s); written to {args.output}")

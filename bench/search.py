@@ -188,7 +188,9 @@ def arxiv_records():
     from dailypapers.papers.records import PaperRecord
     from dailypapers.papers.sources import jsonl
 
-    return [r for r in jsonl.read_files(paths=[bench_data.require(ARXIV_FILE, "arXiv JSONL")]) if isinstance(r, PaperRecord)]
+    return [
+        r for r in jsonl.read_files(paths=[bench_data.require(ARXIV_FILE, "arXiv JSONL")]) if isinstance(r, PaperRecord)
+    ]
 
 
 def demo_records():
@@ -658,7 +660,8 @@ def part_relevance_sets(args):
         log(f"HF papers: {len(papers)}; loading into the database")
         upsert_papers(records=[PaperRecord(
             arxiv_id=p["arxiv_id"], title=p["title"], abstract=p["abstract"], authors=p["authors"],
-            published_at=datetime.fromisoformat(p["published_at"].replace("Z", "+00:00")) if p["published_at"] else None,
+            published_at=(datetime.fromisoformat(p["published_at"].replace("Z", "+00:00"))
+                          if p["published_at"] else None),
         ) for p in papers])
         services.index_keywords(rebuild=True)
         pk_of = dict(Paper.objects.values_list("arxiv_id", "pk"))
@@ -760,13 +763,17 @@ def part_relevance_sets(args):
         best = {}
         for name, queries in sets.items():
             best[name] = sorted(
-                max([s for _, s in vectors.reader.search(qvecs[selectors.parse_query(q).text], model_id=model_id, limit=1)] or [0])
+                max([s for _, s in vectors.reader.search(qvecs[selectors.parse_query(q).text], model_id=model_id,
+                                                         limit=1)] or [0])
                 for q, _ in queries)
-        floor_table = {name: {f"p{p}": round(pct(v, p), 3) for p in (5, 25, 50, 75, 95, 99)} for name, v in best.items()}
+        floor_table = {
+            name: {f"p{p}": round(pct(v, p), 3) for p in (5, 25, 50, 75, 95, 99)} for name, v in best.items()
+        }
 
         result = {
             "data": {"hf_papers": len(papers), "no_vector_papers": NO_VECTOR_PAPERS, "set_size": args.n,
-                     "seed": args.seed, "scifact": f"BEIR SciFact train ({len(corpus)} docs, {len(sf_queries)} queries)",
+                     "seed": args.seed,
+                     "scifact": f"BEIR SciFact train ({len(corpus)} docs, {len(sf_queries)} queries)",
                      "sets": {k: len(v) for k, v in sets.items()}},
             "best_cosine_percentiles": floor_table,
         }
@@ -814,8 +821,11 @@ def print_relevance_sets(r):
     print(f"\n== 1c. Six query sets ({r['data']})")
     print(f"  {'set':28s} {'BM25':>7s} {'RRF':>7s} {'old hyb':>7s} {'ours':>7s} {'target':>7s}")
     for name, row in r["table"].items():
-        print(f"  {name:28s} " + " ".join(f"{row.get(s, float('nan')):7.3f}" for s in ("bm25", "rrf", "old_hybrid", "ours"))
-              + (f" {targets[name]:7.2f}" if name in targets else ""))
+        print(
+            f"  {name:28s} "
+            + " ".join(f"{row.get(s, float('nan')):7.3f}" for s in ("bm25", "rrf", "old_hybrid", "ours"))
+            + (f" {targets[name]:7.2f}" if name in targets else "")
+        )
     print(f"  typo corrected to the original word: {r['typo_corrected_exactly']}")
     print("  best cosine per query (percentiles):")
     for name, row in r["best_cosine_percentiles"].items():
@@ -869,9 +879,12 @@ def part_keyword_latency(args):
         result = {"papers": len(arxiv), "queries": len(queries), "keyword_build_s": round(build_s, 1),
                   "first_release_query": summary_ms(before), "keyword_candidates": summary_ms(after),
                   "loadavg": loadavg()}
-        print(f"\n== keyword side at {len(arxiv)} papers ({len(queries)} queries, load {result['loadavg']}): "
-              f"first release p50 {result['first_release_query']['p50_ms']} / p99 {result['first_release_query']['p99_ms']} ms; "
-              f"now p50 {result['keyword_candidates']['p50_ms']} / p99 {result['keyword_candidates']['p99_ms']} ms")
+        print(
+            f"\n== keyword side at {len(arxiv)} papers ({len(queries)} queries, load {result['loadavg']}): "
+            f"first release p50 {result['first_release_query']['p50_ms']} / "
+            f"p99 {result['first_release_query']['p99_ms']} ms; "
+            f"now p50 {result['keyword_candidates']['p50_ms']} / p99 {result['keyword_candidates']['p99_ms']} ms"
+        )
         merge_results("keyword_latency_75k", result)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -945,8 +958,12 @@ def cached_only(texts: list[str]) -> np.ndarray | None:
     unique = list(dict.fromkeys(hashes))
     for start in range(0, len(unique), 900):
         chunk = unique[start:start + 900]
-        found.update(db.execute(f"SELECT hash, vector FROM vectors WHERE model = ? AND hash IN ({','.join('?' * len(chunk))})",
-                                [MiniLMInt8.model_id, *chunk]))
+        found.update(
+            db.execute(
+                f"SELECT hash, vector FROM vectors WHERE model = ? AND hash IN ({','.join('?' * len(chunk))})",
+                [MiniLMInt8.model_id, *chunk],
+            )
+        )
     db.close()
     if len(found) < len(unique):
         return None
@@ -977,7 +994,11 @@ def real_vectors() -> tuple[np.ndarray, np.ndarray, str]:
         with gzip.open(embed_cache.DATASETS / "hf_daily_papers" / "papers.jsonl.gz", "rt") as file:
             hf_ids = [row["arxiv_id"] for row in map(json.loads, file)]
         log("the arXiv subset is not in the embedding cache yet: using the Hugging Face daily papers' vectors")
-        return np.array(hf_ids), hf, f"the {len(hf_ids)} Hugging Face daily papers (the arXiv subset was not embedded yet)"
+        return (
+            np.array(hf_ids),
+            hf,
+            f"the {len(hf_ids)} Hugging Face daily papers (the arXiv subset was not embedded yet)",
+        )
     if vecs is None:
         log(f"arXiv subset: embedding {len(ids)} papers into the cache")
         vecs = embed_cached(texts, log=log)
@@ -1219,13 +1240,18 @@ def print_ann(size, info):
             continue
         r = info[name]
         build = r.get("build_s", r.get("build_s_threads2"))
-        print(f"  {name}: build {build} s{' (extrapolated ' + str(r['build_s_extrapolated']) + ' s)' if 'build_s_extrapolated' in r else ''}, "
-              f"files {r.get('files_mb', r.get('file_mb'))} MB; private memory alone "
-              f"{r['memory_alone']['private_mb']} MB, with a sibling {r['memory_with_a_sibling']['private_mb']} MB")
+        print(
+            f"  {name}: build {build} s"
+            f"{' (extrapolated ' + str(r['build_s_extrapolated']) + ' s)' if 'build_s_extrapolated' in r else ''}, "
+            f"files {r.get('files_mb', r.get('file_mb'))} MB; private memory alone "
+            f"{r['memory_alone']['private_mb']} MB, with a sibling {r['memory_with_a_sibling']['private_mb']} MB"
+        )
         for breadth, c in r["curve"].items():
-            print(f"    {unit}={breadth:>5}: recall@10 {c['recall@10']:.3f}  limit 10 p50 {c['limit10']['p50_ms']:.2f} / "
-                  f"p99 {c['limit10']['p99_ms']:.2f} ms  limit 200 p50 {c['limit200']['p50_ms']:.2f} / "
-                  f"p99 {c['limit200']['p99_ms']:.2f} ms")
+            print(
+                f"    {unit}={breadth:>5}: recall@10 {c['recall@10']:.3f}  limit 10 p50 {c['limit10']['p50_ms']:.2f} / "
+                f"p99 {c['limit10']['p99_ms']:.2f} ms  limit 200 p50 {c['limit200']['p50_ms']:.2f} / "
+                f"p99 {c['limit200']['p99_ms']:.2f} ms"
+            )
 
 
 # ----------------------------------------------------------------------------- 2./3. latency
@@ -1715,7 +1741,9 @@ def main():
     p = sub.add_parser("scan")
     p.add_argument("--keep", action="store_true")
     p = sub.add_parser("indexing")
-    p.add_argument("--with-1m-keyword", action="store_true", help="also a separate 1M keyword build (latency 1m has one)")
+    p.add_argument(
+        "--with-1m-keyword", action="store_true", help="also a separate 1M keyword build (latency 1m has one)"
+    )
     p = sub.add_parser("all")
     p.add_argument("--keep", action="store_true")
     p = sub.add_parser("_worker")
@@ -1744,7 +1772,11 @@ def main():
     global SCIFACT, ARXIV_FILE
     datasets = bench_data.use(args.datasets)
     SCIFACT, ARXIV_FILE = datasets / bench_data.SCIFACT, datasets / bench_data.ARXIV_CS
-    for name, default in (("hf", bench_data.HF_PAPERS), ("scifact", bench_data.SCIFACT), ("arxiv", bench_data.ARXIV_CS)):
+    for name, default in (
+        ("hf", bench_data.HF_PAPERS),
+        ("scifact", bench_data.SCIFACT),
+        ("arxiv", bench_data.ARXIV_CS),
+    ):
         if hasattr(args, name) and getattr(args, name) is None:
             setattr(args, name, str(datasets / default))
         if getattr(args, name, None) and not (name == "scifact" and getattr(args, "no_scifact", False)):

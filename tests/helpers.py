@@ -32,7 +32,9 @@ def make_paper(arxiv_id: str, *, day: str | None, upvotes: int, hour: int = 12, 
         categories=fields.pop("categories", ["cs.CL", "cs.LG"]),
         published_at=fields.pop("published_at", _at("2026-03-10")),
         upvotes=upvotes,
-        daily=DailyRecord(day=date.fromisoformat(day), submitted_at=_at(day, hour), submitter_name="akhaliq") if day else None,
+        daily=DailyRecord(day=date.fromisoformat(day), submitted_at=_at(day, hour), submitter_name="akhaliq")
+        if day
+        else None,
         **fields,
     )
 
@@ -55,7 +57,8 @@ def load_three_days() -> None:
 
 PAPERS = [
     ("2601.00001", "Attention Is All You Need for Machine Translation",
-     "We propose the Transformer, a network architecture based solely on attention mechanisms for translating sentences.",
+     "We propose the Transformer, a network architecture based solely on attention mechanisms for translating "
+     "sentences.",
      ["Ashish Vaswani", "Noam Shazeer"], ["cs.CL", "cs.LG"], "2026-01-05", 50, "google"),
     ("2601.00002", "Deep Residual Learning for Image Recognition",
      "Residual networks ease the training of very deep convolutional networks for classifying photographs of objects.",
@@ -137,9 +140,13 @@ CHROMIUM = os.environ.get("DAILYPAPERS_CHROMIUM", "/usr/bin/chromium")
 BROWSER_MARKS = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM), reason=f"no chromium at {CHROMIUM}"),
+    pytest.mark.skipif(
+        not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM), reason=f"no chromium at {CHROMIUM}"
+    ),
 ]
 
 
 def launch_chromium(playwright):
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"])
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"]
+    )

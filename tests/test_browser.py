@@ -40,7 +40,9 @@ def test_search_as_you_type_updates_results_in_place(live_server, indexed_papers
     page.evaluate("window.marker = 'same page'")
     page.locator("#id_q").fill("diffusion synthesis")
     expect(page.locator("article.card").first).to_have_attribute("data-arxiv-id", "2601.00003")
-    expect(page).to_have_url(re.compile(r"/papers\?q=diffusion\+synthesis$"))  # the address follows, so it can be shared
+    expect(page).to_have_url(
+        re.compile(r"/papers\?q=diffusion\+synthesis$")
+    )  # the address follows, so it can be shared
     assert page.evaluate("window.marker") == "same page"  # htmx swapped the results, no reload
     assert page.locator("#results mark").first.inner_text().lower().startswith("diffusion")
 
@@ -53,7 +55,8 @@ def fresh_paper():
     from dailypapers.papers.services import upsert_papers
 
     upsert_papers(records=[PaperRecord(arxiv_id="2611.00001", title="A fresh paper", abstract="About $x$.",
-                                       authors=["Ada Lovelace"], published_at=datetime.now(timezone.utc) - timedelta(days=1))])
+                                       authors=["Ada Lovelace"],
+                                       published_at=datetime.now(timezone.utc) - timedelta(days=1))])
 
 
 def test_sign_up_upvote_and_comment_in_the_browser(live_server, fresh_paper, page, mailoutbox):

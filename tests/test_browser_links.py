@@ -22,9 +22,13 @@ GOOD = "2603.00009"
 # Every link and image on the page that a browser would not resolve to http(s) or mailto,
 # and every href that starts, after any whitespace or control characters, with a script scheme.
 UNSAFE_LINKS_JS = r"""() => [
-    ...[...document.querySelectorAll('a[href], area[href]')].filter(a => !['http:', 'https:', 'mailto:'].includes(a.protocol)).map(a => a.getAttribute('href')),
-    ...[...document.querySelectorAll('img[src]')].filter(i => !['http:', 'https:'].includes(new URL(i.src).protocol)).map(i => i.getAttribute('src')),
-    ...[...document.querySelectorAll('[href], [src], [action], [formaction]')].flatMap(e => ['href', 'src', 'action', 'formaction'].map(n => e.getAttribute(n) || '')).filter(v => /^[\s\x00-\x20]*(javascript|data|vbscript):/i.test(v)),
+    ...[...document.querySelectorAll('a[href], area[href]')]
+        .filter(a => !['http:', 'https:', 'mailto:'].includes(a.protocol)).map(a => a.getAttribute('href')),
+    ...[...document.querySelectorAll('img[src]')]
+        .filter(i => !['http:', 'https:'].includes(new URL(i.src).protocol)).map(i => i.getAttribute('src')),
+    ...[...document.querySelectorAll('[href], [src], [action], [formaction]')]
+        .flatMap(e => ['href', 'src', 'action', 'formaction'].map(n => e.getAttribute(n) || ''))
+        .filter(v => /^[\s\x00-\x20]*(javascript|data|vbscript):/i.test(v)),
 ]"""
 
 

@@ -1,4 +1,5 @@
-"""The search page in a real browser: history while typing, clean addresses with and without JavaScript, narrow screens."""
+"""The search page in a real browser: history while typing, clean addresses with and without JavaScript,
+narrow screens."""
 
 import os
 from pathlib import Path
@@ -60,7 +61,10 @@ def test_filters_and_an_emptied_box_keep_a_clean_address(live_server, indexed_pa
     page.locator("input[name=category]").fill("cs.CV")
     page.locator("input[name=category]").press("Tab")  # change
     expect(page).to_have_url(f"{live_server.url}/papers?q=networks&category=cs.CV")
-    assert {c.get_attribute("data-arxiv-id") for c in page.locator("article.card").all()} == {"2601.00002", "2601.00005"}
+    assert {c.get_attribute("data-arxiv-id") for c in page.locator("article.card").all()} == {
+        "2601.00002",
+        "2601.00005",
+    }
     page.locator("select[name=sort]").select_option("date")
     expect(page).to_have_url(f"{live_server.url}/papers?q=networks&category=cs.CV&sort=date")
 

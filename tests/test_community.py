@@ -28,7 +28,8 @@ NOW = datetime.now(timezone.utc)
 
 def test_sign_up_verify_by_mail_then_upvote_submit_comment_and_reply(client, smtp, fresh_papers):
     response = client.post("/accounts/signup/", {
-        "email": "grace@example.org", "username": "grace", "password1": "a-long-pass-phrase-9", "password2": "a-long-pass-phrase-9",
+        "email": "grace@example.org", "username": "grace",
+        "password1": "a-long-pass-phrase-9", "password2": "a-long-pass-phrase-9",
     })
     assert response.status_code == 302
     assert len(smtp.messages) == 1
@@ -47,7 +48,9 @@ def test_sign_up_verify_by_mail_then_upvote_submit_comment_and_reply(client, smt
     assert client.post("/papers/2611.00001/vote").status_code == 302
     assert Paper.objects.get(arxiv_id="2611.00001").upvotes == 1
 
-    response = client.post("/papers/submit", {"paper": "https://arxiv.org/abs/2611.00002v1", "comment": "Great **work**"})
+    response = client.post(
+        "/papers/submit", {"paper": "https://arxiv.org/abs/2611.00002v1", "comment": "Great **work**"}
+    )
     assert response.status_code == 302 and response["Location"] == "/papers/2611.00002"
     entry = DailyEntry.objects.get(paper__arxiv_id="2611.00002")
     assert entry.submitted_by == user and entry.source == "community"
@@ -70,7 +73,9 @@ def test_password_reset_by_mail(client, smtp):
     make_user("ada")
     assert client.post("/accounts/password/reset/", {"email": "ada@example.org"}).status_code == 302
     (_, message), = smtp.messages
-    link = re.search(r"https?://[^\s]+/accounts/password/reset/key/[^\s]+/", message.get_body(("plain",)).get_content())[0]
+    link = re.search(
+        r"https?://[^\s]+/accounts/password/reset/key/[^\s]+/", message.get_body(("plain",)).get_content()
+    )[0]
     path = "/" + link.split("://", 1)[1].split("/", 1)[1]
     response = client.get(path)
     assert response.status_code == 302  # allauth moves the key out of the URL
@@ -277,7 +282,10 @@ def test_organizations_avatar_checks_members_and_paper_organization(fresh_papers
     invitation = member.invitations.get()
     assert client_for(member).post(f"/settings/invitations/{invitation.pk}/accept").status_code == 302
     assert Membership.objects.get(user=member).role == "member"
-    assert client_for(member).post("/organizations/lab/members", {"username": "stranger", "role": "admin"}).status_code == 403
+    assert (
+        client_for(member).post("/organizations/lab/members", {"username": "stranger", "role": "admin"}).status_code
+        == 403
+    )
 
     # Issue 8: an admin of "lab" may not put a paper they did not submit under it; its submitter may
     # put it under an organization they are a member of, and not under another.
@@ -299,7 +307,9 @@ def test_authorship_claim_approved_in_the_admin_shows_on_profile_and_badge(fresh
     assert client_for(ada).post(f"/papers/2611.00001/claim/{author.pk}").status_code == 302
     claim = AuthorshipClaim.objects.get()
     assert claim.status == "pending"
-    response = client_for(staff).post("/admin/community/authorshipclaim/", {"action": "approve", "_selected_action": [claim.pk]})
+    response = client_for(staff).post(
+        "/admin/community/authorshipclaim/", {"action": "approve", "_selected_action": [claim.pk]}
+    )
     assert response.status_code == 302
     claim.refresh_from_db()
     assert claim.status == "approved" and claim.decided_by == staff
@@ -357,7 +367,9 @@ def test_login_and_signup_rate_limits_answer_429(client, settings):
     settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login": "3/m/ip", "signup": "2/m/ip"}
     codes = [client.post("/accounts/login/", {"login": "x", "password": "y"}).status_code for _ in range(4)]
     assert codes[-1] == 429
-    assert "Try again in 60 seconds" in client.post("/accounts/login/", {"login": "x", "password": "y"}).content.decode()
+    assert (
+        "Try again in 60 seconds" in client.post("/accounts/login/", {"login": "x", "password": "y"}).content.decode()
+    )
     codes = [client.post("/accounts/signup/", {"email": "bad"}).status_code for _ in range(3)]
     assert codes[-1] == 429
 

@@ -106,7 +106,9 @@ def test_a_bad_link_does_not_replace_a_good_stored_one(tmp_path):
 
 # arXiv's sources have no link fields: the GitHub link is found in the comments or abstract,
 # and only a real github.com URL counts.
-PAYLOAD = "Code: javascript:alert(1)//github.com/a/b data:text/html,x //github.com/c/d vbscript:x https:// github.com/e/f"
+PAYLOAD = (
+    "Code: javascript:alert(1)//github.com/a/b data:text/html,x //github.com/c/d vbscript:x https:// github.com/e/f"
+)
 
 
 def test_a_github_link_is_only_found_as_an_http_url():
@@ -169,7 +171,8 @@ def test_oai_records_never_yield_a_bad_link(replay):
 
 
 @pytest.mark.parametrize("markdown", [
-    "[x](javascript:alert(1))", "[x](JaVaScRiPt:alert(1))", "[x]( javascript:alert(1))", "[x](java&#x73;cript:alert(1))",
+    "[x](javascript:alert(1))", "[x](JaVaScRiPt:alert(1))", "[x]( javascript:alert(1))",
+    "[x](java&#x73;cript:alert(1))",
     "[x](data:text/html;base64,PHNjcmlwdD4=)", "[x](vbscript:msgbox(1))", "<javascript:alert(1)>",
     "[x][r]\n\n[r]: javascript:alert(1)", '<a href="data:text/html,x">raw</a>',
 ])

@@ -222,7 +222,9 @@ def test_search_page(client, papers):
     assert 'id="results"' in html and 'hx-get="/papers"' in html
 
 
-@pytest.mark.parametrize("query", ['title:"unclosed', "((()))", "a:b:c", "[1 TO", "-", "*", "AND OR NOT", "强化学习", "🙂", "\\"])
+@pytest.mark.parametrize(
+    "query", ['title:"unclosed', "((()))", "a:b:c", "[1 TO", "-", "*", "AND OR NOT", "强化学习", "🙂", "\\"]
+)
 def test_query_syntax_never_breaks_search(client, papers, query):
     assert client.get("/papers", {"q": query}).status_code == 200
 

@@ -392,7 +392,8 @@ def test_a_real_serve_leaves_no_control_socket_behind(tmp_path):
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "dailypapers.cli", "serve", "--no-background", "--port", str(port), "--workers", "1"],
+            [sys.executable, "-m", "dailypapers.cli", "serve", "--no-background", "--port", str(port),
+             "--workers", "1"],
             env=env, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path,
         )
     try:

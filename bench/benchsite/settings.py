@@ -20,4 +20,6 @@ ROOT_URLCONF = "benchsite.urls"
 TEMPLATES = [dict(_TEMPLATES[0], DIRS=[*_TEMPLATES[0]["DIRS"], Path(__file__).resolve().parent / "templates"])]
 
 if os.environ.get("BENCH_CACHE") == "locmem":
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 10000}}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 10000}}
+    }

@@ -82,7 +82,9 @@ def trending(*, now: datetime | None = None, limit: int = 50) -> list[Card]:
     scored = []
     for card in cards:
         hours = max((as_of - card.entry.submitted_at).total_seconds() / 3600, 0.0)
-        scored.append(Card(paper=card.paper, entry=card.entry, score=trending_score(upvotes=card.paper.upvotes, hours=hours)))
+        scored.append(
+            Card(paper=card.paper, entry=card.entry, score=trending_score(upvotes=card.paper.upvotes, hours=hours))
+        )
     scored.sort(key=lambda c: (-c.score, c.entry.submitted_at))
     return scored[:limit]
 

@@ -148,7 +148,8 @@ def _organizations(records: list[PaperRecord]) -> dict[str, Organization]:
     for slug, rec in wanted.items():
         org = orgs[slug]
         changed = {
-            name: value for name, value in (("name", rec.name), ("avatar_url", rec.avatar_url), ("hf_name", rec.hf_name))
+            name: value
+            for name, value in (("name", rec.name), ("avatar_url", rec.avatar_url), ("hf_name", rec.hf_name))
             if value and getattr(org, name) != value
         }
         if changed:
@@ -204,11 +205,15 @@ def _write_batch(records: list[PaperRecord], stats: UpsertStats) -> None:
             continue
         if record.version is not None and paper.version is not None and record.version < paper.version:
             # An older version of a paper we already hold: keep the newer text.
-            fields = {k: v for k, v in fields.items() if k not in {"version", "title", "abstract", "updated_at", "comments"}}
+            fields = {
+                k: v for k, v in fields.items() if k not in {"version", "title", "abstract", "updated_at", "comments"}
+            }
         if record.daily and latest_listing.get(paper.pk, record.daily.day) > record.daily.day:
             # A snapshot from an earlier list than one we already hold: it may only fill
             # gaps, so importing old and new lists in any order ends in the same state.
-            fields = {k: v for k, v in fields.items() if k.startswith("imported_") or getattr(paper, k) in (None, "", [])}
+            fields = {
+                k: v for k, v in fields.items() if k.startswith("imported_") or getattr(paper, k) in (None, "", [])
+            }
         before = {name: getattr(paper, name) for name in fields}
         if _apply(paper, fields):
             changed_papers.append(paper)
@@ -296,7 +301,9 @@ def _write_authorships(records: list[PaperRecord], papers: dict[str, Paper], new
     if not replace:
         return set()
     author_ids = _author_ids({name for r in replace for name in r.authors})
-    Authorship.objects.filter(paper_id__in=[papers[r.arxiv_id].pk for r in replace if r.arxiv_id not in new_ids]).delete()
+    Authorship.objects.filter(
+        paper_id__in=[papers[r.arxiv_id].pk for r in replace if r.arxiv_id not in new_ids]
+    ).delete()
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {Authorship._meta.db_table} (paper_id, author_id, position) VALUES (%s, %s, %s)",

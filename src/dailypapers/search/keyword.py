@@ -146,7 +146,9 @@ class Filters:
     listed_only: bool = False
 
     def __bool__(self) -> bool:
-        return any((self.published_from, self.published_to, self.category, self.organization, self.author, self.listed_only))
+        return any(
+            (self.published_from, self.published_to, self.category, self.organization, self.author, self.listed_only)
+        )
 
 
 # The index's own analyzers, rebuilt for queries, so a query is cut exactly as the text was: tantivy's

@@ -280,7 +280,9 @@ def _correction(ranking: Ranking, *, query: str) -> str:
     return corrected if corrected != query else ""
 
 
-def search_papers(*, query: str, filters: Filters, sort: str = "relevance", page: int = 1, per_page: int = 20) -> SearchResults:
+def search_papers(
+    *, query: str, filters: Filters, sort: str = "relevance", page: int = 1, per_page: int = 20
+) -> SearchResults:
     started = time.perf_counter()
     query = query.strip()
     exact = exact_paper(query)
@@ -304,7 +306,9 @@ def search_papers(*, query: str, filters: Filters, sort: str = "relevance", page
         fields = snapshot.matched_fields(analysis, [c.paper.pk for c in cards])
         matched = {c.paper.pk: fields.get(c.paper.pk) or ["meaning"] for c in cards}
     names = [n for n in (ranking.author, parse_query(query).author) if n]
-    authors = list(Author.objects.filter(functools.reduce(operator.or_, (Q(name__iexact=n) for n in names)))) if names else []
+    authors = (
+        list(Author.objects.filter(functools.reduce(operator.or_, (Q(name__iexact=n) for n in names)))) if names else []
+    )
     return SearchResults(
         cards=cards, total=len(ids), page=page, per_page=per_page, terms=query_terms(suggestion or query),
         note=ranking.note, exact=exact is not None, took_ms=(time.perf_counter() - started) * 1000,

@@ -342,7 +342,10 @@ class Reader:
             if info is None:
                 return None
             with self._lock:
-                if self._view is None or (self._view.generation, self._view.count) != (info["generation"], info["count"]):
+                if self._view is None or (self._view.generation, self._view.count) != (
+                    info["generation"],
+                    info["count"],
+                ):
                     try:
                         self._view = _View.open(info, previous=self._view)
                     except FileNotFoundError:

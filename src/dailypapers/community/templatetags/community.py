@@ -15,7 +15,9 @@ def user_votes(context, cards) -> set[int]:
 
 @register.inclusion_tag("community/_vote.html", takes_context=True)
 def vote_button(context, paper, voted_ids=None) -> dict:
-    voted_ids = voted_ids if voted_ids is not None else selectors.voted_paper_ids(user=context["user"], paper_ids=[paper.pk])
+    voted_ids = (
+        voted_ids if voted_ids is not None else selectors.voted_paper_ids(user=context["user"], paper_ids=[paper.pk])
+    )
     return {"user": context["user"], "paper_id": paper.arxiv_id, "voted": paper.pk in voted_ids,
             "count": paper.upvotes, "request": context.get("request")}
 

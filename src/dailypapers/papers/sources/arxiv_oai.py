@@ -158,7 +158,11 @@ def _arxiv_record(meta: ET.Element, where: str) -> PaperRecord | Skipped:
     authors = [
         " ".join(
             part
-            for part in (a.findtext(f"{ns}forenames", ""), a.findtext(f"{ns}keyname", ""), a.findtext(f"{ns}suffix", ""))
+            for part in (
+                a.findtext(f"{ns}forenames", ""),
+                a.findtext(f"{ns}keyname", ""),
+                a.findtext(f"{ns}suffix", ""),
+            )
             if part.strip()
         )
         for a in meta.iterfind(f"{ns}authors/{ns}author")

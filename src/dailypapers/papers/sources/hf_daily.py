@@ -41,7 +41,9 @@ def item_record(item: object, *, day: date, where: str) -> PaperRecord | Skipped
     org = item.get("organization") or paper.get("organization")
     if isinstance(org, dict):
         # The slug is derived from HF's name, which is kept as sent (see OrganizationRecord).
-        org = OrganizationRecord(slug="", hf_name=org.get("name"), name=org.get("fullname"), avatar_url=org.get("avatar"))
+        org = OrganizationRecord(
+            slug="", hf_name=org.get("name"), name=org.get("fullname"), avatar_url=org.get("avatar")
+        )
     return make_record(
         where=where,
         raw_id=paper.get("id"),
