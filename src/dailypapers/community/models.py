@@ -30,6 +30,11 @@ class Comment(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True, help_text="Deleted by its author")
     hidden_at = models.DateTimeField(null=True, blank=True, help_text="Hidden by a moderator")
 
+    # Not columns: set by selectors.discussion on the comments it returns.
+    children: list["Comment"]
+    is_paper_author: bool
+    is_submitter: bool
+
     class Meta:
         ordering = ["created_at"]
 

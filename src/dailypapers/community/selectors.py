@@ -71,13 +71,13 @@ def discussion(*, paper: Paper) -> list[Comment]:
         DailyEntry.objects.filter(paper=paper, submitted_by__isnull=False).values_list("submitted_by_id", flat=True)
     )
     by_id = {c.pk: c for c in comments}
-    roots = []
+    roots: list[Comment] = []
     for comment in comments:
         comment.children = []
         comment.is_paper_author = comment.author_id in author_ids
         comment.is_submitter = comment.author_id in submitter_ids
     for comment in comments:
-        parent = by_id.get(comment.parent_id)
+        parent = by_id.get(comment.parent_id) if comment.parent_id is not None else None
         (parent.children if parent else roots).append(comment)
     return roots
 

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django import template
 from django.conf import settings
 from django.utils import timezone
@@ -32,7 +34,7 @@ def discussion(context, paper) -> dict:
         "paper": paper,
         "comments": selectors.discussion(paper=paper),
         "upvoters": selectors.upvoters(paper=paper),
-        "edit_until": timezone.now() - timezone.timedelta(minutes=settings.COMMENT_EDIT_MINUTES),
+        "edit_until": timezone.now() - timedelta(minutes=settings.COMMENT_EDIT_MINUTES),
         "banned": user.is_authenticated and hasattr(user, "ban"),
     }
 
