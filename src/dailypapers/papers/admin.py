@@ -50,16 +50,16 @@ class PaperAdmin(RefreshesPages):
 
     @admin.action(description="Lock the discussion of the selected papers")
     def lock_comments(self, request, queryset):
-        for paper in queryset:
-            Paper.objects.filter(pk=paper.pk).update(comments_locked=True)
-            self.log_change(request, paper, "Locked comments")
-        bump_content_version()
+        self._set_comments_locked(request, queryset, locked=True)
 
     @admin.action(description="Unlock the discussion of the selected papers")
     def unlock_comments(self, request, queryset):
+        self._set_comments_locked(request, queryset, locked=False)
+
+    def _set_comments_locked(self, request, queryset, *, locked: bool) -> None:
         for paper in queryset:
-            Paper.objects.filter(pk=paper.pk).update(comments_locked=False)
-            self.log_change(request, paper, "Unlocked comments")
+            Paper.objects.filter(pk=paper.pk).update(comments_locked=locked)
+            self.log_change(request, paper, "Locked comments" if locked else "Unlocked comments")
         bump_content_version()
 
 

@@ -156,15 +156,8 @@ def _raw_record(meta: ET.Element, where: str) -> PaperRecord | Skipped:
 def _arxiv_record(meta: ET.Element, where: str) -> PaperRecord | Skipped:
     ns = METADATA_NS["arXiv"]
     authors = [
-        " ".join(
-            part
-            for part in (
-                a.findtext(f"{ns}forenames", ""),
-                a.findtext(f"{ns}keyname", ""),
-                a.findtext(f"{ns}suffix", ""),
-            )
-            if part.strip()
-        )
+        " ".join(part for part in (a.findtext(f"{ns}{name}", "") for name in ("forenames", "keyname", "suffix"))
+                 if part.strip())
         for a in meta.iterfind(f"{ns}authors/{ns}author")
     ]
     try:
