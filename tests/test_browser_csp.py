@@ -3,7 +3,7 @@ break no directive, maths still renders and htmx still swaps; KaTeX caps absurd 
 
 import pytest
 
-from .helpers import BROWSER_MARKS, launch_chromium, load_three_days, make_paper
+from .helpers import BROWSER_MARKS, launch_chromium, load_papers, load_three_days, make_paper
 
 pytestmark = BROWSER_MARKS
 
@@ -24,8 +24,6 @@ def site():
         "2603.00009", day="2026-03-18", upvotes=1, title="Huge rule",
         abstract=r"A rule that asks for a huge box: $$\rule{100000em}{100000em}$$ and $\alpha$.",
     )])
-    from .test_search import load_papers
-
     load_papers()
 
 

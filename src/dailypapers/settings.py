@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "dailypapers.api",
     "dailypapers.feeds",
     "dailypapers.digests",
+    "dailypapers.exports",
 ]
 
 MIDDLEWARE = [
