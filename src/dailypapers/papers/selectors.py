@@ -33,6 +33,13 @@ class Card:
     entry: DailyEntry | None = None
     score: float | None = None
 
+    @property
+    def listing(self) -> DailyEntry:
+        """The entry of a card from a daily list, which always has one."""
+        if self.entry is None:
+            raise ValueError(f"{self.paper.arxiv_id} is not listed here")
+        return self.entry
+
 
 def _entries(*, start: date, end: date) -> list[Card]:
     """Papers listed on days start..end inclusive, by upvotes then submission time, each paper once."""
