@@ -23,14 +23,19 @@ def _printable(value: str) -> str:
     return value
 
 
-def Text(max_length: int, **kwargs):  # noqa: N802 - a type factory
-    """A string without control characters (PostgreSQL refuses NUL bytes) of bounded length."""
-    return Annotated[str, Field(max_length=max_length, **kwargs), AfterValidator(_printable)]
+PRINTABLE = AfterValidator(_printable)
 
-
-Category = Text(limits.MAX_CATEGORY_LENGTH, pattern=r"^[A-Za-z0-9.\-]*$")
-Slug = Text(limits.MAX_SLUG_LENGTH, pattern=r"^[-a-zA-Z0-9_]*$")
-AuthorName = Text(limits.MAX_AUTHOR_NAME_LENGTH)
+# Request strings: no control characters (PostgreSQL refuses NUL bytes), a bounded length. Spelled out as
+# Annotated aliases rather than made by a function, so that type checkers read them as types.
+# The lengths are the site's (dailypapers.limits), the same as its forms'.
+Category = Annotated[str, Field(max_length=limits.MAX_CATEGORY_LENGTH, pattern=r"^[A-Za-z0-9.\-]*$"), PRINTABLE]
+Slug = Annotated[str, Field(max_length=limits.MAX_SLUG_LENGTH, pattern=r"^[-a-zA-Z0-9_]*$"), PRINTABLE]
+AuthorName = Annotated[str, Field(max_length=limits.MAX_AUTHOR_NAME_LENGTH), PRINTABLE]
+CommentBody = Annotated[str, Field(max_length=limits.MAX_COMMENT_LENGTH, min_length=1), PRINTABLE]
+CommentText = Annotated[str, Field(max_length=limits.MAX_COMMENT_LENGTH), PRINTABLE]
+ArxivIdInput = Annotated[str, Field(max_length=limits.MAX_ARXIV_ID_INPUT_LENGTH, min_length=1,
+                                    description="An arXiv id or URL, e.g. 2401.12345"), PRINTABLE]
+SearchQuery = Annotated[str, Field(max_length=MAX_QUERY_LENGTH, min_length=1), PRINTABLE]
 
 
 # --- in: query parameters ------------------------------------------------------------------------
@@ -59,7 +64,7 @@ class PaperFilters(Schema):
 
 
 class SearchParams(Schema):
-    q: Text(MAX_QUERY_LENGTH, min_length=1) = Field(..., description="Words, an arXiv id or URL, a DOI or a title")
+    q: SearchQuery = Field(..., description="Words, an arXiv id or URL, a DOI or a title")
     category: Category = ""
     organization: Slug = ""
     author: AuthorName = ""
@@ -151,7 +156,9 @@ class DailyListOut(Schema):
     label: str = Field(description="2026-03-16, 2026-W12 or 2026-03")
     start: date
     end: date
-    previous: str | None = Field(description="The previous period with papers (days) or the previous period (weeks, months)")
+    previous: str | None = Field(
+        description="The previous period with papers (days) or the previous period (weeks, months)"
+    )
     next: str | None
     count: int
     page: int
@@ -230,7 +237,7 @@ class CommentPage(Schema):
 
 
 class CommentIn(Schema):
-    body: Text(limits.MAX_COMMENT_LENGTH, min_length=1)
+    body: CommentBody
     parent_id: int | None = Field(None, ge=1, le=2**53, description="Reply to this comment")
 
 
@@ -241,8 +248,8 @@ class VoteOut(Schema):
 
 
 class SubmissionIn(Schema):
-    arxiv_id: Text(limits.MAX_ARXIV_ID_INPUT_LENGTH, min_length=1, description="An arXiv id or URL, e.g. 2401.12345")
-    comment: Text(limits.MAX_COMMENT_LENGTH) = Field("", description="Posted as the first comment")
+    arxiv_id: ArxivIdInput
+    comment: CommentText = Field("", description="Posted as the first comment")
 
 
 class SubmissionOut(Schema):

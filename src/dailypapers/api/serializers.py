@@ -37,7 +37,8 @@ def paper_json(paper: Paper, *, authors: list[str], entry: DailyEntry | None = N
     if entry is not None:
         data["submittedOnDailyAt"] = _time(entry.submitted_at)
         if entry.submitter_display:
-            data["submittedOnDailyBy"] = {"name": entry.submitter_display, "user": entry.submitter_display, "type": "user"}
+            name = entry.submitter_display
+            data["submittedOnDailyBy"] = {"name": name, "user": name, "type": "user"}
     return data
 
 
@@ -62,4 +63,3 @@ def list_item(paper: Paper, *, authors: list[str], entry: DailyEntry | None = No
     if entry is not None and entry.submitter_display:
         item["submittedBy"] = inner["submittedOnDailyBy"]
     return item
-

@@ -38,7 +38,9 @@ def _login_first(view):
 
 def _back(request: HttpRequest, default: str = "/papers") -> str:
     target = request.POST.get("next") or request.GET.get("next") or request.headers.get("Referer") or default
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return default
     return target
 
@@ -207,7 +209,9 @@ def organization_member_remove(request: HttpRequest, slug: str, pk: int) -> Http
 
 @_login_first
 def invitations(request: HttpRequest) -> HttpResponse:
-    return render(request, "community/invitations.html", {"invitations": selectors.pending_invitations(user=request.user)})
+    return render(
+        request, "community/invitations.html", {"invitations": selectors.pending_invitations(user=request.user)}
+    )
 
 
 @require_POST

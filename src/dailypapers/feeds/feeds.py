@@ -7,14 +7,15 @@ author of a paper its own element (Django writes one author per item).
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.html import escape
 
 from dailypapers.collections.selectors import papers as collection_papers, visible_collection
 from dailypapers.errors import Refused
@@ -101,7 +102,7 @@ class PaperFeed(Feed):
     def get_object(self, request, *args, **kwargs) -> Subject:
         return self.subject(request, **kwargs)
 
-    def subject(self, request, **kwargs) -> Subject:
+    def subject(self, request, *args: Any, **kwargs: Any) -> Subject:  # each feed names its URL's arguments
         raise NotImplementedError
 
     # The feed.
@@ -156,7 +157,9 @@ class DailyFeed(PaperFeed):
         day = Period.parse("day", value).start if value is not None else selectors.latest_day()
         link = reverse("papers:date", args=[day.isoformat()]) if value is not None else reverse("papers:daily")
         if day is None:
-            return Subject(title="Daily papers", description="The daily list of papers (empty so far).", link=link, items=[])
+            return Subject(
+                title="Daily papers", description="The daily list of papers (empty so far).", link=link, items=[]
+            )
         return Subject(
             title=f"Daily papers of {Period('day', day).heading}" if value is not None else "Daily papers",
             description=f"The papers listed on {day:%A, %B %-d, %Y}, most upvoted first.",

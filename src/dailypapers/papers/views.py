@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from dailypapers.community import selectors as community_selectors
 from dailypapers.community.services import is_org_admin
+from dailypapers.pagecache import cached_response
 from dailypapers.search.selectors import similar_papers
 from dailypapers.search.views import search
 from dailypapers.pagecache import cached_response
