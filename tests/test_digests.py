@@ -15,9 +15,9 @@ from django.db import connection
 from django.test import Client
 
 from dailypapers.community.services import toggle_vote
+from dailypapers.digests.models import DigestDelivery, Subscription
 from dailypapers.digests.selection import closed_periods
 from dailypapers.digests.sending import send_digests
-from dailypapers.digests.models import DigestDelivery, Subscription
 from dailypapers.papers.models import Paper
 from dailypapers.papers.periods import Period
 from dailypapers.papers.records import DailyRecord, PaperRecord

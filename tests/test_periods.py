@@ -31,12 +31,14 @@ def test_neighbours_and_labels():
     assert (month.previous.value, month.next.value) == ("2025-12", "2026-02")
     assert (month.heading, month.short_label) == ("January 2026", "Jan 2026")
     day = Period.parse("day", "2026-03-01")
-    assert (day.previous.value, day.next.value, day.heading, day.short_label) == ("2026-02-28", "2026-03-02", "Mar 1, 2026", "Mar 1")
+    assert (day.previous.value, day.next.value) == ("2026-02-28", "2026-03-02")
+    assert (day.heading, day.short_label) == ("Mar 1, 2026", "Mar 1")
     assert Period.containing("week", date(2026, 3, 19)) == Period("week", date(2026, 3, 16))
 
 
 @pytest.mark.parametrize("kind, value, words", [
-    ("day", "2026-02-30", "is not a date"), ("day", "2026-3-1", "is not a date"), ("day", "٢٠٢٦-٠٣-١٦", "is not a date"),
+    ("day", "2026-02-30", "is not a date"), ("day", "2026-3-1", "is not a date"),
+    ("day", "٢٠٢٦-٠٣-١٦", "is not a date"),
     ("week", "2026-W54", "is not an ISO week"), ("month", "2026-13", "is not a month"),
     ("day", f"{MIN_YEAR - 1:04d}-12-31", "out of range"), ("month", f"{MAX_YEAR + 1}-01", "out of range"),
 ])
@@ -46,16 +48,16 @@ def test_bad_values_are_refused_with_400(kind, value, words):
     assert refused.value.status == 400
 
 
-@pytest.mark.parametrize("path", ["/papers/date/0999-12-31", "/feeds/date/0999-12-31.rss", "/api/daily_papers?date=0999-12-31",
-                                  "/api/v1/daily/0999-12-31"])
+@pytest.mark.parametrize("path", ["/papers/date/0999-12-31", "/feeds/date/0999-12-31.rss",
+                                  "/api/daily_papers?date=0999-12-31", "/api/v1/daily/0999-12-31"])
 def test_one_set_of_year_bounds_everywhere(client, db, path):
     response = client.get(path)
     assert response.status_code == 400
     assert f"years {MIN_YEAR} to {MAX_YEAR}" in response.content.decode()
 
 
-@pytest.mark.parametrize("path", ["/papers/date/1899-03-16", "/feeds/date/1899-03-16.rss", "/api/daily_papers?date=1899-03-16",
-                                  "/api/v1/daily/1899-03-16"])
+@pytest.mark.parametrize("path", ["/papers/date/1899-03-16", "/feeds/date/1899-03-16.rss",
+                                  "/api/daily_papers?date=1899-03-16", "/api/v1/daily/1899-03-16"])
 def test_an_old_but_valid_day_is_an_empty_list_everywhere(client, db, path):
     assert client.get(path).status_code == 200
 

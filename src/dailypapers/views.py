@@ -19,8 +19,8 @@ _TITLES = {400: "Bad request", 401: "Log in first", 403: "Not allowed", 404: "No
 
 
 def error_page(request: HttpRequest, *, status: int, reason: str) -> HttpResponse:
-    return render(request, "papers/error.html", {"status": status, "title": _TITLES.get(status, "Refused"), "reason": reason},
-                  status=status)
+    context = {"status": status, "title": _TITLES.get(status, "Refused"), "reason": reason}
+    return render(request, "papers/error.html", context, status=status)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None, *, reason: str = "") -> HttpResponse:

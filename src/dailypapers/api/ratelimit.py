@@ -63,7 +63,8 @@ def seconds_to_wait(request: HttpRequest) -> int | None:
 def anon_refusal(wait: int) -> Refused:
     """The refusal of an address over API_ANON_RATE, for both APIs."""
     return Refused.too_many(
-        f"Too many requests from your address: at most {anon_rate()} without an API token. Try again in {wait} seconds.",
+        f"Too many requests from your address: at most {anon_rate()} without an API token. "
+        f"Try again in {wait} seconds.",
         retry_after=wait,
     )
 

@@ -167,7 +167,8 @@ def match_entries(*, text: str) -> tuple[list[Paper], list[str]]:
             f" {len(failed)} block(s) could not be read." if failed else ""
         ))
     if len(entries) > MAX_IMPORT_ENTRIES:
-        raise Refused.forbidden(f"That file has {len(entries):,} entries; import at most {MAX_IMPORT_ENTRIES:,} at a time.")
+        raise Refused.forbidden(
+            f"That file has {len(entries):,} entries; import at most {MAX_IMPORT_ENTRIES:,} at a time.")
     latex = LatexNodes2Text()
     wanted = []
     for entry in sorted(entries, key=lambda e: e.start_line or 0):

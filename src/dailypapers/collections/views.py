@@ -144,7 +144,8 @@ def note(request: HttpRequest, collection: Collection, raw_id: str) -> HttpRespo
     form = NoteForm(request.POST)
     if not form.is_valid():
         raise Refused(_errors(form))
-    services.set_note(user=request.user, collection=collection, paper=paper_by_raw_id(raw_id), note=form.cleaned_data["note"])
+    services.set_note(user=request.user, collection=collection, paper=paper_by_raw_id(raw_id),
+                      note=form.cleaned_data["note"])
     return redirect(f"{collection.get_absolute_url()}#paper-{raw_id}")
 
 

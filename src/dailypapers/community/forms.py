@@ -4,7 +4,11 @@ from django.core.files.base import ContentFile
 from django.utils.text import slugify
 
 from dailypapers.limits import (
-    MAX_ARXIV_ID_INPUT_LENGTH, MAX_COMMENT_LENGTH, MAX_REPORT_REASON_LENGTH, MAX_SLUG_LENGTH, MAX_USERNAME_LENGTH,
+    MAX_ARXIV_ID_INPUT_LENGTH,
+    MAX_COMMENT_LENGTH,
+    MAX_REPORT_REASON_LENGTH,
+    MAX_SLUG_LENGTH,
+    MAX_USERNAME_LENGTH,
 )
 from dailypapers.papers.avatars import reencode_avatar
 
@@ -28,7 +32,8 @@ class ReportForm(forms.Form):
 class OrganizationForm(forms.Form):
     name = forms.CharField(max_length=200)
     slug = forms.SlugField(
-        max_length=MAX_SLUG_LENGTH, required=False, help_text="Its address: /organizations/<slug>. From the name if empty."
+        max_length=MAX_SLUG_LENGTH, required=False,
+        help_text="Its address: /organizations/<slug>. From the name if empty.",
     )
     # A plain file field: Pillow is run once, in clean_avatar, so every refusal has our message.
     avatar = forms.FileField(

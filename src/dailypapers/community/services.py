@@ -22,6 +22,7 @@ from dailypapers.papers.sources.http import SourceError
 from . import markdown, selectors
 from .models import AuthorshipClaim, Comment, Invitation, Membership, Report, Vote
 
+
 def ensure_can_post(user) -> None:
     if not user.is_authenticated:
         raise Refused.forbidden("Log in first.")
@@ -330,12 +331,15 @@ def set_paper_organization(*, user, paper: Paper, organization: Organization | N
     rights = selectors.organization_rights(user=user, paper=paper)
     if organization is None:
         if not rights.may_remove:
-            raise Refused.forbidden("Only the paper's submitter, an approved author, an admin of its organization or staff "
+            raise Refused.forbidden("Only the paper's submitter, an approved author, an admin of its organization "
+                                    "or staff "
                           "can remove its organization.")
     elif not rights.may_set:
-        raise Refused.forbidden("Only the paper's submitter, an approved author of it or staff can set its organization.")
+        raise Refused.forbidden(
+            "Only the paper's submitter, an approved author of it or staff can set its organization.")
     elif not user.is_staff and organization.pk not in {o.pk for o in rights.choices}:
-        raise Refused.forbidden(f"You are not a member of {organization.name}: a paper goes under one of your own organizations.")
+        raise Refused.forbidden(
+            f"You are not a member of {organization.name}: a paper goes under one of your own organizations.")
     with transaction.atomic():
         old = Paper.objects.select_for_update(of=("self",)).select_related("organization").get(pk=paper.pk).organization
         if old == organization:

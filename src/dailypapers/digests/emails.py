@@ -41,7 +41,9 @@ def _one_line(paper: Paper) -> str:
     return (first if len(first) <= 240 else first[:237] + "…").rstrip(".") + "."
 
 
-def build_message(*, subscription: Subscription, period: Period, items: list[dict], connection=None) -> EmailMultiAlternatives:
+def build_message(
+    *, subscription: Subscription, period: Period, items: list[dict], connection=None
+) -> EmailMultiAlternatives:
     token = unsubscribe_token(subscription)
     unsubscribe_url = settings.BASE_URL + reverse("digests:unsubscribe", args=[token])
     label = period_label(period)
@@ -56,7 +58,8 @@ def build_message(*, subscription: Subscription, period: Period, items: list[dic
         to=[subscription.email],
         connection=connection,
         headers={
-            "List-Unsubscribe": f"<mailto:{settings.DIGEST_UNSUBSCRIBE_MAILTO}?subject=unsubscribe%20{token}>, <{unsubscribe_url}>",
+            "List-Unsubscribe":
+                f"<mailto:{settings.DIGEST_UNSUBSCRIBE_MAILTO}?subject=unsubscribe%20{token}>, <{unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             # The same id for the same digest: a duplicate, if ever sent, is recognisable.
             "Message-ID": f"<digest-{subscription.pk}-{period.key.replace(':', '-')}@{host}>",

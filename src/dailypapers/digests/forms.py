@@ -9,7 +9,9 @@ class SubscribeForm(forms.Form):
     email = forms.EmailField()
     frequency = forms.ChoiceField(choices=Subscription.Frequency.choices, initial=Subscription.Frequency.DAILY,
                                   widget=forms.RadioSelect)
-    topic = forms.CharField(required=False, max_length=MAX_TOPIC_LENGTH, help_text="Optional: only papers matching this search.")
-    min_upvotes = forms.IntegerField(required=False, min_value=0, max_value=MAX_MIN_UPVOTES, initial=0, label="Minimum upvotes")
+    topic = forms.CharField(required=False, max_length=MAX_TOPIC_LENGTH,
+                            help_text="Optional: only papers matching this search.")
+    min_upvotes = forms.IntegerField(required=False, min_value=0, max_value=MAX_MIN_UPVOTES, initial=0,
+                                     label="Minimum upvotes")
     personal = forms.BooleanField(required=False, label="Personal: the papers nearest to what I upvoted",
                                   help_text="When you are signed in and this is your verified address.")

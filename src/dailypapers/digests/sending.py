@@ -79,7 +79,7 @@ def send_digests(*, period: Period, on_progress=None) -> SendStats:
     return stats
 
 
-def _smtp_code(exc: Exception) -> int:
+def _smtp_code(exc: smtplib.SMTPRecipientsRefused | smtplib.SMTPResponseException) -> int:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return min(code for code, _ in exc.recipients.values())
     return exc.smtp_code

@@ -1,6 +1,7 @@
 """Subscribing to email digests (double opt-in) and unsubscribing."""
 
 import hashlib
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -34,8 +35,8 @@ def request_subscription(*, email: str, frequency: str, topic: str = "", min_upv
     mailed to the address (or, past DIGEST_MAILS_PER_ADDRESS_PER_HOUR, silently not)."""
     from allauth.account.models import EmailAddress
 
-    requested = {"email": email.strip().lower(), "frequency": frequency, "topic": topic.strip(),
-                 "min_upvotes": min_upvotes}
+    requested: dict[str, Any] = {"email": email.strip().lower(), "frequency": frequency, "topic": topic.strip(),
+                                 "min_upvotes": min_upvotes}
     if user is not None and user.is_authenticated and EmailAddress.objects.filter(
             user=user, email__iexact=requested["email"], verified=True).exists():
         return _apply(**requested, owner=user, personal=personal)
@@ -77,7 +78,9 @@ def confirm(*, token: str) -> Subscription | None:
     return None if requested is None else _apply(**requested)
 
 
-def _apply(*, email: str, frequency: str, topic: str, min_upvotes: int, owner=None, personal: bool = False) -> Subscription:
+def _apply(
+    *, email: str, frequency: str, topic: str, min_upvotes: int, owner=None, personal: bool = False
+) -> Subscription:
     """Create or change the subscription and make it active. Only the verified `owner` ties it
     to an account and chooses `personal`; a mailed link changes neither."""
     with transaction.atomic():

@@ -17,7 +17,8 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
 
-from dailypapers.collections.selectors import papers as collection_papers, visible_collection
+from dailypapers.collections.selectors import papers as collection_papers
+from dailypapers.collections.selectors import visible_collection
 from dailypapers.errors import Refused
 from dailypapers.pagecache import cached_response
 from dailypapers.papers import selectors
@@ -155,7 +156,7 @@ class DailyFeed(PaperFeed):
 
     def subject(self, request, value: str | None = None) -> Subject:
         day = Period.parse("day", value).start if value is not None else selectors.latest_day()
-        link = reverse("papers:date", args=[day.isoformat()]) if value is not None else reverse("papers:daily")
+        link = reverse("papers:date", args=[day.isoformat()]) if value is not None and day else reverse("papers:daily")
         if day is None:
             return Subject(
                 title="Daily papers", description="The daily list of papers (empty so far).", link=link, items=[]

@@ -12,7 +12,6 @@ from dailypapers.community.services import is_org_admin
 from dailypapers.pagecache import cached_response
 from dailypapers.search.selectors import similar_papers
 from dailypapers.search.views import search
-from dailypapers.pagecache import cached_response
 
 from . import selectors
 from .models import Author, Organization
@@ -41,7 +40,8 @@ def _period_links(period: str, start: date, end: date) -> dict:
         "previous": link(before),
         "next": link(after),
         "tabs": [
-            {"name": name, "active": period == kind, "url": reverse(_URL_NAMES[kind], args=[Period.containing(kind, start).value])}
+            {"name": name, "active": period == kind,
+             "url": reverse(_URL_NAMES[kind], args=[Period.containing(kind, start).value])}
             for name, kind in (("Daily", "day"), ("Weekly", "week"), ("Monthly", "month"))
         ],
     }

@@ -10,7 +10,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time as day_time, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as day_time
 from datetime import timezone as dt_timezone
 
 import numpy as np
@@ -390,14 +391,16 @@ def papers_on_topic(*, topic: str, papers: list[Paper], min_similarity: float) -
     matched = {pk for pk, _ in keyword.reader.search(topic, filters=Filters(), limit=len(ids), within=ids)}
     vector = embed_query_or_none(topic)
     if vector is not None:
-        matched |= {pk for pk, score in vectors.reader.similarities(vector, keys=ids).items() if score >= min_similarity}
+        similar = vectors.reader.similarities(vector, keys=ids)
+        matched |= {pk for pk, score in similar.items() if score >= min_similarity}
     return [p for p in papers if p.pk in matched]
 
 
 def nearest_to_liked(*, liked: QuerySet[Paper], papers: list[Paper]) -> list[Paper]:
     """`papers`, nearest first to the mean vector of the `liked` papers; as given when none of
     those has a vector yet."""
-    blobs = PaperVector.objects.filter(paper__in=liked, model_id=get_embedder().model_id).values_list("vector", flat=True)
+    blobs = PaperVector.objects.filter(paper__in=liked, model_id=get_embedder().model_id).values_list(
+        "vector", flat=True)
     if not blobs:
         return papers
     taste = np.mean([np.frombuffer(v, dtype=np.float32) for v in blobs], axis=0)

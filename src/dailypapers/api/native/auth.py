@@ -23,7 +23,7 @@ class TokenAuth(HttpBearer):
         user = getattr(request, "_api_token_user", None) or user_for_token(token.strip())
         if user is None:
             return None
-        request._api_token_user = user
+        request._api_token_user = user  # type: ignore[attr-defined]  # a memo shared with the rate limiter
         request.user = user
         return user
 
@@ -44,9 +44,15 @@ class AnonymousLimit(BaseThrottle):
         return getattr(self._local, "wait", None)
 
 
+def _token_user(group: str, request) -> str:
+    """django-ratelimit's key for API writes: the token's user."""
+    return str(request.auth.pk)
+
+
 def limit_writes(request, setting: str) -> None:
     """The community's per-user write limits (RATE_VOTE, RATE_COMMENT, RATE_SUBMIT) apply to API writes too."""
     rate = getattr(settings, setting)
-    if is_ratelimited(request, group=f"api-{setting}", key=lambda group, req: str(req.auth.pk), rate=rate, increment=True):
+    if is_ratelimited(request, group=f"api-{setting}", key=_token_user, rate=rate, increment=True):
         seconds = window_seconds(rate)
-        raise Refused.too_many(f"Too many requests: at most {rate}. Try again in {seconds} seconds.", retry_after=seconds)
+        raise Refused.too_many(f"Too many requests: at most {rate}. Try again in {seconds} seconds.",
+                               retry_after=seconds)

@@ -3,7 +3,9 @@ on every operation. One mapping: a Refused from anywhere below (services, select
 answered with its own status; django-ninja's own errors (validation, authentication, throttling,
 HTTP errors) are first turned into the Refused they mean."""
 
-from django.http import Http404
+from collections.abc import Iterable
+
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
@@ -23,7 +25,7 @@ UNAUTHENTICATED = (
 )
 
 
-def responses(ok, *, ok_status: int = 200, errors: set[int] = frozenset()) -> dict:
+def responses(ok, *, ok_status: int = 200, errors: Iterable[int] = ()) -> dict:
     return {ok_status: ok, frozenset(COMMON_ERRORS | set(errors)): s.ErrorOut}
 
 
@@ -60,7 +62,7 @@ def as_refusal(exc: Exception) -> Refused:
 def install(api: NinjaAPI) -> None:
     """Register the one handler for Refused and the framework errors it stands for."""
 
-    def answer(request, exc: Exception):
+    def answer(request: HttpRequest, exc: Exception) -> HttpResponse:
         refused = as_refusal(exc)
         response = api.create_response(request, error_body(refused.message, refused.detail), status=refused.status)
         for name, value in refused.headers.items():
@@ -68,4 +70,4 @@ def install(api: NinjaAPI) -> None:
         return response
 
     for kind in (Refused, ValidationError, AuthenticationError, Throttled, Http404, HttpError):
-        api.add_exception_handler(kind, answer)
+        api.add_exception_handler(kind, answer)  # type: ignore[arg-type]  # ninja types the class, not its instances

@@ -49,7 +49,8 @@ def daily(request, day: str, paging: Query[s.PageParams]):
                        before.isoformat() if before else None, after.isoformat() if after else None, paging)
 
 
-@router.get("/weekly/{anytext:week}", response=responses(s.DailyListOut), summary="The papers of an ISO week (YYYY-Www)")
+@router.get("/weekly/{anytext:week}", response=responses(s.DailyListOut),
+            summary="The papers of an ISO week (YYYY-Www)")
 def weekly(request, week: str, paging: Query[s.PageParams]):
     return _listed_periods(Period.parse("week", week, field="week"), paging)
 

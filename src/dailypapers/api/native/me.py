@@ -19,7 +19,7 @@ router = Router(tags=["community"])
 def submit(request, data: s.SubmissionIn):
     limit_writes(request, "RATE_SUBMIT")
     entry = community.submit_paper(user=request.auth, raw_id=data.arxiv_id, comment=data.comment)
-    paper = selectors.paper_detail(arxiv_id=entry.paper.arxiv_id)
+    paper = selectors.paper_detail(arxiv_id=entry.paper.arxiv_id) or entry.paper  # just submitted: it is there
     return Status(201, {"day": entry.day, "submitted_at": entry.submitted_at, "paper": out.detailed_paper(paper)})
 
 

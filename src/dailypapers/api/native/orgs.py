@@ -22,7 +22,8 @@ _SLUG = re.compile(rf"[-a-zA-Z0-9_]{{1,{MAX_SLUG_LENGTH}}}")
 def list_organizations(request, paging: Query[s.PageParams]):
     page = paging.paging()
     organizations = Organization.objects.annotate(paper_count=Count("papers")).order_by("name", "pk")
-    return out.page_of(organizations.count(), page, [out.organization(o, o.paper_count) for o in page.of(organizations)])
+    items = [out.organization(o, o.paper_count) for o in page.of(organizations)]
+    return out.page_of(organizations.count(), page, items)
 
 
 @router.get("/organizations/{anytext:slug}", response=responses(s.OrganizationDetailOut, errors={404}),
@@ -34,4 +35,5 @@ def organization_detail(request, slug: str, paging: Query[s.PageParams]):
     page = paging.paging()
     papers = selectors.organization_papers(organization=org).order_by("-published_at", "-pk")
     count = papers.count()
-    return {"organization": out.organization(org, count), "papers": out.page_of(count, page, out.papers(list(page.of(papers))))}
+    return {"organization": out.organization(org, count),
+            "papers": out.page_of(count, page, out.papers(list(page.of(papers))))}

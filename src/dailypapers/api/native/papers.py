@@ -68,13 +68,15 @@ def _vote(request, arxiv_id: str, *, voted: bool) -> dict:
 
 
 @router.post("/papers/{anytext:arxiv_id}/vote", auth=token_auth, tags=["community"],
-             response=responses(s.VoteOut, errors={404} | AUTH_ERRORS), summary="Upvote a paper (token needed; idempotent)")
+             response=responses(s.VoteOut, errors={404} | AUTH_ERRORS),
+             summary="Upvote a paper (token needed; idempotent)")
 def vote(request, arxiv_id: str):
     return _vote(request, arxiv_id, voted=True)
 
 
 @router.delete("/papers/{anytext:arxiv_id}/vote", auth=token_auth, tags=["community"],
-               response=responses(s.VoteOut, errors={404} | AUTH_ERRORS), summary="Take an upvote back (token needed; idempotent)")
+               response=responses(s.VoteOut, errors={404} | AUTH_ERRORS),
+               summary="Take an upvote back (token needed; idempotent)")
 def unvote(request, arxiv_id: str):
     return _vote(request, arxiv_id, voted=False)
 

@@ -14,7 +14,7 @@ def organization_ref(org: Organization | None) -> dict | None:
 
 
 def organization(org: Organization, paper_count: int) -> dict:
-    return {**organization_ref(org), "paper_count": paper_count}
+    return {**(organization_ref(org) or {}), "paper_count": paper_count}
 
 
 def paper(paper: Paper, authors: list[str]) -> dict:
@@ -55,9 +55,9 @@ def listed(cards: list[Card], *, first_rank: int) -> list[dict]:
     return [
         {
             "rank": first_rank + i,
-            "day": c.entry.day,
-            "submitted_at": c.entry.submitted_at,
-            "submitted_by": c.entry.submitter_display or None,
+            "day": c.listing.day,
+            "submitted_at": c.listing.submitted_at,
+            "submitted_by": c.listing.submitter_display or None,
             "trending_score": c.score,
             "paper": paper(c.paper, names[c.paper.pk]),
         }
