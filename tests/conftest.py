@@ -8,15 +8,49 @@ from dailypapers.papers.records import DailyRecord, OrganizationRecord, PaperRec
 from dailypapers.papers.services import upsert_papers
 
 
+def pytest_report_header(config):
+    from django.conf import settings
+
+    return f"database: {settings.DATABASES['default']['ENGINE']}, search backend: {settings.SEARCH_BACKEND}"
+
+
 @pytest.fixture(autouse=True)
-def _isolated(settings, tmp_path):
-    """Each test gets its own search index files and an empty cache."""
+def _isolated(settings, tmp_path, request):
+    """Each test gets its own search index files (or empty search tables) and an empty cache."""
     settings.DATA_DIR = tmp_path
     for each in (cache, caches["local"]):
         each.clear()
+    if settings.SEARCH_BACKEND == "postgres" and ("db" in request.fixturenames or request.node.get_closest_marker("django_db")):
+        _empty_search_tables(request)
     yield
     for each in (cache, caches["local"]):
         each.clear()
+
+
+def _empty_search_tables(request) -> None:
+    # The postgres backend's tables are not Django models, so a transactional test's flush leaves them
+    # as they were: empty them at the start of every database test (inside its transaction, if it has one).
+    request.getfixturevalue("_django_db_helper")
+    from django.db import connection
+
+    from dailypapers.search.backends.postgres import PREFIX
+
+    with connection.cursor() as cursor:
+        for table in ("document", "word", "state", "vector"):
+            cursor.execute(f"DELETE FROM {PREFIX}{table}")
+
+
+def local_backend_only(reason: str):
+    """A test of the local backend's own files (generations, memory maps): skipped with the postgres backend."""
+    from django.conf import settings
+
+    return pytest.mark.skipif(settings.SEARCH_BACKEND != "local", reason=f"local search backend only: {reason}")
+
+
+def postgres_backend_only(reason: str):
+    from django.conf import settings
+
+    return pytest.mark.skipif(settings.SEARCH_BACKEND != "postgres", reason=f"postgres search backend only: {reason}")
 
 
 def _at(day: str, hour: int = 12) -> datetime:

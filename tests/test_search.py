@@ -10,9 +10,11 @@ from django.core.management import call_command
 from dailypapers.papers.records import DailyRecord, OrganizationRecord, PaperRecord
 from dailypapers.papers.services import upsert_papers
 from dailypapers.search import keyword, selectors, services, vectors
+from dailypapers.search.backends import get_backend
 from dailypapers.search.embedders import get_embedder
 from dailypapers.search.keyword import Filters
 from dailypapers.search.models import PaperVector
+from tests.conftest import local_backend_only, postgres_backend_only
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +78,7 @@ def test_keyword_search_stems_and_boosts_titles(papers):
 
 def test_semantic_search_finds_a_paraphrase_without_shared_words(papers):
     # No word of this query is in any paper, yet the dog paper is the nearest in meaning.
-    assert keyword.reader.search("hound snapshots", filters=Filters(), limit=10) == []
+    assert get_backend().keyword_search("hound snapshots", filters=Filters(), limit=10) == []
     assert ids(search("hound snapshots"))[0] == "2601.00005"
 
 
@@ -160,6 +162,7 @@ def test_a_changed_abstract_gets_a_new_vector(papers):
     assert services.embed_pending() == 0
 
 
+@local_backend_only("index generations in the data directory")
 def test_rebuild_switches_atomically_and_a_crash_keeps_the_old_index(papers, monkeypatch):
     old = keyword.current_generation()
     assert ids(search("diffusion"))[0] == "2601.00003"
@@ -179,11 +182,39 @@ def test_rebuild_switches_atomically_and_a_crash_keeps_the_old_index(papers, mon
     assert ids(search("diffusion"))[0] == "2601.00003"
 
 
+@postgres_backend_only("its tables in one transaction")
+def test_postgres_rebuild_is_one_transaction_and_a_crash_keeps_the_old_index(papers, monkeypatch):
+    from dailypapers.search.backends import postgres
+
+    assert ids(search("diffusion"))[0] == "2601.00003"
+    real, seen = postgres._tokens, []
+
+    def crash(paper):
+        seen.append(paper)
+        if len(seen) == 4:
+            raise RuntimeError("killed mid-build")
+        return real(paper)
+
+    monkeypatch.setattr(postgres, "_tokens", crash)
+    with pytest.raises(RuntimeError):
+        services.index_keywords(rebuild=True)
+    assert ids(search("diffusion"))[0] == "2601.00003"  # the previous index still serves, whole
+    assert search("Deep Residual Learning for Image Recognition").cards[0].paper.arxiv_id == "2601.00002"
+    monkeypatch.undo()
+    upsert_papers(records=[PaperRecord(arxiv_id="2601.00002", title="Residual Quokka Networks", version=2,
+                                       abstract="Quokkas hop.")])
+    call_command("index", "--quiet")  # incremental: the changed paper's terms replace its old ones
+    assert ids(search("quokka"))[0] == "2601.00002"
+    assert "2601.00002" not in ids(search("photographs"))
+    call_command("index", "--rebuild", "--quiet")
+    assert ids(search("quokka"))[0] == "2601.00002" and ids(search("diffusion"))[0] == "2601.00003"
+
+
 def test_the_index_refuses_vectors_of_another_model(papers):
     import numpy as np
 
     with pytest.raises(vectors.ModelMismatch, match="--rebuild"):
-        vectors.add(keys=np.array([1]), vectors=np.ones((1, 384), dtype=np.float32), model_id="another-model")
+        get_backend().add_vectors(keys=np.array([1]), vectors=np.ones((1, 384), dtype=np.float32), model_id="another-model")
 
 
 def test_similar_papers_exclude_the_paper_itself(papers, client):
