@@ -36,7 +36,7 @@ def _empty_search_tables(request) -> None:
     from dailypapers.search.backends.postgres import PREFIX
 
     with connection.cursor() as cursor:
-        for table in ("document", "word", "state", "vector"):
+        for table in ("document", "word", "state", "vector", "posting"):
             cursor.execute(f"DELETE FROM {PREFIX}{table}")
 
 

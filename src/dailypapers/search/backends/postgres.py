@@ -24,15 +24,17 @@ the rare-term tier, phrases and titles would disagree with the local backend;
 with the same tokens, selectors.rank sees the same query either way.
 
 Scores: per matched term and field, idf (of that field) x field weight (title
-1.5, as the local index) x ts_rank of the term alone in that field, scaled so
-one occurrence scores 1 (ts_rank saturates from 1 to 1.64 with more
-occurrences, as BM25's tf part does from 1 to 2.2; there is no length
-normalisation). A term matched fuzzily scores the idf of a rare word, as in the
-local index.
+1.5, as the local index) x BM25's term-frequency part without length
+normalisation (tf x 2.2 / (tf + 1.2): 1 for one occurrence, up to 2.2),
+summed from search_pg_posting (one row per term, field and paper, read by an
+index-only scan); a quoted phrase adds the idf of its words where the tsvector
+holds it. A term matched fuzzily scores the idf of a rare word, as in the local
+index. The tsvector (GIN) answers phrases, titles, and which fields matched.
 """
 
 import logging
 import math
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 
@@ -54,9 +56,12 @@ _RANK_WEIGHTS = {"title": "{0,0,0,1}", "authors": "{0,0,1,0}", "abstract": "{0,1
 _BOOST = {"title": TITLE_BOOST, "authors": 1.0, "abstract": 1.0}
 _ONE_OCCURRENCE = 1.6449340668  # ts_rank of a single occurrence is 1/this (sum of 1/n^2)
 _BATCH = 2000
+_FIELD = {"title": 0, "abstract": 1, "authors": 2}
+K1 = 1.2  # BM25's, as tantivy's
 _LOCK = 0x5EA4C4  # pg_advisory_xact_lock key: one index writer at a time
 FUZZY_EXPANSIONS = 50  # indexed words one misspelt word may stand for
-TRIGRAM_THRESHOLD = 0.2  # pg_trgm similarity that shortlists words for the exact edit distance
+TRIGRAM_THRESHOLD = 0.2
+STATE_SECONDS = 1.0  # pg_trgm similarity that shortlists words for the exact edit distance
 
 
 def schema_sql(prefix: str = PREFIX, *, trigram: bool) -> list[str]:
@@ -74,6 +79,13 @@ def schema_sql(prefix: str = PREFIX, *, trigram: bool) -> list[str]:
             df_title integer NOT NULL, df_abstract integer NOT NULL, df_authors integer NOT NULL,
             PRIMARY KEY (kind, term))""",
         f"CREATE TABLE IF NOT EXISTS {p}state (name text PRIMARY KEY, value text NOT NULL)",
+        # Postings: what the keyword score is summed from. Scoring with ts_rank read every matching
+        # tsvector out of TOAST once per term and field (75k papers: hundreds of ms for a common word);
+        # an index-only scan of a term's postings is a few ms.
+        f"""CREATE TABLE IF NOT EXISTS {p}posting (term text NOT NULL, field smallint NOT NULL,
+            paper_id bigint NOT NULL, tf real NOT NULL)""",
+        f"CREATE INDEX IF NOT EXISTS {p}posting_term ON {p}posting (term, field) INCLUDE (paper_id, tf)",
+        f"CREATE INDEX IF NOT EXISTS {p}posting_paper ON {p}posting (paper_id)",
     ]
     if trigram:
         statements.append(f"CREATE INDEX IF NOT EXISTS {p}word_trgm ON {p}word USING gin (term gin_trgm_ops)")
@@ -140,6 +152,14 @@ def _tsvector(fields: list[tuple[list[str], str]]) -> str:
 def _tokens(paper: IndexedPaper) -> tuple[list[str], list[str], list[str]]:
     return (keyword._STEMMED.analyze(paper.title), keyword._PLAIN.analyze(", ".join(paper.authors)),
             keyword._STEMMED.analyze(paper.abstract))
+
+
+def _postings(paper_id: int, title: list[str], authors: list[str], abstract: list[str]) -> list[tuple]:
+    out = []
+    for field, tokens in (("title", title), ("abstract", abstract), ("authors", authors)):
+        for term, tf in Counter(tokens).items():
+            out.append((term, _FIELD[field], paper_id, tf * (K1 + 1) / (tf + K1)))
+    return out
 
 
 def _vector_text(row: np.ndarray) -> str:
@@ -282,17 +302,51 @@ class PgSnapshot:
 
     def _search(self, analysis: Analysis, terms: list[Term], *, filters: Filters, limit: int, fields=TEXT_FIELDS,
                 within: list[int] | None = None) -> list[tuple[int, float]]:
-        parts, params, queries = self._score(analysis, terms, fields)
-        if not parts:
+        """Summed from the postings: each (term, field) with its weight (idf x field weight), best `limit`."""
+        weights: dict[tuple[str, int], float] = {}
+        fuzzy: dict[tuple[str, int], float] = {}
+        for field in fields:
+            for term in terms:
+                if term.fuzzy_distance:  # scores the idf of a rare word wherever an expansion occurs
+                    for word in self._expand(term)[field]:
+                        key = (word, _FIELD[field])
+                        fuzzy[key] = max(fuzzy.get(key, 0.0), _BOOST[field] * analysis.idf(term))
+                elif term.doc_freq and self.field_df.get(term.word, {}).get(field, 1):
+                    key = (term.value(field), _FIELD[field])
+                    weights[key] = weights.get(key, 0.0) + _BOOST[field] * self._idf(analysis, term, field)
+        phrases = [(phrase, field) for phrase in analysis.phrases if all(t.doc_freq for t in phrase)
+                   for field in fields]
+        if not weights and not fuzzy and not phrases:
             return []
-        where, where_params = _filters_sql(filters)
+        where, params = _filters_sql(filters)
+        restrict, restrict_params = "", []
+        if where:
+            restrict = f" AND p.paper_id IN (SELECT paper_id FROM {self.p}document WHERE true{where})"
+            restrict_params = params
         if within is not None:
-            where += " AND paper_id = ANY(%s)"
-            where_params.append(list(within))
-        sql = (f"SELECT paper_id, {' + '.join(parts)} AS score FROM {self.p}document "
-               f"WHERE document @@ %s::tsquery{where} ORDER BY score DESC, paper_id LIMIT %s")
-        rows = self._rows(sql, params + [" | ".join(f"({q})" for q in queries)] + where_params + [limit])
-        return [(int(k), float(s)) for k, s in rows]
+            restrict += " AND p.paper_id = ANY(%s)"
+            restrict_params = restrict_params + [list(within)]
+        scores: Counter = Counter()
+        if weights or fuzzy:
+            keys = list(weights) + list(fuzzy)
+            values = ", ".join(["(%s, %s::smallint, %s::real, %s::boolean)"] * len(keys))
+            rows = self._rows(
+                f"SELECT p.paper_id, sum(q.w * CASE WHEN q.flat THEN 1 ELSE p.tf END) AS score "
+                f"FROM (VALUES {values}) AS q(term, field, w, flat) "
+                f"JOIN {self.p}posting p ON p.term = q.term AND p.field = q.field "
+                f"WHERE true{restrict} GROUP BY p.paper_id ORDER BY score DESC, p.paper_id LIMIT %s",
+                [x for key in keys for x in (*key, weights.get(key) or fuzzy[key], key in fuzzy and key not in weights)]
+                + restrict_params + [limit if not phrases else 4 * limit])
+            scores.update({int(k): float(v) for k, v in rows})
+        for phrase, field in phrases:  # quoted phrases: few papers; the tsvector knows positions
+            rows = self._rows(
+                f"SELECT paper_id FROM {self.p}document WHERE document @@ %s::tsquery{where}"
+                + (" AND paper_id = ANY(%s)" if within is not None else "") + " LIMIT %s",
+                [self._phrase_query(phrase, field), *params] + ([list(within)] if within is not None else []) + [limit])
+            bonus = _BOOST[field] * sum(self._idf(analysis, t, field) for t in phrase)
+            for (k,) in rows:
+                scores[int(k)] += bonus
+        return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
 
     # --- the questions of selectors.rank
     def lexical(self, analysis: Analysis, *, filters: Filters, limit: int,
@@ -366,6 +420,10 @@ class PostgresBackend:
         self.half = True
         self.iterative = False
         self._hnsw: set[int] = set()
+        self._cached: tuple[float, dict[str, str]] | None = None
+
+    def _forget(self) -> None:
+        self._cached = None
 
     # --- start-up
     def check(self) -> None:
@@ -397,11 +455,17 @@ class PostgresBackend:
 
     # --- state
     def _state(self) -> dict[str, str]:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT name, value FROM {self.prefix}state")
-            return dict(cursor.fetchall())
+        # Read again after STATE_SECONDS (a document count and a model name: what another node's indexer
+        # changed shows within that), and at once after this process wrote.
+        if self._cached is None or time.monotonic() - self._cached[0] > STATE_SECONDS:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT name, value FROM {self.prefix}state")
+                self._cached = (time.monotonic(), dict(cursor.fetchall()))
+        return self._cached[1]
 
     def _set_state(self, cursor, **values) -> None:
+        self._cached = None
+        transaction.on_commit(self._forget, robust=True)
         for name, value in values.items():
             cursor.execute(f"INSERT INTO {self.prefix}state (name, value) VALUES (%s, %s) "
                            "ON CONFLICT (name) DO UPDATE SET value = excluded.value", [name, str(value)])
@@ -435,6 +499,7 @@ class PostgresBackend:
             if full:
                 cursor.execute(f"DELETE FROM {p}document")
                 cursor.execute(f"DELETE FROM {p}word")
+                cursor.execute(f"DELETE FROM {p}posting")
             batch: list[IndexedPaper] = []
 
             def flush():
@@ -444,9 +509,12 @@ class PostgresBackend:
                                    "WHERE paper_id = ANY(%s)", [[b.paper_id for b in batch]])
                     for title, abstract, authors in cursor.fetchall():
                         delta.subtract(_term_keys(title, abstract, authors))
-                rows = []
+                if not full:
+                    cursor.execute(f"DELETE FROM {p}posting WHERE paper_id = ANY(%s)", [[b.paper_id for b in batch]])
+                rows, postings = [], []
                 for paper in batch:
                     title, authors, abstract = _tokens(paper)
+                    postings += _postings(paper.paper_id, title, authors, abstract)
                     terms = (sorted(set(title)), sorted(set(abstract)), sorted(set(authors)))
                     delta.update(_term_keys(*terms))
                     rows.append((paper.paper_id, _tsvector([(title, "A"), (authors, "B"), (abstract, "C")]), *terms,
@@ -463,6 +531,9 @@ class PostgresBackend:
                         categories = excluded.categories, organization = excluded.organization,
                         published = excluded.published, upvotes = excluded.upvotes, listed = excluded.listed""",
                     rows)
+                with cursor.cursor.copy(f"COPY {p}posting (term, field, paper_id, tf) FROM STDIN") as copy:
+                    for row in postings:
+                        copy.write_row(row)
                 count += len(batch)
                 if on_progress:
                     on_progress(len(batch))
@@ -488,6 +559,8 @@ class PostgresBackend:
                 cursor.execute(f"DELETE FROM {p}word WHERE df_title <= 0 AND df_abstract <= 0 AND df_authors <= 0")
             cursor.execute(f"SELECT count(*) FROM {p}document")
             self._set_state(cursor, num_docs=cursor.fetchone()[0])
+        if full:
+            _vacuum(p, ("document", "word", "posting"))
         return count
 
     # --- vectors
@@ -513,9 +586,8 @@ class PostgresBackend:
         kind = self._vector_type(len(vector))
         with transaction.atomic(), connection.cursor() as cursor:
             # HNSW returns at most ef_search rows per scan: ask for as many as wanted (pgvector caps it at 1000).
-            cursor.execute(f"SET LOCAL hnsw.ef_search = {min(1000, max(100, int(limit)))}")
-            if self.iterative:
-                cursor.execute("SET LOCAL hnsw.iterative_scan = strict_order")
+            cursor.execute(f"SET LOCAL hnsw.ef_search = {min(1000, max(100, int(limit)))}"
+                           + ("; SET LOCAL hnsw.iterative_scan = strict_order" if self.iterative else ""))
             cursor.execute(
                 f"SELECT paper_id, 1 - (embedding::{kind} <=> %s::{kind}) FROM {self.prefix}vector "
                 f"WHERE dim = %s ORDER BY embedding::{kind} <=> %s::{kind} LIMIT %s",
@@ -557,7 +629,9 @@ class PostgresBackend:
             self._ensure_hnsw(cursor, dim)
             self._set_state(cursor, vectors_model=model_id, vectors_synced_until=synced_until or "")
             cursor.execute(f"SELECT count(*) FROM {p}vector")
-            return cursor.fetchone()[0]
+            count = cursor.fetchone()[0]
+        _vacuum(p, ("vector",))
+        return count
 
     def add_vectors(self, *, keys: np.ndarray, vectors: np.ndarray, model_id: str,
                     synced_until: str | None = None) -> int:
@@ -586,6 +660,14 @@ class PostgresBackend:
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT paper_id FROM {self.prefix}vector ORDER BY paper_id")
             return np.array([k for (k,) in cursor.fetchall()], dtype=np.uint64)
+
+
+def _vacuum(prefix: str, tables: tuple[str, ...]) -> None:
+    """Fresh statistics (or the planner guesses: sequential scans) and, outside a transaction, a vacuum:
+    it sets the visibility map, without which the postings' index-only scans visit the heap (14 -> 1 ms)."""
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"{'ANALYZE' if connection.in_atomic_block else 'VACUUM ANALYZE'} {prefix}{table}")
 
 
 def _term_keys(title: list[str], abstract: list[str], authors: list[str]) -> list[tuple[int, str, str]]:

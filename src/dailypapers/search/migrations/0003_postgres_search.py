@@ -24,7 +24,7 @@ def backward(apps, schema_editor):
     from dailypapers.search.backends.postgres import PREFIX
 
     with schema_editor.connection.cursor() as cursor:
-        for table in ("document", "word", "state", "vector"):
+        for table in ("document", "word", "state", "vector", "posting"):
             cursor.execute(f"DROP TABLE IF EXISTS {PREFIX}{table}")
 
 
