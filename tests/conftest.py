@@ -35,9 +35,15 @@ def _empty_search_tables(request) -> None:
 
     from dailypapers.search.backends.postgres import PREFIX
 
+    from dailypapers.search import backends
+
     with connection.cursor() as cursor:
         for table in ("document", "word", "state", "vector", "posting"):
             cursor.execute(f"DELETE FROM {PREFIX}{table}")
+    for backend in backends._instances.values():  # what a process remembers of the tables (rolled back since)
+        if hasattr(backend, "_hnsw"):
+            backend._cached = None
+            backend._hnsw.clear()
 
 
 def local_backend_only(reason: str):
