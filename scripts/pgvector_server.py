@@ -9,12 +9,12 @@ want a host and port, so this starts the same binaries with pg_ctl on 127.0.0.1.
 """
 
 import argparse
-import warnings
 import os
 import pwd
 import socket
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 warnings.filterwarnings("ignore")  # platformdirs: no XDG_RUNTIME_DIR as root

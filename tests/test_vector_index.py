@@ -19,7 +19,8 @@ from dailypapers.search import services, vectors
 from dailypapers.search.backends import get_backend
 from dailypapers.search.embedders import get_embedder, normalise
 from dailypapers.search.models import PaperVector
-from tests.conftest import local_backend_only
+
+from .helpers import local_backend_only
 
 REPO = Path(__file__).resolve().parent.parent
 FAKE_EMBEDDER = "tests.test_vector_index.SlowHashEmbedder"
@@ -59,7 +60,9 @@ def load(n: int) -> None:
 
 
 def stored_vectors() -> dict[int, np.ndarray]:
-    return {pk: np.frombuffer(blob, dtype=np.float32) for pk, blob in PaperVector.objects.values_list("paper_id", "vector")}
+    return {
+        pk: np.frombuffer(blob, dtype=np.float32) for pk, blob in PaperVector.objects.values_list("paper_id", "vector")
+    }
 
 
 def assert_index_equals_database(model_id: str) -> None:

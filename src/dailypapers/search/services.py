@@ -51,7 +51,7 @@ def _indexed_papers(papers) -> Iterator[keyword.IndexedPaper]:
         last_pk = chunk[-1][0]
 
 
-def index_keywords(*, rebuild: bool = False, on_progress: Callable[[int], None] | None = None) -> int:
+def index_keywords(*, rebuild: bool = False, on_progress: Callable[[int], object] | None = None) -> int:
     """Bring the keyword index up to date with the papers table; returns papers (re)indexed."""
     started = timezone.now()
     backend = get_backend()
@@ -119,13 +119,13 @@ def sync_vector_index(*, model_id: str, dim: int) -> int:
         stored = stored.filter(updated_at__gte=datetime.fromisoformat(synced_until) - _SLACK)
     written = sum(backend.add_vectors(keys=keys, vectors=matrix, model_id=model_id)
                   for keys, matrix in _vector_chunks(stored))
-    backend.add_vectors(keys=np.zeros(0, dtype=np.uint64), vectors=np.zeros((0, dim), dtype=np.float32), model_id=model_id,
-                synced_until=started)
+    backend.add_vectors(keys=np.zeros(0, dtype=np.uint64), vectors=np.zeros((0, dim), dtype=np.float32),
+                        model_id=model_id, synced_until=started)
     return written
 
 
 def embed_pending(
-    *, batch_size: int = 32, threads: int = 1, on_progress: Callable[[int], None] | None = None
+    *, batch_size: int = 32, threads: int = 1, on_progress: Callable[[int], object] | None = None
 ) -> int:
     """Compute the vectors papers lack, store them, and add them to the vector index batch by batch."""
     started = timezone.now()

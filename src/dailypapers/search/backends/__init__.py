@@ -76,7 +76,7 @@ class SearchBackend(Protocol):
     def has_keyword_index(self) -> bool: ...
 
     def write_keywords(self, papers: Iterable[IndexedPaper], *, full: bool,
-                       on_progress: Callable[[int], None] | None = None) -> int:
+                       on_progress: Callable[[int], object] | None = None) -> int:
         """full: these papers are the whole index (switched to atomically); else add or replace them."""
 
     def vector_mark(self) -> tuple[bool, str | None]:

@@ -31,7 +31,7 @@ class LocalBackend:
         return keyword.current_generation() is not None
 
     def write_keywords(self, papers: Iterable[IndexedPaper], *, full: bool,
-                       on_progress: Callable[[int], None] | None = None) -> int:
+                       on_progress: Callable[[int], object] | None = None) -> int:
         if full:
             count = 0
 
@@ -54,7 +54,8 @@ class LocalBackend:
 
     def build_vectors(self, chunks, *, model_id: str, dim: int, synced_until: str | None) -> int:
         vectors.build_chunks(chunks, model_id=model_id, dim=dim, synced_until=synced_until)
-        return vectors.current()["count"]
+        built = vectors.current()
+        return built["count"] if built else 0
 
     def add_vectors(self, *, keys: np.ndarray, vectors: np.ndarray, model_id: str,
                     synced_until: str | None = None) -> int:

@@ -43,8 +43,17 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 
 from .. import keyword
-from ..keyword import (COMMON_DOC_SHARE, LONG_QUERY_TERMS, TEXT_FIELDS, TITLE_BOOST, Analysis, Filters, IndexedPaper,
-                       Term, day_number)
+from ..keyword import (
+    COMMON_DOC_SHARE,
+    LONG_QUERY_TERMS,
+    TEXT_FIELDS,
+    TITLE_BOOST,
+    Analysis,
+    Filters,
+    IndexedPaper,
+    Term,
+    day_number,
+)
 from ..query import edit_distance
 from ..vectors import ModelMismatch
 
@@ -167,7 +176,8 @@ def _vector_text(row: np.ndarray) -> str:
 
 
 def _filters_sql(filters: Filters) -> tuple[str, list]:
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list = []
     if filters.published_from:
         clauses.append("published >= %s")
         params.append(day_number(filters.published_from))
@@ -234,17 +244,17 @@ class PgSnapshot:
         stems in title and abstract, words in authors; a swap of two letters is one edit)."""
         if term.word in self.expansions:
             return self.expansions[term.word]
-        distance, out = term.fuzzy_distance, {"title": [], "abstract": [], "authors": []}
+        distance = term.fuzzy_distance
+        out: dict[str, list[str]] = {"title": [], "abstract": [], "authors": []}
         wanted = {"s": term.stem, "w": term.word}
         if self.backend.trigram:
-            with transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute(f"SET LOCAL pg_trgm.similarity_threshold = {TRIGRAM_THRESHOLD}")
-                    cursor.execute(
-                        f"SELECT kind, term, df_title, df_abstract, df_authors FROM {self.p}word "
-                        "WHERE (kind = 's' AND term %% %s) OR (kind = 'w' AND term %% %s)",
-                        [term.stem, term.word])
-                    rows = cursor.fetchall()
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL pg_trgm.similarity_threshold = {TRIGRAM_THRESHOLD}")
+                cursor.execute(
+                    f"SELECT kind, term, df_title, df_abstract, df_authors FROM {self.p}word "
+                    "WHERE (kind = 's' AND term %% %s) OR (kind = 'w' AND term %% %s)",
+                    [term.stem, term.word])
+                rows = cursor.fetchall()
         else:  # no pg_trgm: words of about the same length and the same first letter (misses first-letter typos)
             rows = self._rows(
                 f"SELECT kind, term, df_title, df_abstract, df_authors FROM {self.p}word WHERE "
@@ -284,7 +294,7 @@ class PgSnapshot:
                 if term.fuzzy_distance:
                     query = self._term_query(term, field)
                     if query:
-                        parts.append(f"%s * (document @@ %s::tsquery)::int")
+                        parts.append("%s * (document @@ %s::tsquery)::int")
                         params += [_BOOST[field] * analysis.idf(term), query]
                         queries.append(query)
                 elif term.doc_freq and self.field_df.get(term.word, {}).get(field, 1):
@@ -326,7 +336,7 @@ class PgSnapshot:
         if within is not None:
             restrict += " AND p.paper_id = ANY(%s)"
             restrict_params = restrict_params + [list(within)]
-        scores: Counter = Counter()
+        scores: dict[int, float] = defaultdict(float)
         if weights or fuzzy:
             keys = list(weights) + list(fuzzy)
             values = ", ".join(["(%s, %s::smallint, %s::real, %s::boolean)"] * len(keys))
@@ -337,7 +347,8 @@ class PgSnapshot:
                 f"WHERE true{restrict} GROUP BY p.paper_id ORDER BY score DESC, p.paper_id LIMIT %s",
                 [x for key in keys for x in (*key, weights.get(key) or fuzzy[key], key in fuzzy and key not in weights)]
                 + restrict_params + [limit if not phrases else 4 * limit])
-            scores.update({int(k): float(v) for k, v in rows})
+            for k, v in rows:
+                scores[int(k)] += float(v)
         for phrase, field in phrases:  # quoted phrases: few papers; the tsvector knows positions
             rows = self._rows(
                 f"SELECT paper_id FROM {self.p}document WHERE document @@ %s::tsquery{where}"
@@ -351,7 +362,7 @@ class PgSnapshot:
     # --- the questions of selectors.rank
     def lexical(self, analysis: Analysis, *, filters: Filters, limit: int,
                 within: list[int] | None = None) -> dict[int, float]:
-        terms, fields = analysis.matched, TEXT_FIELDS
+        terms, fields = analysis.matched, tuple(TEXT_FIELDS)
         if len(terms) > LONG_QUERY_TERMS:  # as the local index: a sentence's very common words and authors
             terms = [t for t in terms if t.doc_freq <= COMMON_DOC_SHARE * analysis.num_docs] or terms
             fields = ("title", "abstract")
@@ -376,7 +387,8 @@ class PgSnapshot:
 
     def has_author(self, name: str) -> bool:
         return bool(name) and bool(self._rows(
-            f"SELECT 1 FROM {self.p}document WHERE author_keys @> ARRAY[%s]::text[] LIMIT 1", [keyword._author_key(name)]))
+            f"SELECT 1 FROM {self.p}document WHERE author_keys @> ARRAY[%s]::text[] LIMIT 1",
+            [keyword._author_key(name)]))
 
     def filtered(self, *, filters: Filters, limit: int) -> list[int]:
         where, params = _filters_sql(filters)
@@ -432,7 +444,8 @@ class PostgresBackend:
                                        f"(the database is {connection.vendor})")
         with connection.cursor() as cursor:
             installed, available = extensions(cursor)
-            cursor.execute("SELECT to_regclass(%s), to_regclass(%s)", [f"{self.prefix}document", f"{self.prefix}vector"])
+            cursor.execute("SELECT to_regclass(%s), to_regclass(%s)",
+                           [f"{self.prefix}document", f"{self.prefix}vector"])
             tables = cursor.fetchone()
         if "vector" not in installed or None in tables:
             installed = install(connection, prefix=self.prefix)  # pgvector installed after the migrations ran
@@ -449,7 +462,8 @@ class PostgresBackend:
                 "package), then `dailypapers index --rebuild`; or use DAILYPAPERS_SEARCH_BACKEND=local")
         self.trigram = "pg_trgm" in installed
         if not self.trigram:
-            logger.warning("pg_trgm is not installed: misspelt words are matched only among words of the same first letter")
+            logger.warning("pg_trgm is not installed: misspelt words are matched only among words of the same "
+                           "first letter")
         self.half = _has_halfvec(installed["vector"])
         self.iterative = tuple(int(x) for x in installed["vector"].split(".")[:2]) >= (0, 8)
 
@@ -490,7 +504,7 @@ class PostgresBackend:
         return "num_docs" in self._state()
 
     def write_keywords(self, papers: Iterable[IndexedPaper], *, full: bool,
-                       on_progress: Callable[[int], None] | None = None) -> int:
+                       on_progress: Callable[[int], object] | None = None) -> int:
         """In one transaction, so every node switches at the commit and a crash keeps the previous index."""
         p, count = self.prefix, 0
         with transaction.atomic(), connection.cursor() as cursor:
@@ -601,7 +615,8 @@ class PostgresBackend:
         kind = self._vector_type(len(vector))
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT paper_id, 1 - (embedding::{kind} <=> %s::{kind}) FROM {self.prefix}vector "
-                           "WHERE paper_id = ANY(%s) AND dim = %s", [_vector_text(vector), list(map(int, keys)), len(vector)])
+                           "WHERE paper_id = ANY(%s) AND dim = %s",
+                           [_vector_text(vector), list(map(int, keys)), len(vector)])
             return {int(k): float(s) for k, s in cursor.fetchall()}
 
     def vector_mark(self) -> tuple[bool, str | None]:
@@ -649,7 +664,8 @@ class PostgresBackend:
                 self._ensure_hnsw(cursor, vectors.shape[1])
                 # The last of repeated keys wins, as in the local index.
                 last = {int(k): i for i, k in enumerate(keys)}
-                self._write_vectors(cursor, np.array(list(last), dtype=np.uint64), vectors[list(last.values())], model_id)
+                self._write_vectors(cursor, np.array(list(last), dtype=np.uint64), vectors[list(last.values())],
+                                    model_id)
             values = {"vectors_model": model_id}
             if synced_until is not None:
                 values["vectors_synced_until"] = synced_until
