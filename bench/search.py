@@ -190,7 +190,7 @@ def arxiv_records():
 
 
 def demo_records():
-    from dailypapers.papers.management.commands.demo import DEMO_FILE
+    from dailypapers.ops.management.commands.demo import DEMO_FILE
     from dailypapers.papers.records import PaperRecord
     from dailypapers.papers.sources import hf_daily
 
@@ -1324,7 +1324,7 @@ def latency_one(size: str, *, scan: bool, scan_only: bool, keep: bool) -> None:
         arxiv_ids, arxiv_vectors, info["real_source"] = real_vectors()
         real = dict(zip((str(a) for a in arxiv_ids), arxiv_vectors))
         # The demo ships its papers' real vectors (made by `dailypapers index`).
-        from dailypapers.papers.management.commands.demo import DEMO_VECTORS
+        from dailypapers.ops.management.commands.demo import DEMO_VECTORS
 
         bundle = np.load(DEMO_VECTORS)
         vecs = bundle["vectors"].astype(np.float32)

@@ -1,4 +1,4 @@
-"""Pages of the papers app. Thin: parse the URL, call a selector, render."""
+"""The site's pages that compose apps (papers, search, community). Thin: parse the URL, call selectors, render."""
 
 from datetime import date, timedelta
 
@@ -13,10 +13,9 @@ from dailypapers.search.selectors import similar_papers
 from dailypapers.search.views import search
 from dailypapers.pagecache import cached_response
 from dailypapers.views import bad_request
-
-from . import periods, selectors
-from .models import Author, Organization
-from .records import parse_arxiv_id
+from dailypapers.papers import periods, selectors
+from dailypapers.papers.models import Author, Organization
+from dailypapers.papers.records import parse_arxiv_id
 
 
 def _cached(request: HttpRequest, render_page) -> HttpResponse:

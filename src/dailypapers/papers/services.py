@@ -10,8 +10,9 @@ from django.db import models
 from django.db.models import Max
 from django.utils import timezone
 
-from .models import Author, Authorship, DailyEntry, Organization, Paper
-from .records import OrganizationRecord, PaperRecord, Skipped, find_github_repo
+from .models import Author, Authorship, DailyEntry, HarvestState, Organization, Paper
+from .records import OrganizationRecord, PagedSource, PaperRecord, Skipped, find_github_repo
+from .sources.http import ExpiredPosition, SourceError
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +95,42 @@ def upsert_papers(
     if stats.new or stats.updated:
         bump_content_version()
     return stats
+
+
+def ingest(
+    *,
+    source: "Iterable[PaperRecord | Skipped] | PagedSource",
+    on_progress: Callable[[int], None] | None = None,
+) -> UpsertStats:
+    """The one write loop of every ingest: a stream of records goes through upsert_papers; a paged
+    source (OAI-PMH) is written page by page, each page's papers and the position after it saved in
+    one transaction, so an interrupted run resumes at the page it did not finish. A run that went to
+    the end starts afresh when run again."""
+    if not isinstance(source, PagedSource):
+        return upsert_papers(records=source, on_progress=on_progress)
+    state, _ = HarvestState.objects.get_or_create(key=source.key)
+    if state.resumption_token and state.completed_at is None:
+        logger.info("resuming the harvest %s after %d pages", source.key, state.pages_done)
+        token = state.resumption_token
+    else:
+        token, state.pages_done, state.completed_at = "", 0, None
+    total = UpsertStats()
+    try:
+        for page in source.pages(token=token):
+            with transaction.atomic():
+                stats = upsert_papers(records=page.records, on_progress=on_progress)
+                state.resumption_token = page.token
+                state.pages_done += 1
+                state.completed_at = None if page.token else timezone.now()
+                state.save()
+            for name in ("new", "updated", "unchanged", "skipped", "skipped_fields"):
+                setattr(total, name, getattr(total, name) + getattr(stats, name))
+    except ExpiredPosition as exc:
+        # A saved position that expired would otherwise block every later run.
+        state.resumption_token = ""
+        state.save()
+        raise SourceError(f"{exc}. The saved harvest position was dropped: run again to start afresh.") from None
+    return total
 
 
 def _paper_fields(record: PaperRecord, organizations: dict[str, Organization]) -> dict:
