@@ -11,6 +11,7 @@ from dailypapers.community import selectors as community_selectors
 from dailypapers.community.services import is_org_admin
 from dailypapers.search.selectors import similar_papers
 from dailypapers.search.views import search
+from dailypapers import pagecache
 from dailypapers.pagecache import cached_response
 from dailypapers.views import bad_request
 from dailypapers.papers import periods, selectors
@@ -18,8 +19,13 @@ from dailypapers.papers.models import Author, Organization
 from dailypapers.papers.records import parse_arxiv_id
 
 
-def _cached(request: HttpRequest, render_page) -> HttpResponse:
-    return cached_response(request, render_page)
+def _cached(request: HttpRequest, render_page, *, scopes: set[str]) -> HttpResponse:
+    return cached_response(request, render_page, scopes=scopes)
+
+
+def _list_scopes(*scopes: str) -> set[str]:
+    # Every list links to its neighbours, which follow the set of days that have a list.
+    return {pagecache.LISTS, *scopes}
 
 
 def _week_label(day: date) -> str:
@@ -63,7 +69,7 @@ def daily(request: HttpRequest) -> HttpResponse:
             return render(request, "papers/list.html", {"period": "day", "cards": [], "empty_site": True})
         return _day_page(request, day)
 
-    return _cached(request, page)
+    return _cached(request, page, scopes=_list_scopes(pagecache.LATEST))
 
 
 def by_date(request: HttpRequest, value: str) -> HttpResponse:
@@ -71,7 +77,7 @@ def by_date(request: HttpRequest, value: str) -> HttpResponse:
         day = periods.parse_day(value)
     except periods.BadPeriod as exc:
         return bad_request(request, reason=str(exc))
-    return _cached(request, lambda: _day_page(request, day))
+    return _cached(request, lambda: _day_page(request, day), scopes=_list_scopes(pagecache.day_scope(day)))
 
 
 def _day_page(request: HttpRequest, day: date) -> HttpResponse:
@@ -95,6 +101,7 @@ def by_week(request: HttpRequest, value: str) -> HttpResponse:
             request, period="week", start=monday, end=sunday,
             cards=selectors.papers_of_week(monday=monday), heading=heading,
         ),
+        scopes=_list_scopes(pagecache.week_scope(monday)),
     )
 
 
@@ -110,6 +117,7 @@ def by_month(request: HttpRequest, value: str) -> HttpResponse:
             request, period="month", start=first, end=last,
             cards=selectors.papers_of_month(first=first), heading=first.strftime("%B %Y"),
         ),
+        scopes=_list_scopes(pagecache.month_scope(first)),
     )
 
 
@@ -120,6 +128,7 @@ def trending(request: HttpRequest) -> HttpResponse:
             request, "papers/list.html",
             {"period": "trending", "cards": selectors.trending(), "formula": selectors.TRENDING_FORMULA},
         ),
+        scopes=_list_scopes(pagecache.TRENDING),
     )
 
 
@@ -152,6 +161,9 @@ def paper(request: HttpRequest, raw_id: str) -> HttpResponse:
                 "similar": similar_papers(paper=paper),
             },
         ),
+        # The similar papers' vote counts may lag a vote on one of them by PAGE_CACHE_SECONDS at most:
+        # which pages list a paper as similar is not known when it changes.
+        scopes={pagecache.paper_scope(paper.pk)},
     )
 
 

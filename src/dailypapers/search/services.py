@@ -29,7 +29,7 @@ def _indexed_papers(papers) -> Iterator[keyword.IndexedPaper]:
     last_pk = 0
     base = papers.order_by("pk").annotate(
         on_list=Exists(DailyEntry.objects.filter(paper=OuterRef("pk")))
-    ).values_list("pk", "title", "abstract", "categories", "organization__slug", "published_at", "upvotes", "on_list")
+    ).values_list("pk", "title", "abstract", "categories", "organization__slug", "published_at", "on_list")
     while True:
         chunk = list(base.filter(pk__gt=last_pk)[:_CHUNK])
         if not chunk:
@@ -41,11 +41,11 @@ def _indexed_papers(papers) -> Iterator[keyword.IndexedPaper]:
             .values_list("paper_id", "author__name")
         ):
             names.setdefault(paper_id, []).append(name)
-        for pk, title, abstract, categories, org_slug, published_at, upvotes, on_list in chunk:
+        for pk, title, abstract, categories, org_slug, published_at, on_list in chunk:
             yield keyword.IndexedPaper(
                 paper_id=pk, title=title, abstract=abstract, authors=names.get(pk, []),
                 categories=categories or [], organization=org_slug or "",
-                published=keyword.utc_day(published_at), upvotes=upvotes, listed=on_list,
+                published=keyword.utc_day(published_at), listed=on_list,
             )
         last_pk = chunk[-1][0]
 
@@ -54,7 +54,8 @@ def index_keywords(*, rebuild: bool = False, on_progress: Callable[[int], None] 
     """Bring the keyword index up to date with the papers table; returns papers (re)indexed."""
     started = timezone.now()
     state, _ = IndexState.objects.get_or_create(name="keyword")
-    if rebuild or state.indexed_until is None or keyword.current_generation() is None:
+    generation = keyword.current_generation()
+    if rebuild or state.indexed_until is None or generation is None or not keyword.is_writable(generation):
         count = Paper.objects.count()
         keyword.build(_indexed_papers(Paper.objects.all()), on_progress=on_progress)
     else:
