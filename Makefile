@@ -1,5 +1,6 @@
 # make run  — venv, pinned deps, migrate, demo data, serve on $(HOST):$(PORT)
 # make test — the whole test suite (SQLite, or PostgreSQL when DATABASE_URL is set)
+# make lint — the checks CI runs before the tests (the import contract)
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
@@ -11,7 +12,7 @@ export DAILYPAPERS_DATA_DIR ?= $(CURDIR)/data
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install install-dev secret bench clean vendor
+.PHONY: run test lint install install-dev secret bench clean vendor
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -44,6 +45,10 @@ run: install secret
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# One line per tool. The import contract: the layers of ARCHITECTURE.md ([tool.importlinter]).
+lint: install-dev
+	$(BIN)/lint-imports
 
 bench: install-dev
 	$(BIN)/python bench/ingest_jsonl.py
