@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "dailypapers.api",
     "dailypapers.feeds",
     "dailypapers.digests",
+    "dailypapers.exports",
     "dailypapers.ops",  # ingest, demo: top-layer commands
 ]
 
