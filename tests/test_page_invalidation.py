@@ -103,3 +103,17 @@ def test_an_evicted_scope_token_never_brings_back_an_older_page(client, three_da
     # The shared cache loses the paper's token (evicted, culled); this node's memory still has the page.
     cache.delete(pagecache._key(pagecache.paper_scope(paper.pk)))
     assert _shows(client, "/papers/2603.00001", "Retitled 2603.00001")
+
+
+def test_bibtex_exports_follow_their_pages_scopes(client, three_days):
+    voter = get_user_model().objects.create_user("voter", password="pw-for-tests-only")
+
+    def eprints(url: str) -> list[str]:
+        return re.findall(r"eprint\s*=\s*\{([^}]+)\}", client.get(url).content.decode())
+
+    assert eprints("/papers/date/2026-03-16.bib") == ["2603.00002", "2603.00003", "2603.00004"]
+    assert "Paper 2603.00001" in client.get("/papers/2603.00001.bib").content.decode()
+    _retitle_behind_the_cache("2603.00001", "Retitled 2603.00001")
+    community.toggle_vote(user=voter, paper=Paper.objects.get(arxiv_id="2603.00004"))
+    assert eprints("/papers/date/2026-03-16.bib") == ["2603.00002", "2603.00004", "2603.00003"]  # the list's order
+    assert "Paper 2603.00001" in client.get("/papers/2603.00001.bib").content.decode()  # another day's: cached
