@@ -1,14 +1,14 @@
 """Whole-response cache for anonymous GETs (list pages, paper pages, feeds), and its invalidation.
 
 A cached page names its scopes, what it shows: `paper:<pk>` for a paper's page, `day:<date>`,
-`week:<monday>`, `month:<YYYY-MM>`, `latest` (the newest list, /papers), `trending`, and `lists` (the
-set of days that have a list, which the previous/next links follow). A page that names none depends
-on `any` change. Each scope has a version token in the shared cache; the page's key folds in the
-tokens of its scopes and the site-wide one, so a write replaces the tokens of exactly the scopes it
+`week:<monday>`, `month:<YYYY-MM>`, `latest` (the newest list, /papers) and `trending`. A page
+that names none depends on `any` change. Each scope has a version token in the shared cache; the
+page's key folds in the tokens of its scopes and the site-wide one, so a write replaces the tokens of exactly the scopes it
 changed (papers.services says which) and every web node's next request misses on those pages only,
 with no message between nodes. A token is a fresh random value, never a count, so a token the cache
 evicted and re-creates can never match a page stored under an older one. Bulk ingests and admin
-edits replace the site-wide token (`invalidate_all`). This module imports nothing of the site's
+edits, and a day gaining its first entry or losing its last (every list's previous/next links),
+replace the site-wide token (`invalidate_all`). This module imports nothing of the site's
 apps: it is the lowest layer, under papers.
 
 Two levels: this process's memory first (no I/O: the file cache cost a quarter of a cached
@@ -38,7 +38,6 @@ SITE = "site"  # folded into every key: invalidate_all()
 ANY = "any"  # the scope of pages that name none: replaced by every invalidate()
 LATEST = "latest"
 TRENDING = "trending"
-LISTS = "lists"
 
 
 def paper_scope(pk: int) -> str:

@@ -19,13 +19,9 @@ from dailypapers.papers.models import Author, Organization
 from dailypapers.papers.records import parse_arxiv_id
 
 
-def _cached(request: HttpRequest, render_page, *, scopes: set[str]) -> HttpResponse:
-    return cached_response(request, render_page, scopes=scopes)
-
-
-def _list_scopes(*scopes: str) -> set[str]:
-    # Every list links to its neighbours, which follow the set of days that have a list.
-    return {pagecache.LISTS, *scopes}
+def _cached(request: HttpRequest, render_page, *, scope: str) -> HttpResponse:
+    # A list also links to its neighbours: a change to the set of days that have a list is site-wide.
+    return cached_response(request, render_page, scopes=(scope,))
 
 
 def _week_label(day: date) -> str:
@@ -69,7 +65,7 @@ def daily(request: HttpRequest) -> HttpResponse:
             return render(request, "papers/list.html", {"period": "day", "cards": [], "empty_site": True})
         return _day_page(request, day)
 
-    return _cached(request, page, scopes=_list_scopes(pagecache.LATEST))
+    return _cached(request, page, scope=pagecache.LATEST)
 
 
 def by_date(request: HttpRequest, value: str) -> HttpResponse:
@@ -77,7 +73,7 @@ def by_date(request: HttpRequest, value: str) -> HttpResponse:
         day = periods.parse_day(value)
     except periods.BadPeriod as exc:
         return bad_request(request, reason=str(exc))
-    return _cached(request, lambda: _day_page(request, day), scopes=_list_scopes(pagecache.day_scope(day)))
+    return _cached(request, lambda: _day_page(request, day), scope=pagecache.day_scope(day))
 
 
 def _day_page(request: HttpRequest, day: date) -> HttpResponse:
@@ -101,7 +97,7 @@ def by_week(request: HttpRequest, value: str) -> HttpResponse:
             request, period="week", start=monday, end=sunday,
             cards=selectors.papers_of_week(monday=monday), heading=heading,
         ),
-        scopes=_list_scopes(pagecache.week_scope(monday)),
+        scope=pagecache.week_scope(monday),
     )
 
 
@@ -117,7 +113,7 @@ def by_month(request: HttpRequest, value: str) -> HttpResponse:
             request, period="month", start=first, end=last,
             cards=selectors.papers_of_month(first=first), heading=first.strftime("%B %Y"),
         ),
-        scopes=_list_scopes(pagecache.month_scope(first)),
+        scope=pagecache.month_scope(first),
     )
 
 
@@ -128,7 +124,7 @@ def trending(request: HttpRequest) -> HttpResponse:
             request, "papers/list.html",
             {"period": "trending", "cards": selectors.trending(), "formula": selectors.TRENDING_FORMULA},
         ),
-        scopes=_list_scopes(pagecache.TRENDING),
+        scope=pagecache.TRENDING,
     )
 
 
@@ -163,7 +159,7 @@ def paper(request: HttpRequest, raw_id: str) -> HttpResponse:
         ),
         # The similar papers' vote counts may lag a vote on one of them by PAGE_CACHE_SECONDS at most:
         # which pages list a paper as similar is not known when it changes.
-        scopes={pagecache.paper_scope(paper.pk)},
+        scope=pagecache.paper_scope(paper.pk),
     )
 
 

@@ -57,9 +57,10 @@ def _pages_showing(paper_ids: Collection[int], *, lists_changed: bool = False) -
     page; the lists it is on (its days, their weeks and months, the newest list when it is one of
     them) and trending; and the page of every paper on those days, which shows its rank there.
     `lists_changed`: a day gained its first entry or lost its last, so every list's previous/next
-    links may change. Read before a write that removes what is read (unlist)."""
+    links may change: site-wide (about once a day, and it keeps every cached page at two scope
+    tokens to read). Read before a write that removes what is read (unlist)."""
     ids = set(paper_ids)
-    if len(ids) > _MANY_PAPERS:
+    if len(ids) > _MANY_PAPERS or lists_changed:
         return None
     scopes = {pagecache.paper_scope(pk) for pk in ids} | {pagecache.TRENDING}
     days = set(DailyEntry.objects.filter(paper_id__in=ids).values_list("day", flat=True))
@@ -69,8 +70,6 @@ def _pages_showing(paper_ids: Collection[int], *, lists_changed: bool = False) -
         scopes |= {pagecache.paper_scope(pk) for pk in DailyEntry.objects.filter(day__in=days).values_list("paper_id", flat=True)}
         if DailyEntry.objects.aggregate(day=Max("day"))["day"] in days:
             scopes.add(pagecache.LATEST)
-    if lists_changed:
-        scopes |= {pagecache.LISTS, pagecache.LATEST}
     return scopes
 
 
@@ -157,9 +156,7 @@ def unlist(*, entries: "models.QuerySet[DailyEntry]") -> int:
         DailyEntry.objects.filter(pk__in=[pk for pk, _, _ in rows]).delete()
         Paper.objects.filter(pk__in=paper_ids).update(modified_at=timezone.now())
         emptied = days - set(DailyEntry.objects.filter(day__in=days).values_list("day", flat=True).distinct())
-    if scopes is not None and emptied:
-        scopes |= {pagecache.LISTS, pagecache.LATEST}
-    _invalidate(scopes)
+    _invalidate(None if emptied else scopes)
     return len(rows)
 
 
