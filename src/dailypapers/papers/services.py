@@ -6,6 +6,7 @@ reindex the paper and invalidates exactly the cached pages that show it. Nothing
 import logging
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.db import connection, transaction
 from django.db import models
@@ -133,7 +134,7 @@ def lock_comments(*, paper_ids: Collection[int], locked: bool) -> None:
     refresh_pages(paper_ids=paper_ids, lists=False)
 
 
-def list_paper(*, paper: Paper, day, submitted_at, submitted_by=None, source: str) -> DailyEntry:
+def list_paper(*, paper: Paper, day: date, submitted_at: datetime, submitted_by=None, source: str) -> DailyEntry:
     """Put the paper on the day's list. "On a daily list" is a search filter: modified_at is stamped."""
     new_day = not DailyEntry.objects.filter(day=day).exists()
     entry = DailyEntry.objects.create(
