@@ -16,6 +16,7 @@ urlpatterns = [
     path("settings/", include("dailypapers.api.token_urls")),
     path("digest/", include("dailypapers.digests.urls")),
     path("", include("dailypapers.exports.urls")),  # "….bib" before the pages' catch-all paper route
+    path("", include("dailypapers.collections.urls")),  # a paper's /save, before the pages' catch-all
     path("", include("dailypapers.community.urls")),  # before the pages' catch-all paper route
     path("", include("dailypapers.pages.urls")),
     re_path(r"^media/(?P<path>.*)$", views.media),

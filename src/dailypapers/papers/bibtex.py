@@ -22,6 +22,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 # Words the key skips (it takes the first two others), as arXiv's generator does: English stopwords.
 _KEY_STOPWORDS = frozenset(
@@ -55,6 +56,7 @@ class BibPaper:
     year: int | None
     primary_category: str
     doi: str = ""
+    published: date | None = None  # the arXiv v1 date, for formats that carry a full date (RIS, CSL)
 
 
 # Latin letters that Unicode doesn't decompose into a base letter and an accent.

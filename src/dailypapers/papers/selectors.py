@@ -149,6 +149,7 @@ def bib_papers(*, papers: Sequence[Paper]) -> list[BibPaper]:
             arxiv_id=p.arxiv_id, title=p.title, authors=names[p.pk],
             year=p.published_at.year if p.published_at else None,
             primary_category=p.primary_category or (p.categories[0] if p.categories else ""), doi=p.doi,
+            published=p.published_at.date() if p.published_at else None,
         )
         for p in papers
     ]
