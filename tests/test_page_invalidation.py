@@ -76,7 +76,8 @@ def test_removing_an_entry_in_the_admin_stamps_modified_at_so_the_listed_filter_
     search_services.index_keywords(rebuild=True)
     paper = Paper.objects.get(arxiv_id="2603.00005")
     listed = Filters(listed_only=True)
-    assert "2603.00005" in [c.paper.arxiv_id for c in search_selectors.search_papers(query="Paper", filters=listed).cards]
+    found = [c.paper.arxiv_id for c in search_selectors.search_papers(query="Paper", filters=listed).cards]
+    assert "2603.00005" in found
     assert _shows(client, "/papers/date/2026-03-17", 'data-arxiv-id="2603.00005"')  # cached
     before = paper.modified_at
 

@@ -3,13 +3,13 @@
 A cached page names its scopes, what it shows: `paper:<pk>` for a paper's page, `day:<date>`,
 `week:<monday>`, `month:<YYYY-MM>`, `latest` (the newest list, /papers) and `trending`. A page
 that names none depends on `any` change. Each scope has a version token in the shared cache; the
-page's key folds in the tokens of its scopes and the site-wide one, so a write replaces the tokens of exactly the scopes it
-changed (papers.services says which) and every web node's next request misses on those pages only,
-with no message between nodes. A token is a fresh random value, never a count, so a token the cache
-evicted and re-creates can never match a page stored under an older one. Bulk ingests and admin
-edits, and a day gaining its first entry or losing its last (every list's previous/next links),
-replace the site-wide token (`invalidate_all`). This module imports nothing of the site's
-apps: it is the lowest layer, under papers.
+page's key folds in the tokens of its scopes and the site-wide one, so a write replaces the tokens
+of exactly the scopes it changed (papers.services says which) and every web node's next request
+misses on those pages only, with no message between nodes. A token is a fresh random value, never
+a count, so a token the cache evicted and re-creates can never match a page stored under an older
+one. Bulk ingests and admin edits, and a day gaining its first entry or losing its last (every
+list's previous/next links), replace the site-wide token (`invalidate_all`). This module imports
+nothing of the site's apps: it is the lowest layer, under papers.
 
 Two levels: this process's memory first (no I/O: the file cache cost a quarter of a cached
 request), then the cache shared by all workers (a file cache by default, Redis with CACHE_URL).
@@ -27,8 +27,8 @@ from collections.abc import Callable, Collection, Iterable
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.cache import cache, caches
 from django.contrib.messages import get_messages
+from django.core.cache import cache, caches
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import has_vary_header
 

@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 
 from dailypapers import views
 
-admin.site.login = secure_admin_login(admin.site.login)  # the site's login, with its throttling, for the admin too
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]  # the site's login, with its throttling, for the admin too
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="papers:daily", permanent=False)),

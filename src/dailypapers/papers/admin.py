@@ -2,9 +2,9 @@ from django import forms
 from django.contrib import admin
 from django.core.files.uploadedfile import UploadedFile
 
+from . import services
 from .avatars import reencode_avatar
 from .models import Author, Authorship, DailyEntry, HarvestState, Organization, Paper
-from . import services
 
 
 class RefreshesPages(admin.ModelAdmin):
@@ -81,7 +81,7 @@ class AuthorAdmin(RefreshesPages):
 class OrganizationAdminForm(forms.ModelForm):
     class Meta:
         model = Organization
-        fields = "__all__"
+        fields = ["slug", "name", "avatar_url", "hf_name", "avatar"]  # every editable field, named
 
     def clean_avatar(self):
         """A new upload is re-encoded like every other (papers.avatars); a kept or cleared one is left as it is."""

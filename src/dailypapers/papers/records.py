@@ -20,7 +20,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -386,10 +386,10 @@ class PaperRecord:
                 except ValueError as exc:
                     setattr(self, name, None)
                     problems[name] = str(exc)
-        for name, validate in (("organization", _organization), ("daily", _daily)):
+        for name, validate_nested in (("organization", _organization), ("daily", _daily)):
             if (value := getattr(self, name)) is not None:
                 try:
-                    setattr(self, name, validate(value, problems))
+                    setattr(self, name, validate_nested(value, problems))
                 except ValueError as exc:
                     setattr(self, name, None)
                     problems[name] = str(exc)
@@ -416,7 +416,8 @@ class PagedSource(Protocol):
     """A source read page by page whose position can be saved and resumed (OAI-PMH). `key` names
     the run (its saved position); `pages(token=...)` yields from the start, or from a saved token."""
 
-    key: str
+    @property
+    def key(self) -> str: ...
 
     def pages(self, *, token: str = "") -> Iterator[Page]: ...
 
@@ -433,6 +434,7 @@ def make_record(*, where: str, raw_id: object, title: object, **fields) -> "Pape
     if fields.get("version") is None:
         fields["version"] = id_version
     try:
-        return PaperRecord(arxiv_id=arxiv_id, title=title, where=where, **fields)
+        # Any title a source read: PaperRecord's own validation refuses one that is not text.
+        return PaperRecord(arxiv_id=arxiv_id, title=cast(str, title), where=where, **fields)
     except ValueError as exc:
         return Skipped(where, f"{arxiv_id}: {exc}")

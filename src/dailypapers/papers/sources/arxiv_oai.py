@@ -61,9 +61,8 @@ class Harvest:
 
     @property
     def key(self) -> str:
-        return "|".join(
-            [settings.ARXIV_OAI_URL, self.metadata_prefix, self.set_spec, str(self.from_date or ""), str(self.until or "")]
-        )
+        parts = [self.metadata_prefix, self.set_spec, str(self.from_date or ""), str(self.until or "")]
+        return "|".join([settings.ARXIV_OAI_URL, *parts])
 
     def pages(self, *, token: str = "") -> Iterator[Page]:
         """The pages from the start, or from the page `token` names (an interrupted harvest)."""
@@ -106,7 +105,7 @@ def parse_page(content: bytes, *, metadata_prefix: str) -> tuple[list[PaperRecor
     if list_records is None:
         raise SourceError("OAI-PMH response has neither ListRecords nor an error")
     parse = _raw_record if metadata_prefix == "arXivRaw" else _arxiv_record
-    records = []
+    records: list[PaperRecord | Skipped] = []
     for record in list_records.iterfind(f"{OAI}record"):
         header = record.find(f"{OAI}header")
         identifier = header.findtext(f"{OAI}identifier", "") if header is not None else ""
@@ -147,11 +146,8 @@ def _raw_record(meta: ET.Element, where: str) -> PaperRecord | Skipped:
 def _arxiv_record(meta: ET.Element, where: str) -> PaperRecord | Skipped:
     ns = METADATA_NS["arXiv"]
     authors = [
-        " ".join(
-            part
-            for part in (a.findtext(f"{ns}forenames", ""), a.findtext(f"{ns}keyname", ""), a.findtext(f"{ns}suffix", ""))
-            if part.strip()
-        )
+        " ".join(part for part in (a.findtext(f"{ns}{name}", "") for name in ("forenames", "keyname", "suffix"))
+                 if part.strip())
         for a in meta.iterfind(f"{ns}authors/{ns}author")
     ]
     try:

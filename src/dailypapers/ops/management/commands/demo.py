@@ -33,7 +33,9 @@ class Command(BaseCommand):
         bundle = np.load(DEMO_VECTORS)
         loaded = search_services.store_vectors(
             model_id=str(bundle["model_id"]),
-            rows=((str(a), str(h), v) for a, h, v in zip(bundle["arxiv_ids"], bundle["text_hashes"], bundle["vectors"])),
+            rows=(
+                (str(a), str(h), v) for a, h, v in zip(bundle["arxiv_ids"], bundle["text_hashes"], bundle["vectors"])
+            ),
         )
         search_services.bring_indexes_current(rebuild=True)
         self.stdout.write(f"demo: {loaded} precomputed vectors loaded; search indexes built")
