@@ -61,9 +61,11 @@ test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # One line per tool. mypy's Django plugin imports the settings, which want a key: any will do.
+# lint-imports: the layers of ARCHITECTURE.md ([tool.importlinter] in pyproject.toml).
 lint: install-dev
 	$(BIN)/ruff check src tests bench scripts
 	SECRET_KEY=lint-only $(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: install-dev
 	$(BIN)/python bench/ingest_jsonl.py

@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "dailypapers.collections",
     "dailypapers.digests",
     "dailypapers.exports",
+    "dailypapers.ops",  # ingest, demo: top-layer commands
 ]
 
 MIDDLEWARE = [
@@ -192,8 +193,8 @@ CACHES["local"] = {
     "LOCATION": "pages",
     "OPTIONS": {"MAX_ENTRIES": 2_000},
 }
-# Anonymous list pages are served from the cache for this long (seconds); any
-# ingest or edit bumps a version key, so a stale page never outlives a write.
+# Anonymous list pages are served from the cache for this long (seconds); a write replaces the
+# scope tokens of the pages it changes (pagecache.py), so those never outlive it.
 PAGE_CACHE_SECONDS = int(os.environ.get("DAILYPAPERS_PAGE_CACHE_SECONDS", "300"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

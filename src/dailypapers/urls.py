@@ -15,10 +15,10 @@ urlpatterns = [
     path("feeds/", include("dailypapers.feeds.urls")),
     path("settings/", include("dailypapers.api.token_urls")),
     path("digest/", include("dailypapers.digests.urls")),
-    path("", include("dailypapers.exports.urls")),  # "….bib" before the papers app's catch-all paper route
-    path("", include("dailypapers.collections.urls")),  # a paper's /save before the papers catch-all
-    path("", include("dailypapers.community.urls")),  # before the papers app's catch-all paper route
-    path("", include("dailypapers.papers.urls")),
+    path("", include("dailypapers.exports.urls")),  # "….bib" before the pages' catch-all paper route
+    path("", include("dailypapers.collections.urls")),  # a paper's /save, before the pages' catch-all
+    path("", include("dailypapers.community.urls")),  # before the pages' catch-all paper route
+    path("", include("dailypapers.pages.urls")),
     re_path(r"^media/(?P<path>.*)$", views.media),
 ]
 

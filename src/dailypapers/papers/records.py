@@ -17,9 +17,10 @@ import functools
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
-from typing import cast
+from typing import Protocol, cast, runtime_checkable
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -400,6 +401,25 @@ class Skipped:
 
     where: str
     reason: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a paged source: its records, and the token where the next page starts ("" after the last)."""
+
+    records: list["PaperRecord | Skipped"]
+    token: str
+
+
+@runtime_checkable
+class PagedSource(Protocol):
+    """A source read page by page whose position can be saved and resumed (OAI-PMH). `key` names
+    the run (its saved position); `pages(token=...)` yields from the start, or from a saved token."""
+
+    @property
+    def key(self) -> str: ...
+
+    def pages(self, *, token: str = "") -> Iterator[Page]: ...
 
 
 def make_record(*, where: str, raw_id: object, title: object, **fields) -> "PaperRecord | Skipped":

@@ -1,4 +1,4 @@
-"""Pages of the papers app. Thin: parse the URL, call a selector, render."""
+"""The site's pages that compose apps (papers, search, community). Thin: parse the URL, call selectors, render."""
 
 from datetime import date, timedelta
 
@@ -7,20 +7,21 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from dailypapers import pagecache
 from dailypapers.community import selectors as community_selectors
 from dailypapers.community.services import is_org_admin
 from dailypapers.pagecache import cached_response
+from dailypapers.papers import periods, selectors
+from dailypapers.papers.models import Author, Organization
+from dailypapers.papers.records import parse_arxiv_id
 from dailypapers.search.selectors import similar_papers
 from dailypapers.search.views import search
 from dailypapers.views import bad_request
 
-from . import periods, selectors
-from .models import Author, Organization
-from .records import parse_arxiv_id
 
-
-def _cached(request: HttpRequest, render_page) -> HttpResponse:
-    return cached_response(request, render_page)
+def _cached(request: HttpRequest, render_page, *, scope: str) -> HttpResponse:
+    # A list also links to its neighbours: a change to the set of days that have a list is site-wide.
+    return cached_response(request, render_page, scopes=(scope,))
 
 
 def _week_label(day: date) -> str:
@@ -65,7 +66,7 @@ def daily(request: HttpRequest) -> HttpResponse:
             return render(request, "papers/list.html", {"period": "day", "cards": [], "empty_site": True})
         return _day_page(request, day)
 
-    return _cached(request, page)
+    return _cached(request, page, scope=pagecache.LATEST)
 
 
 def by_date(request: HttpRequest, value: str) -> HttpResponse:
@@ -73,7 +74,7 @@ def by_date(request: HttpRequest, value: str) -> HttpResponse:
         day = periods.parse_day(value)
     except periods.BadPeriod as exc:
         return bad_request(request, reason=str(exc))
-    return _cached(request, lambda: _day_page(request, day))
+    return _cached(request, lambda: _day_page(request, day), scope=pagecache.day_scope(day))
 
 
 def _day_page(request: HttpRequest, day: date) -> HttpResponse:
@@ -97,6 +98,7 @@ def by_week(request: HttpRequest, value: str) -> HttpResponse:
             request, period="week", start=monday, end=sunday,
             cards=selectors.papers_of_week(monday=monday), heading=heading,
         ),
+        scope=pagecache.week_scope(monday),
     )
 
 
@@ -112,6 +114,7 @@ def by_month(request: HttpRequest, value: str) -> HttpResponse:
             request, period="month", start=first, end=last,
             cards=selectors.papers_of_month(first=first), heading=first.strftime("%B %Y"),
         ),
+        scope=pagecache.month_scope(first),
     )
 
 
@@ -122,6 +125,7 @@ def trending(request: HttpRequest) -> HttpResponse:
             request, "papers/list.html",
             {"period": "trending", "cards": selectors.trending(), "formula": selectors.TRENDING_FORMULA},
         ),
+        scope=pagecache.TRENDING,
     )
 
 
@@ -154,6 +158,9 @@ def paper(request: HttpRequest, raw_id: str) -> HttpResponse:
                 "similar": similar_papers(paper=paper),
             },
         ),
+        # The similar papers' vote counts may lag a vote on one of them by PAGE_CACHE_SECONDS at most:
+        # which pages list a paper as similar is not known when it changes.
+        scope=pagecache.paper_scope(paper.pk),
     )
 
 
