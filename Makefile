@@ -61,3 +61,5 @@ vendor:
 	cp -r node_modules/katex/dist/katex.min.css node_modules/katex/dist/katex.min.js node_modules/katex/dist/fonts node_modules/katex/LICENSE src/dailypapers/static/vendor/katex/
 	rm -rf src/dailypapers/static/vendor/htmx && mkdir -p src/dailypapers/static/vendor/htmx
 	cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx.org/LICENSE src/dailypapers/static/vendor/htmx/
+	rm -rf src/dailypapers/static/vendor/axe-core && mkdir -p src/dailypapers/static/vendor/axe-core
+	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE src/dailypapers/static/vendor/axe-core/
