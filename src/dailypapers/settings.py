@@ -133,6 +133,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 ROOT_URLCONF = "dailypapers.urls"
+CSRF_FAILURE_VIEW = "dailypapers.views.csrf_failure"  # the site's own 403 page, not Django's bare one
 WSGI_APPLICATION = "dailypapers.wsgi.application"
 
 TEMPLATES = [
