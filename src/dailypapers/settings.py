@@ -100,6 +100,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "dailypapers.compression.CompressPages",  # gzip for pages; BREACH: see compression.py
     "csp.middleware.CSPMiddleware",
     "dailypapers.security.RejectControlCharactersMiddleware",  # before anything reads the input
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -192,6 +193,8 @@ CACHES["local"] = {
 # Anonymous list pages are served from the cache for this long (seconds); any
 # ingest or edit bumps a version key, so a stale page never outlives a write.
 PAGE_CACHE_SECONDS = int(os.environ.get("DAILYPAPERS_PAGE_CACHE_SECONDS", "300"))
+# Week and month lists show this many papers a page (the top ones first), then a "more" link.
+LIST_PAGE_SIZE = int(os.environ.get("DAILYPAPERS_LIST_PAGE_SIZE", "50"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -14,13 +15,14 @@ from dailypapers.search.views import search
 from dailypapers.pagecache import cached_response
 from dailypapers.views import bad_request
 
-from . import periods, selectors
+from . import paging, periods, selectors
 from .models import Author, Organization
 from .records import parse_arxiv_id
 
 
 def _cached(request: HttpRequest, render_page) -> HttpResponse:
-    return cached_response(request, render_page)
+    # ?page= is the only parameter the list pages read (week and month lists come in pages).
+    return cached_response(request, render_page, vary=f"page={request.GET.get('page', '')}")
 
 
 def _week_label(day: date) -> str:
@@ -50,6 +52,14 @@ def _period_links(period: str, start: date, end: date) -> dict:
 
 def _list_page(request: HttpRequest, *, period: str, start: date, end: date, cards: list, heading: str) -> HttpResponse:
     context = {"period": period, "day": start, "cards": cards, "heading": heading, **_period_links(period, start, end)}
+    if period in ("week", "month"):
+        try:
+            listing = paging.page_of(cards, raw=request.GET.get("page"), size=settings.LIST_PAGE_SIZE)
+        except paging.BadPage as exc:
+            return bad_request(request, reason=str(exc))
+        except paging.NoSuchPage as exc:
+            raise Http404(str(exc)) from None
+        context.update(cards=listing.items, listing=listing)
     return render(request, "papers/list.html", context)
 
 
