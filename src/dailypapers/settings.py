@@ -118,14 +118,14 @@ MIDDLEWARE = [
 # own static files (KaTeX, htmx and Swagger UI are served locally); no inline script, no inline
 # style. KaTeX's render() sets its sizes through the CSSOM (element.style), which CSP does not
 # restrict (only style="" in markup and <style> elements need 'unsafe-inline'); htmx's indicator
-# <style> and eval are off (htmx-config in base.html). img-src: data: for Swagger UI's icons in its
-# CSS; https: because imported organization logos are still hot-linked from Hugging Face's CDN.
+# <style> and eval are off (htmx-config in base.html). img-src: our own files (organization avatars
+# are mirrored into the media store at ingest) and data: for Swagger UI's icons in its CSS.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", "https:"],
+        "img-src": ["'self'", "data:"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
@@ -274,6 +274,10 @@ DIGEST_MAILS_PER_ADDRESS_PER_HOUR = int(os.environ.get("DAILYPAPERS_DIGEST_MAILS
 # Uploads (organization avatars), served by the app under /media/.
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"
+# Imported organization avatars are copied into the media store at ingest (pages never hot-link
+# them), only from these hosts and their subdomains: an imported record cannot make the server
+# fetch from anywhere else (e.g. a host on its own network).
+AVATAR_MIRROR_HOSTS = [h.strip() for h in os.environ.get("DAILYPAPERS_AVATAR_HOSTS", "huggingface.co").split(",") if h.strip()]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -21,7 +21,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from dailypapers.papers.records import PaperRecord, Skipped
-from dailypapers.papers.services import upsert_papers
+from dailypapers.papers.services import mirror_avatars, upsert_papers
 from dailypapers.papers.sources import arxiv_api, arxiv_oai, hf_daily, jsonl
 from dailypapers.papers.sources.http import SourceError
 from dailypapers.search.services import index_keywords
@@ -101,6 +101,10 @@ class Command(BaseCommand):
             # Keyword search sees the new papers now; their vectors come from `dailypapers index`.
             index_keywords()
         self.stdout.write(str(stats))
+        # Imported organization avatars, copied into the media store (pages never hot-link them).
+        stored, failed = mirror_avatars(log=lambda line: self.stderr.write(line))
+        if stored or failed:
+            self.stdout.write(f"avatars: {stored} mirrored / {failed} not mirrored")
 
     def _records(self, source: str, options: dict) -> Iterator[PaperRecord | Skipped]:
         if source == "jsonl":
