@@ -7,6 +7,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 export DAILYPAPERS_DATA_DIR ?= $(CURDIR)/data
+# Links in mails (digests, confirmations) point where `make run` serves the site.
+export DAILYPAPERS_BASE_URL ?= http://$(HOST):$(PORT)
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed

@@ -83,3 +83,36 @@ def three_days(db):
     from .conftest import load_three_days
 
     load_three_days()
+
+
+def test_copy_markdown_and_delete_asks_first(live_server, three_days_live, carol):
+    from playwright.sync_api import sync_playwright
+
+    from dailypapers.community.services import post_comment
+    from dailypapers.papers.models import Paper
+
+    post_comment(user=carol, paper=Paper.objects.get(arxiv_id="2603.00002"), body="A comment to keep")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"])
+        context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+        page = context.new_page()
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_login", "carol_with_a_long_name")
+        page.fill("#id_password", "correct horse battery")
+        page.click("main button[type=submit]")
+        page.wait_for_url("**/papers")
+        page.goto(f"{live_server.url}/papers/2603.00002")
+        page.get_by_role("button", name="Copy markdown").click()
+        page.get_by_role("button", name="Copied").wait_for()
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert copied == page.request.get(f"{live_server.url}/papers/2603.00002.md").text()
+        assert "Top paper with $\\alpha$ math" in copied
+
+        # Delete asks first; saying no keeps the comment.
+        asked = []
+        page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+        page.locator(".comment-actions button", has_text="Delete").click()
+        page.wait_for_timeout(300)
+        assert asked == ["Delete this comment? This cannot be undone."]
+        assert page.locator(".comment-body", has_text="A comment to keep").count() == 1
+        browser.close()

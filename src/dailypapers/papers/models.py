@@ -108,6 +108,16 @@ class Paper(models.Model):
         return reverse("papers:paper", args=[self.arxiv_id])
 
     @property
+    def local_comments(self) -> int:
+        """Comments written here (num_comments also counts the ones imported from Hugging Face)."""
+        return max(self.num_comments - self.imported_comments, 0)
+
+    @property
+    def hf_discussion_url(self) -> str:
+        """Where the imported comments are: the paper's discussion on Hugging Face."""
+        return f"https://huggingface.co/papers/{self.arxiv_id}#community"
+
+    @property
     def abs_url(self) -> str:
         return f"https://arxiv.org/abs/{self.arxiv_id}"
 

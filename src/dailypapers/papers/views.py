@@ -17,7 +17,7 @@ from dailypapers.views import bad_request
 
 from . import paging, periods, selectors
 from .models import Author, Organization
-from .records import parse_arxiv_id
+from .records import is_possible_arxiv_id, parse_arxiv_id
 
 
 def _cached(request: HttpRequest, render_page) -> HttpResponse:
@@ -139,6 +139,8 @@ def _paper_or_redirect(raw_id: str, suffix: str = ""):
         arxiv_id, version = parse_arxiv_id(raw_id)
     except ValueError:
         raise Http404(f"“{raw_id}” is not an arXiv id (e.g. 2401.12345 or hep-th/9901001).")
+    if not is_possible_arxiv_id(arxiv_id):
+        raise Http404(f"“{arxiv_id}” cannot be an arXiv id: no paper was ever numbered so.")
     if version is not None or arxiv_id != raw_id:
         return None, redirect(f"/papers/{arxiv_id}{suffix}", permanent=True)
     paper = selectors.paper_detail(arxiv_id=arxiv_id)
