@@ -52,6 +52,7 @@ bench: install-dev
 	$(BIN)/python bench/daily_page_load.py
 	$(BIN)/python bench/digest_send.py
 	$(BIN)/python bench/search.py all
+	$(BIN)/python bench/page_weight.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
