@@ -102,3 +102,12 @@ def three_days(db):
     from .conftest import load_three_days
 
     load_three_days()
+
+
+def test_json_and_markdown_are_sent_as_they_are_feeds_compressed(client, three_days):
+    api = client.get("/api/daily_papers?date=2026-03-16", HTTP_ACCEPT_ENCODING="gzip")
+    assert api.status_code == 200 and not api.has_header("Content-Encoding")
+    md = client.get("/papers/2603.00002.md", HTTP_ACCEPT_ENCODING="gzip")
+    assert md.status_code == 200 and not md.has_header("Content-Encoding")
+    feed = client.get("/feeds/date/2026-03-16.rss", HTTP_ACCEPT_ENCODING="gzip")
+    assert feed.status_code == 200 and feed["Content-Encoding"] == "gzip"

@@ -13,16 +13,23 @@ input, by watching the compressed length as the guess improves. What protects us
   created API token, a digest's manage page reached by its signed link): those are sent
   uncompressed, whatever else they hold.
 
-Static files are compressed ahead of time by whitenoise (.gz/.br), which sets Content-Encoding,
-so this middleware leaves them alone.
+Static files are compressed ahead of time by whitenoise (.gz/.br); this middleware only
+compresses pages and feeds (COMPRESSED_TYPES).
 """
 
 from django.http import HttpRequest, HttpResponse
 from django.middleware.gzip import GZipMiddleware
 
 
+# What is compressed: pages and feeds. JSON (the API) and markdown are left as they are: their
+# clients are programs, some of which (a WSGI test transport, for one) do not decode gzip.
+COMPRESSED_TYPES = ("text/html", "application/rss+xml", "application/atom+xml")
+
+
 class CompressPages(GZipMiddleware):
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if "no-store" in response.get("Cache-Control", ""):
+            return response
+        if response.get("Content-Type", "").split(";")[0].strip() not in COMPRESSED_TYPES:
             return response
         return super().process_response(request, response)
