@@ -213,3 +213,13 @@ def test_an_impossible_id_is_a_real_404_with_a_search_box(client, db, raw):
 def test_a_possible_but_missing_id_still_says_so(client, db):
     response = client.get("/papers/2401.12345")
     assert response.status_code == 404 and "No paper 2401.12345 here yet." in response.content.decode()
+
+
+def test_account_mails_name_the_site_not_the_host(db):
+    response = Client().post("/accounts/signup/", {"email": "new@example.org", "username": "newcomer",
+                                                   "password1": "a long pass phrase 42", "password2": "a long pass phrase 42"})
+    assert response.status_code == 302
+    message = mail.outbox[-1]
+    assert message.subject.startswith("[Daily Papers] ")
+    # allauth names the site by its host without django.contrib.sites ("Hello from 127.0.0.1:8101!").
+    assert "Hello from Daily Papers!" in message.body and "Thank you for using Daily Papers!" in message.body

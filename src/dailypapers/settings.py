@@ -211,6 +211,7 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 ACCOUNT_ADAPTER = "dailypapers.accounts.AccountAdapter"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{os.environ.get('DAILYPAPERS_SITE_NAME', 'Daily Papers')}] "  # not the host
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 # Mandatory: with "optional" a sign-up logs in at once, so allauth could not answer a sign-up
