@@ -90,14 +90,16 @@ def main() -> None:
             assets += re.findall(r'data-katex-(?:js|css)="([^"]+)"', text)
         asset_wire = 0
         for asset in assets:
-            path = static_root / asset.removeprefix(settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/" + settings.STATIC_URL)
+            prefix = settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/" + settings.STATIC_URL
+            path = static_root / asset.removeprefix(prefix)
             gz = path.with_name(path.name + ".gz")
             asset_wire += (gz if gz.exists() else path).stat().st_size
         rows.append({"page": name, "url": url, "status": response.status_code, "html_bytes": len(html),
                      "html_sent_bytes": len(wire), "html_compressed": response.get("Content-Encoding") == "gzip",
                      "cards": text.count('<article class="card"'), "assets": len(assets),
                      "assets_sent_bytes": asset_wire, "total_sent_bytes": len(wire) + asset_wire})
-    print(f"{'page':40} {'status':>6} {'cards':>5} {'HTML':>10} {'HTML sent':>10} {'CSS+JS sent':>12} {'total sent':>11}")
+    print(f"{'page':40} {'status':>6} {'cards':>5} {'HTML':>10} {'HTML sent':>10} "
+          f"{'CSS+JS sent':>12} {'total sent':>11}")
     for r in rows:
         print(f"{r['page']:40} {r['status']:>6} {r['cards']:>5} {r['html_bytes']:>10,} {r['html_sent_bytes']:>10,} "
               f"{r['assets_sent_bytes']:>12,} {r['total_sent_bytes']:>11,}")

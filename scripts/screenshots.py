@@ -38,15 +38,20 @@ def main() -> None:
     run("migrate", "--no-input")
     run("collectstatic", "--no-input")
     run("demo")
-    run("shell", "-c", "from django.contrib.auth import get_user_model; from allauth.account.models import EmailAddress;"
+    run("shell", "-c", "from django.contrib.auth import get_user_model;"
+        "from allauth.account.models import EmailAddress;"
         "u = get_user_model().objects.create_user('ada', 'ada@example.org', 'correct horse battery');"
         "EmailAddress.objects.create(user=u, email=u.email, verified=True, primary=True)")
     ids = subprocess.run([str(BIN / "dailypapers"), "shell", "-c",
-                          "from dailypapers.papers.models import Paper, Organization; from django.db.models import Count;"
-                          "p = Paper.objects.filter(daily_entries__isnull=False).exclude(organization=None).order_by('-upvotes').first();"
-                          "o = Organization.objects.annotate(n=Count('papers')).order_by('-n').first(); print('IDS', p.arxiv_id, o.slug)"],
+                          "from dailypapers.papers.models import Paper, Organization;"
+                          "from django.db.models import Count;"
+                          "p = Paper.objects.filter(daily_entries__isnull=False).exclude(organization=None)"
+                          ".order_by('-upvotes').first();"
+                          "o = Organization.objects.annotate(n=Count('papers')).order_by('-n').first();"
+                          "print('IDS', p.arxiv_id, o.slug)"],
                          env=env, check=True, capture_output=True, text=True).stdout.split("IDS")[-1].split()
-    server = subprocess.Popen([str(BIN / "dailypapers"), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+    serve = [str(BIN / "dailypapers"), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    server = subprocess.Popen(serve,
                               env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -77,7 +82,8 @@ def shoot(base: str, *, paper: str, org: str) -> None:
 
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"])
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"])
         for width, height in ((1280, 900), (390, 844)):
             for suffix, signed_in, scheme, names in SHOTS:
                 context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)

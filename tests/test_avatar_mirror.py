@@ -17,8 +17,15 @@ from PIL import Image
 from dailypapers.papers import services
 from dailypapers.papers.models import Organization
 
+from .helpers import BROWSER_MARKS, launch_chromium
 from .replay import ReplayServer
-from .test_browser import CHROMIUM, three_days_live  # noqa: F401
+
+
+def browser_test(test):
+    """The browser tests' marks (live server ready, skipped without chromium) on one test."""
+    for mark in BROWSER_MARKS:
+        test = mark(test)
+    return test
 
 FIXTURE = Path(__file__).parent / "fixtures" / "hf" / "2026-08-21.json"
 
@@ -59,7 +66,7 @@ def test_ingest_mirrors_the_avatars_once(db, recorded_day, cdn, client):
     file, paths = recorded_day
     out = StringIO()
     call_command("ingest", "hf-daily", str(file), "--quiet", stdout=out)
-    orgs = [o for o in Organization.objects.exclude(avatar_url="")]
+    orgs = list(Organization.objects.exclude(avatar_url=""))
     assert orgs and len({o.avatar_url for o in orgs}) == len(paths)
     assert f"avatars: {len(orgs)} mirrored / 0 not mirrored" in out.getvalue()
     fetched = len(cdn.requests)
@@ -125,8 +132,7 @@ def test_the_csp_allows_images_from_the_site_only(client, db):
     assert "img-src 'self' data:;" in policy + ";" and "https:" not in policy
 
 
-@pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
+@browser_test
 def test_every_request_a_page_makes_goes_to_the_site(live_server, three_days_live, settings):
     from playwright.sync_api import sync_playwright
 
@@ -137,9 +143,10 @@ def test_every_request_a_page_makes_goes_to_the_site(live_server, three_days_liv
              "/accounts/signup/", "/digest/subscribe"]
     elsewhere, seen = [], 0
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"])
+        browser = launch_chromium(playwright)
         page = browser.new_page()
-        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(live_server.url) else route.abort())
+        page.route("**/*", lambda route: (
+            route.continue_() if route.request.url.startswith(live_server.url) else route.abort()))
 
         def note(request):
             nonlocal seen

@@ -5,17 +5,15 @@ anonymous vote control's name, dark mode, the favicon."""
 
 import pytest
 
-from .test_browser import CHROMIUM, pytestmark, three_days_live  # noqa: F401 - the browser tests' marks and data
-from .test_browser_phone import carol  # noqa: F401 - a verified user with a long name
+from .helpers import BROWSER_MARKS, launch_chromium
+
+pytestmark = BROWSER_MARKS
+
 
 PAGES = ["/papers", "/papers/2603.00002", "/papers?q=attention", "/papers/trending",
          "/accounts/login/", "/organizations/acme-ai", "/papers/week/2026-W12"]
 SIGNED_IN_ONLY = ["/papers/submit"]
 AXE = "/static/vendor/axe-core/axe.min.js"
-
-
-def _browser(playwright):
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"])
 
 
 def _sign_in(page, base: str) -> None:
@@ -31,7 +29,8 @@ def _serious(page) -> list[dict]:
     page.add_script_tag(url=AXE)
     results = page.evaluate("""async () => {
         const r = await axe.run(document, {resultTypes: ['violations']});
-        return r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+        return r.violations.map(v => ({id: v.id, impact: v.impact,
+                                        nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
     }""")
     return [v for v in results if v["impact"] in ("serious", "critical")]
 
@@ -42,7 +41,7 @@ def test_no_serious_or_critical_axe_violations(live_server, three_days_live, car
 
     found = {}
     with sync_playwright() as playwright:
-        browser = _browser(playwright)
+        browser = launch_chromium(playwright)
         for width in (1280, 390):
             context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
             page = context.new_page()
@@ -63,7 +62,7 @@ def test_skip_link_focus_ring_vote_control_favicon_and_dark_mode(live_server, th
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = _browser(playwright)
+        browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(f"{live_server.url}/papers/date/2026-03-16")
 
@@ -106,7 +105,8 @@ def test_skip_link_focus_ring_vote_control_favicon_and_dark_mode(live_server, th
 CONTRAST = """(selector) => {
   const el = document.querySelector(selector);
   const rgb = s => s.match(/[\\d.]+/g).map(Number);
-  const lum = ([r, g, b]) => { const f = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+  const lum = ([r, g, b]) => { const f = c => { c /= 255;
+                                                 return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
                                return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
   let bg = null;
   for (let node = el; node && !bg; node = node.parentElement) {

@@ -2,10 +2,10 @@
 confirmation, passwords, email addresses) and the CSRF failure page carry the site's header, its
 card and its buttons, in a real browser; buttons look alike site-wide."""
 
-import pytest
+from .helpers import BROWSER_MARKS, launch_chromium
 
-from .test_browser import CHROMIUM, pytestmark, three_days_live  # noqa: F401 - the browser tests' marks and data
-from .test_browser_phone import carol  # noqa: F401 - a verified user
+pytestmark = BROWSER_MARKS
+
 
 SIGNED_OUT = ["/accounts/login/", "/accounts/signup/", "/accounts/password/reset/",
               "/accounts/confirm-email/not-a-real-key/", "/accounts/password/reset/key/1-set-password/"]
@@ -32,7 +32,7 @@ def test_account_pages_and_buttons_in_the_sites_look(live_server, three_days_liv
 
     looks = {}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"])
+        browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         for path in SIGNED_OUT:
             page.goto(f"{live_server.url}{path}")
@@ -49,7 +49,8 @@ def test_account_pages_and_buttons_in_the_sites_look(live_server, three_days_liv
         page.goto(f"{live_server.url}/papers/submit")
         submit_button = page.evaluate(LOOK)["button"]
         page.goto(f"{live_server.url}/papers/2603.00002")
-        comment_button = page.evaluate("(() => { const s = getComputedStyle(document.querySelector('.comment-form button'));"
+        comment_button = page.evaluate("(() => {"
+                                       " const s = getComputedStyle(document.querySelector('.comment-form button'));"
                                        " return [s.borderRadius, s.backgroundColor, s.color]; })()")
         browser.close()
 
@@ -78,12 +79,6 @@ def test_the_csrf_failure_page_is_the_sites_own(three_days):
     assert "CSRF cookie not set" not in html  # Django's reason is for developers
 
 
-@pytest.fixture
-def three_days(db):
-    from .conftest import load_three_days
-
-    load_three_days()
-
 
 def test_copy_markdown_and_delete_asks_first(live_server, three_days_live, carol):
     from playwright.sync_api import sync_playwright
@@ -93,7 +88,7 @@ def test_copy_markdown_and_delete_asks_first(live_server, three_days_live, carol
 
     post_comment(user=carol, paper=Paper.objects.get(arxiv_id="2603.00002"), body="A comment to keep")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"])
+        browser = launch_chromium(playwright)
         context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
         page = context.new_page()
         page.goto(f"{live_server.url}/accounts/login/")

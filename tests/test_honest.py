@@ -16,8 +16,7 @@ from dailypapers.digests.models import Subscription
 from dailypapers.papers.models import Author, DailyEntry, Paper
 from dailypapers.papers.services import upsert_papers
 
-from .conftest import load_three_days, make_paper
-from .test_community import make_user
+from .helpers import load_three_days, make_paper, make_user
 
 
 def signed_in(user) -> Client:
@@ -38,9 +37,11 @@ def papers(db):
 
 def test_comment_counts_say_what_is_here_and_link_to_hugging_face(papers):
     client = Client()
-    card = client.get("/papers/date/2026-03-16").content.decode().split('data-arxiv-id="2603.00009"')[1].split("</article>")[0]
+    day = client.get("/papers/date/2026-03-16").content.decode()
+    card = day.split('data-arxiv-id="2603.00009"')[1].split("</article>")[0]
     assert re.search(r'class="comments"[^>]*>.*?</svg> 0<span class="sr-only"> comments here', card)
-    assert '<a class="hf-comments" href="https://huggingface.co/papers/2603.00009#community" rel="noopener">+3 on Hugging Face</a>' in card
+    assert ('<a class="hf-comments" href="https://huggingface.co/papers/2603.00009#community" rel="noopener">'
+            "+3 on Hugging Face</a>") in card
     page = client.get("/papers/2603.00009").content.decode()
     assert "0 comments here" in page and "No comments here yet." in page
     assert '3 more comments on <a href="https://huggingface.co/papers/2603.00009#community"' in page
@@ -70,7 +71,6 @@ def _claim_buttons(html: str) -> int:
 
 
 def test_claim_is_offered_only_where_claimable_and_not_after_claiming(papers):
-    paper = Paper.objects.get(arxiv_id="2603.00001")
     ada, other, unverified = make_user("ada"), make_user("other"), make_user("nomail", verified=False)
     assert _claim_buttons(Client().get("/papers/2603.00001").content.decode()) == 0
     assert _claim_buttons(signed_in(unverified).get("/papers/2603.00001").content.decode()) == 0
@@ -178,7 +178,6 @@ def test_small_things_on_the_paper_page(papers):
 
 
 def test_trending_score_is_rounded(papers, settings):
-    from dailypapers.papers import selectors
 
     html = Client().get("/papers/trending").content.decode()
     scores = re.findall(r'<span class="score"[^>]*>score ([\d.]+)</span>', html)
@@ -216,8 +215,9 @@ def test_a_possible_but_missing_id_still_says_so(client, db):
 
 
 def test_account_mails_name_the_site_not_the_host(db):
-    response = Client().post("/accounts/signup/", {"email": "new@example.org", "username": "newcomer",
-                                                   "password1": "a long pass phrase 42", "password2": "a long pass phrase 42"})
+    response = Client().post("/accounts/signup/", {
+        "email": "new@example.org", "username": "newcomer",
+        "password1": "a long pass phrase 42", "password2": "a long pass phrase 42"})
     assert response.status_code == 302
     message = mail.outbox[-1]
     assert message.subject.startswith("[Daily Papers] ")

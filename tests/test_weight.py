@@ -6,10 +6,17 @@ from datetime import date, timedelta
 
 import pytest
 
-from .conftest import make_paper
-from .test_browser import CHROMIUM, three_days_live  # noqa: F401
-
 from dailypapers.papers.services import upsert_papers
+
+from .helpers import BROWSER_MARKS, launch_chromium, make_paper
+
+
+def browser_test(test):
+    """The browser tests' marks (live server ready, skipped without chromium) on one test."""
+    for mark in BROWSER_MARKS:
+        test = mark(test)
+    return test
+
 
 
 def test_pages_are_gzipped_with_a_random_length(client, three_days):
@@ -76,13 +83,12 @@ def test_pages_do_not_link_katex_themselves(client, three_days):
     assert 'rel="stylesheet" href="/static/vendor/katex' not in html
 
 
-@pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
+@browser_test
 def test_katex_is_fetched_only_where_maths_is_marked(live_server, three_days_live):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"])
+        browser = launch_chromium(playwright)
         page = browser.new_page()
         fetched = []
         page.on("request", lambda request: fetched.append(request.url))
@@ -96,12 +102,6 @@ def test_katex_is_fetched_only_where_maths_is_marked(live_server, three_days_liv
         assert page.locator("h1 .katex").count() == 1
         browser.close()
 
-
-@pytest.fixture
-def three_days(db):
-    from .conftest import load_three_days
-
-    load_three_days()
 
 
 def test_json_and_markdown_are_sent_as_they_are_feeds_compressed(client, three_days):

@@ -17,9 +17,9 @@ Static files are compressed ahead of time by whitenoise (.gz/.br); this middlewa
 compresses pages and feeds (COMPRESSED_TYPES).
 """
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.middleware.gzip import GZipMiddleware
-
 
 # What is compressed: pages and feeds. JSON (the API) and markdown are left as they are: their
 # clients are programs, some of which (a WSGI test transport, for one) do not decode gzip.
@@ -27,7 +27,7 @@ COMPRESSED_TYPES = ("text/html", "application/rss+xml", "application/atom+xml")
 
 
 class CompressPages(GZipMiddleware):
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         if "no-store" in response.get("Cache-Control", ""):
             return response
         if response.get("Content-Type", "").split(";")[0].strip() not in COMPRESSED_TYPES:

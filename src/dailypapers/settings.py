@@ -284,7 +284,9 @@ MEDIA_URL = "/media/"
 # Imported organization avatars are copied into the media store at ingest (pages never hot-link
 # them), only from these hosts and their subdomains: an imported record cannot make the server
 # fetch from anywhere else (e.g. a host on its own network).
-AVATAR_MIRROR_HOSTS = [h.strip() for h in os.environ.get("DAILYPAPERS_AVATAR_HOSTS", "huggingface.co").split(",") if h.strip()]
+AVATAR_MIRROR_HOSTS = [
+    h.strip() for h in os.environ.get("DAILYPAPERS_AVATAR_HOSTS", "huggingface.co").split(",") if h.strip()
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

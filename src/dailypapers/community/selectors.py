@@ -130,9 +130,10 @@ class ClaimStates:
 
 
 def claim_states(*, user, paper: Paper, author_ids: list[int]) -> ClaimStates:
-    states = {pk: "open" for pk in author_ids}
+    states = dict.fromkeys(author_ids, "open")
     mine = False
-    for author_id, user_id, status in AuthorshipClaim.objects.filter(paper=paper).values_list("author_id", "user_id", "status"):
+    claims = AuthorshipClaim.objects.filter(paper=paper).values_list("author_id", "user_id", "status")
+    for author_id, user_id, status in claims:
         if user.is_authenticated and user_id == user.pk:
             mine = True  # a refused claim is not made again (claim_authorship refuses it)
             if status != AuthorshipClaim.Status.REJECTED:

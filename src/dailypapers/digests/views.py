@@ -5,7 +5,8 @@ from django.views.decorators.csrf import csrf_exempt
 from dailypapers.community.services import Refused, ensure_can_post
 from dailypapers.views import bad_request, forbidden, limit_posts
 
-from . import manage as managing, services
+from . import manage as managing
+from . import services
 from .forms import ManageForm, SubscribeForm
 from .models import Subscription
 
@@ -34,8 +35,8 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         return render(request, "digests/subscribed.html", {"subscription": subscription})
     # A signed-in reader sees the digests they have already (each with its manage page).
     mine = Subscription.objects.filter(user=user).order_by("frequency", "topic") if user.is_authenticated else []
-    return render(request, "digests/subscribe.html", {"form": form, "mine": [(s, services.unsubscribe_token(s)) for s in mine]},
-                  status=400 if form.errors else 200)
+    links = [(s, services.unsubscribe_token(s)) for s in mine]
+    return render(request, "digests/subscribe.html", {"form": form, "mine": links}, status=400 if form.errors else 200)
 
 
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
@@ -98,5 +99,5 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
         if form.errors:
             status = 400
         subscription.refresh_from_db()
-    return _private(render(request, "digests/manage.html",
-                           {"subscription": subscription, "form": form, "token": token, "notice": notice}, status=status))
+    context = {"subscription": subscription, "form": form, "token": token, "notice": notice}
+    return _private(render(request, "digests/manage.html", context, status=status))

@@ -2,7 +2,6 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-
 # Mirrored avatars are stored under this prefix, named after a hash of the address they came from.
 AVATAR_MIRROR_PREFIX = "organizations/mirror-"
 
@@ -31,7 +30,7 @@ class Organization(models.Model):
     @property
     def avatar_is_mirror(self) -> bool:
         """Whether the stored avatar is our copy of the imported one (services.mirror_organization_avatar)."""
-        return bool(self.avatar) and self.avatar.name.startswith(AVATAR_MIRROR_PREFIX)
+        return bool(self.avatar) and (self.avatar.name or "").startswith(AVATAR_MIRROR_PREFIX)
 
     @property
     def avatar_src(self) -> str:

@@ -61,6 +61,7 @@ def page_of(items: list, *, raw: str | None, size: int) -> ListPage:
     number = int(raw)
     pages = max(1, -(-len(items) // size))
     if number > pages:
-        raise NoSuchPage(f"There is no page {number}: the {len(items)} papers fill {pages} page{'s' if pages > 1 else ''}.")
+        plural = "s" if pages > 1 else ""
+        raise NoSuchPage(f"There is no page {number}: the {len(items)} papers fill {pages} page{plural}.")
     start = (number - 1) * size
     return ListPage(items=items[start:start + size], number=number, pages=pages, total=len(items), size=size)

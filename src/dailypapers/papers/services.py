@@ -383,9 +383,9 @@ def organizations_needing_avatar_mirror() -> list[int]:
     uploaded here is never replaced)."""
     ids = []
     for org in Organization.objects.exclude(avatar_url="").only("pk", "avatar", "avatar_url"):
-        if (not org.avatar or org.avatar_is_mirror) and org.avatar.name != avatar_mirror_name(org.avatar_url):
-            if _avatar_host_allowed(org.avatar_url):
-                ids.append(org.pk)
+        stale = (not org.avatar or org.avatar_is_mirror) and org.avatar.name != avatar_mirror_name(org.avatar_url)
+        if stale and _avatar_host_allowed(org.avatar_url):
+            ids.append(org.pk)
     return ids
 
 
@@ -429,16 +429,15 @@ def _download_avatar(url: str) -> bytes:
     """At most AVATAR_MAX_BYTES + 1 bytes of `url` (streamed: a huge file is cut, not read)."""
     try:
         with httpx.Client(timeout=AVATAR_FETCH_TIMEOUT_SECONDS, follow_redirects=False,
-                          headers={"User-Agent": USER_AGENT}) as client:
-            with client.stream("GET", url) as response:
-                if response.status_code != 200:
-                    raise AvatarRefused(f"GET {url}: HTTP {response.status_code}")
-                data = bytearray()
-                for chunk in response.iter_bytes():
-                    data.extend(chunk)
-                    if len(data) > AVATAR_MAX_BYTES:
-                        break
-                return bytes(data)
+                          headers={"User-Agent": USER_AGENT}) as client, client.stream("GET", url) as response:
+            if response.status_code != 200:
+                raise AvatarRefused(f"GET {url}: HTTP {response.status_code}")
+            data = bytearray()
+            for chunk in response.iter_bytes():
+                data.extend(chunk)
+                if len(data) > AVATAR_MAX_BYTES:
+                    break
+            return bytes(data)
     except httpx.HTTPError as exc:
         raise AvatarRefused(f"GET {url}: {exc or type(exc).__name__}") from None
 
