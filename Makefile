@@ -8,6 +8,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 export DAILYPAPERS_DATA_DIR ?= $(CURDIR)/data
+# Links in mails (digests, confirmations) point where `make run` serves the site.
+export DAILYPAPERS_BASE_URL ?= http://$(HOST):$(PORT)
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -72,6 +74,7 @@ bench: install-dev
 	$(BIN)/python bench/daily_page_load.py
 	$(BIN)/python bench/digest_send.py
 	$(BIN)/python bench/search.py all
+	$(BIN)/python bench/page_weight.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
@@ -83,3 +86,5 @@ vendor:
 	cp -r node_modules/katex/dist/katex.min.css node_modules/katex/dist/katex.min.js node_modules/katex/dist/fonts node_modules/katex/LICENSE src/dailypapers/static/vendor/katex/
 	rm -rf src/dailypapers/static/vendor/htmx && mkdir -p src/dailypapers/static/vendor/htmx
 	cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx.org/LICENSE src/dailypapers/static/vendor/htmx/
+	rm -rf src/dailypapers/static/vendor/axe-core && mkdir -p src/dailypapers/static/vendor/axe-core
+	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE src/dailypapers/static/vendor/axe-core/

@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -11,9 +12,9 @@ from dailypapers import pagecache
 from dailypapers.community import selectors as community_selectors
 from dailypapers.community.services import is_org_admin
 from dailypapers.pagecache import cached_response
-from dailypapers.papers import periods, selectors
+from dailypapers.papers import paging, periods, selectors
 from dailypapers.papers.models import Author, Organization
-from dailypapers.papers.records import parse_arxiv_id
+from dailypapers.papers.records import is_possible_arxiv_id, parse_arxiv_id
 from dailypapers.search.selectors import similar_papers
 from dailypapers.search.views import search
 from dailypapers.views import bad_request
@@ -21,7 +22,8 @@ from dailypapers.views import bad_request
 
 def _cached(request: HttpRequest, render_page, *, scope: str) -> HttpResponse:
     # A list also links to its neighbours: a change to the set of days that have a list is site-wide.
-    return cached_response(request, render_page, scopes=(scope,))
+    # ?page= is the only parameter the list pages read (week and month lists come in pages).
+    return cached_response(request, render_page, scopes=(scope,), vary=f"page={request.GET.get('page', '')}")
 
 
 def _week_label(day: date) -> str:
@@ -52,6 +54,14 @@ def _period_links(period: str, start: date, end: date) -> dict:
 
 def _list_page(request: HttpRequest, *, period: str, start: date, end: date, cards: list, heading: str) -> HttpResponse:
     context = {"period": period, "day": start, "cards": cards, "heading": heading, **_period_links(period, start, end)}
+    if period in ("week", "month"):
+        try:
+            listing = paging.page_of(cards, raw=request.GET.get("page"), size=settings.LIST_PAGE_SIZE)
+        except paging.BadPage as exc:
+            return bad_request(request, reason=str(exc))
+        except paging.NoSuchPage as exc:
+            raise Http404(str(exc)) from None
+        context.update(cards=listing.items, listing=listing)
     return render(request, "papers/list.html", context)
 
 
@@ -134,6 +144,8 @@ def _paper_or_redirect(raw_id: str, suffix: str = ""):
         arxiv_id, version = parse_arxiv_id(raw_id)
     except ValueError:
         raise Http404(f"“{raw_id}” is not an arXiv id (e.g. 2401.12345 or hep-th/9901001).") from None
+    if not is_possible_arxiv_id(arxiv_id):
+        raise Http404(f"“{arxiv_id}” cannot be an arXiv id: no paper was ever numbered so.")
     if version is not None or arxiv_id != raw_id:
         return None, redirect(f"/papers/{arxiv_id}{suffix}", permanent=True)
     paper = selectors.paper_detail(arxiv_id=arxiv_id)

@@ -438,3 +438,14 @@ def make_record(*, where: str, raw_id: object, title: object, **fields) -> "Pape
         return PaperRecord(arxiv_id=arxiv_id, title=cast(str, title), where=where, **fields)
     except ValueError as exc:
         return Skipped(where, f"{arxiv_id}: {exc}")
+
+
+def is_possible_arxiv_id(arxiv_id: str) -> bool:
+    """Whether a well-formed, versionless id could name a real paper: its month is 01-12, new-style
+    ids start at 0704 (April 2007) and have five digits from 1501 on (four before)."""
+    if "/" in arxiv_id:  # old style: archive/YYMMNNN
+        month = int(arxiv_id.split("/")[1][2:4])
+        return 1 <= month <= 12
+    yymm, number = arxiv_id.split(".")
+    month = int(yymm[2:])
+    return 1 <= month <= 12 and yymm >= "0704" and len(number) == (5 if yymm >= "1501" else 4)

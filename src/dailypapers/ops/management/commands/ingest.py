@@ -21,7 +21,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from dailypapers.papers.records import PagedSource, PaperRecord, Skipped
-from dailypapers.papers.services import ingest
+from dailypapers.papers.services import ingest, mirror_avatars
 from dailypapers.papers.sources import arxiv_api, arxiv_oai, hf_daily, jsonl
 from dailypapers.papers.sources.http import SourceError
 from dailypapers.search.services import bring_indexes_current
@@ -90,6 +90,10 @@ class Command(BaseCommand):
             # Keyword search sees the new papers now; their vectors come from `dailypapers index`.
             bring_indexes_current()
         self.stdout.write(str(stats))
+        # Imported organization avatars, copied into the media store (pages never hot-link them).
+        stored, failed = mirror_avatars(log=lambda line: self.stderr.write(line))
+        if stored or failed:
+            self.stdout.write(f"avatars: {stored} mirrored / {failed} not mirrored")
 
     def _source(self, source: str, options: dict) -> Iterator[PaperRecord | Skipped] | PagedSource:
         if source == "arxiv-oai":
