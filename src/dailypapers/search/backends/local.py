@@ -28,7 +28,9 @@ class LocalBackend:
         return vectors.reader.similarities(vector, keys=keys)
 
     def has_keyword_index(self) -> bool:
-        return keyword.current_generation() is not None
+        # An index of an older schema (tantivy would refuse to update it) is rebuilt, not updated.
+        generation = keyword.current_generation()
+        return generation is not None and keyword.is_writable(generation)
 
     def write_keywords(self, papers: Iterable[IndexedPaper], *, full: bool,
                        on_progress: Callable[[int], object] | None = None) -> int:

@@ -80,7 +80,7 @@ def schema_sql(prefix: str = PREFIX, *, trigram: bool) -> list[str]:
             paper_id bigint PRIMARY KEY, document tsvector NOT NULL,
             title_terms text[] NOT NULL, abstract_terms text[] NOT NULL, author_terms text[] NOT NULL,
             author_keys text[] NOT NULL, categories text[] NOT NULL, organization text NOT NULL,
-            published integer NOT NULL, upvotes integer NOT NULL, listed boolean NOT NULL)""",
+            published integer NOT NULL, listed boolean NOT NULL)""",
         f"CREATE INDEX IF NOT EXISTS {p}document_fts ON {p}document USING gin (document)",
         f"CREATE INDEX IF NOT EXISTS {p}document_authors ON {p}document USING gin (author_keys)",
         f"CREATE INDEX IF NOT EXISTS {p}document_published ON {p}document (published DESC, paper_id)",
@@ -534,16 +534,16 @@ class PostgresBackend:
                     rows.append((paper.paper_id, _tsvector([(title, "A"), (authors, "B"), (abstract, "C")]), *terms,
                                  [keyword._author_key(n) for n in paper.authors], list(paper.categories),
                                  paper.organization, day_number(paper.published) if paper.published else -1,
-                                 paper.upvotes, paper.listed))
+                                 paper.listed))
                 cursor.executemany(
                     f"""INSERT INTO {p}document (paper_id, document, title_terms, abstract_terms, author_terms,
-                        author_keys, categories, organization, published, upvotes, listed)
-                        VALUES (%s, %s::tsvector, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                        author_keys, categories, organization, published, listed)
+                        VALUES (%s, %s::tsvector, %s, %s, %s, %s, %s, %s, %s, %s)
                         ON CONFLICT (paper_id) DO UPDATE SET document = excluded.document,
                         title_terms = excluded.title_terms, abstract_terms = excluded.abstract_terms,
                         author_terms = excluded.author_terms, author_keys = excluded.author_keys,
                         categories = excluded.categories, organization = excluded.organization,
-                        published = excluded.published, upvotes = excluded.upvotes, listed = excluded.listed""",
+                        published = excluded.published, listed = excluded.listed""",
                     rows)
                 with cursor.cursor.copy(f"COPY {p}posting (term, field, paper_id, tf) FROM STDIN") as copy:
                     for row in postings:
