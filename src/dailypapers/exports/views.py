@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
+from dailypapers import pagecache
 from dailypapers.errors import answered_by
 from dailypapers.pagecache import cached_response
 from dailypapers.papers import bibtex, selectors
@@ -40,16 +41,20 @@ def paper_bib(request: HttpRequest, raw_id: str) -> HttpResponse:
     if version is not None or arxiv_id != raw_id:
         return redirect(f"/papers/{arxiv_id}.bib", permanent=True)
     paper = selectors.paper_by_raw_id(arxiv_id)
-    return cached_response(request, lambda: _bib([paper], filename=arxiv_id.replace("/", "_")))
+    return cached_response(
+        request, lambda: _bib([paper], filename=arxiv_id.replace("/", "_")), scopes={pagecache.paper_scope(paper.pk)}
+    )
 
 
-def _list_bib(request: HttpRequest, *, cards, filename: str) -> HttpResponse:
-    return cached_response(request, lambda: _bib([c.paper for c in cards()], filename=filename))
+def _list_bib(request: HttpRequest, *, cards, filename: str, scope: str) -> HttpResponse:
+    # Refreshed with the list's page (pagecache.py): a change to one of its papers replaces the scope.
+    return cached_response(request, lambda: _bib([c.paper for c in cards()], filename=filename), scopes={scope})
 
 
 def _period_bib(request: HttpRequest, kind: str, value: str) -> HttpResponse:
     period = Period.parse(kind, value)
-    return _list_bib(request, cards=lambda: selectors.papers_of_period(period=period), filename=f"daily-papers-{value}")
+    return _list_bib(request, cards=lambda: selectors.papers_of_period(period=period), filename=f"daily-papers-{value}",
+                     scope=pagecache.period_scope(period.kind, period.start))
 
 
 @_text_refusals
@@ -68,7 +73,7 @@ def month_bib(request: HttpRequest, value: str) -> HttpResponse:
 
 
 def trending_bib(request: HttpRequest) -> HttpResponse:
-    return _list_bib(request, cards=selectors.trending, filename="trending-papers")
+    return _list_bib(request, cards=selectors.trending, filename="trending-papers", scope=pagecache.TRENDING)
 
 
 def search_bib(request: HttpRequest) -> HttpResponse:

@@ -1,25 +1,30 @@
-"""Pages of the papers app. Thin: parse the URL, call a selector, render."""
+"""The site's pages that compose apps (papers, search, community). Thin: parse the URL, call selectors, render."""
 
 from datetime import date
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from dailypapers import pagecache
 from dailypapers.community import selectors as community_selectors
 from dailypapers.community.services import is_org_admin
+from dailypapers.errors import Refused
 from dailypapers.pagecache import cached_response
+from dailypapers.papers import paging, selectors
+from dailypapers.papers.models import Author, Organization
+from dailypapers.papers.periods import Period
+from dailypapers.papers.records import is_possible_arxiv_id
 from dailypapers.search.selectors import similar_papers
 from dailypapers.search.views import search
 
-from . import selectors
-from .models import Author, Organization
-from .periods import Period
 
-
-def _cached(request: HttpRequest, render_page) -> HttpResponse:
-    return cached_response(request, render_page)
+def _cached(request: HttpRequest, render_page, *, scope: str) -> HttpResponse:
+    # A list also links to its neighbours: a change to the set of days that have a list is site-wide.
+    # ?page= is the only parameter the list pages read (week and month lists come in pages).
+    return cached_response(request, render_page, scopes=(scope,), vary=f"page={request.GET.get('page', '')}")
 
 
 _URL_NAMES = {"day": "papers:date", "week": "papers:week", "month": "papers:month"}
@@ -49,6 +54,14 @@ def _period_links(period: str, start: date, end: date) -> dict:
 
 def _list_page(request: HttpRequest, *, period: str, start: date, end: date, cards: list, heading: str) -> HttpResponse:
     context = {"period": period, "day": start, "cards": cards, "heading": heading, **_period_links(period, start, end)}
+    if period in ("week", "month"):
+        try:
+            listing = paging.page_of(cards, raw=request.GET.get("page"), size=settings.LIST_PAGE_SIZE)
+        except paging.BadPage as exc:
+            raise Refused(str(exc)) from None
+        except paging.NoSuchPage as exc:
+            raise Http404(str(exc)) from None
+        context.update(cards=listing.items, listing=listing)
     return render(request, "papers/list.html", context)
 
 
@@ -63,7 +76,7 @@ def daily(request: HttpRequest) -> HttpResponse:
             return render(request, "papers/list.html", {"period": "day", "cards": [], "empty_site": True})
         return _day_page(request, day)
 
-    return _cached(request, page)
+    return _cached(request, page, scope=pagecache.LATEST)
 
 
 def _period_page(request: HttpRequest, period: Period) -> HttpResponse:
@@ -78,19 +91,16 @@ def _day_page(request: HttpRequest, day: date) -> HttpResponse:
 
 
 # A bad value raises Refused: the 400 page (dailypapers.views.RefusedMiddleware), never cached.
-def by_date(request: HttpRequest, value: str) -> HttpResponse:
-    period = Period.parse("day", value)
-    return _cached(request, lambda: _period_page(request, period))
+def _period_view(kind: str):
+    def view(request: HttpRequest, value: str) -> HttpResponse:
+        period = Period.parse(kind, value)
+        return _cached(request, lambda: _period_page(request, period), scope=pagecache.period_scope(kind, period.start))
+
+    view.__name__ = view.__qualname__ = {"day": "by_date", "week": "by_week", "month": "by_month"}[kind]
+    return view
 
 
-def by_week(request: HttpRequest, value: str) -> HttpResponse:
-    period = Period.parse("week", value)
-    return _cached(request, lambda: _period_page(request, period))
-
-
-def by_month(request: HttpRequest, value: str) -> HttpResponse:
-    period = Period.parse("month", value)
-    return _cached(request, lambda: _period_page(request, period))
+by_date, by_week, by_month = _period_view("day"), _period_view("week"), _period_view("month")
 
 
 def trending(request: HttpRequest) -> HttpResponse:
@@ -100,11 +110,14 @@ def trending(request: HttpRequest) -> HttpResponse:
             request, "papers/list.html",
             {"period": "trending", "cards": selectors.trending(), "formula": selectors.TRENDING_FORMULA},
         ),
+        scope=pagecache.TRENDING,
     )
 
 
 def _paper_or_redirect(raw_id: str, suffix: str = ""):
     arxiv_id, version = selectors.arxiv_id_of(raw_id)
+    if not is_possible_arxiv_id(arxiv_id):
+        raise Http404(f"“{arxiv_id}” cannot be an arXiv id: no paper was ever numbered so.")
     if version is not None or arxiv_id != raw_id:
         return None, redirect(f"/papers/{arxiv_id}{suffix}", permanent=True)
     return selectors.paper_by_raw_id(arxiv_id), None
@@ -126,6 +139,9 @@ def paper(request: HttpRequest, raw_id: str) -> HttpResponse:
                 "similar": similar_papers(paper=paper),
             },
         ),
+        # The similar papers' vote counts may lag a vote on one of them by PAGE_CACHE_SECONDS at most:
+        # which pages list a paper as similar is not known when it changes.
+        scope=pagecache.paper_scope(paper.pk),
     )
 
 
