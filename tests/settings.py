@@ -21,3 +21,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 # subprocess (e.g. a digest sender killed mid-run) must see the same database.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+
+# Tasks run inline, in memory, where they are enqueued (huey's immediate mode); tests of the real
+# queue switch it off (tests/test_queue.py) or run `dailypapers worker` processes.
+HUEY = {**HUEY, "immediate": True}

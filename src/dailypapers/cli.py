@@ -1,7 +1,9 @@
 """The `dailypapers` command: Django's management commands, plus `serve`.
 
-    dailypapers serve [--host H] [--port P] [--workers N]   gunicorn, plus the background indexer
-    dailypapers index [--rebuild] [--watch]                  search indexes and paper vectors
+    dailypapers serve [--host H] [--port P] [--workers N]   gunicorn, plus one supervised queue worker
+    dailypapers worker [--workers N] [--processes]           a task-queue worker (background jobs)
+    dailypapers status                                       papers, vectors pending, queue, jobs, digests
+    dailypapers index [--rebuild] [--watch]                  search indexes and paper vectors, now
     dailypapers ingest SOURCE ...                            see `dailypapers ingest --help`
     dailypapers demo [--if-empty]                            load the bundled demo days
     dailypapers migrate | createsuperuser | ...              any Django management command
@@ -11,6 +13,8 @@ import argparse
 import os
 import subprocess
 import sys
+import threading
+import time
 
 
 def gunicorn_argv(*, host: str, port: int, workers: int, access_log: bool) -> list[str]:
@@ -26,6 +30,48 @@ def gunicorn_argv(*, host: str, port: int, workers: int, access_log: bool) -> li
     ]
 
 
+class Supervisor:
+    """Runs `dailypapers worker` beside gunicorn and starts it again whenever it ends (a crash, a
+    kill, an out-of-memory), with a log line each time and a growing pause (1 s to 30 s) if it keeps
+    dying at once. The worker's jobs are built to be re-run: nothing is lost or done twice."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.argv = argv
+        self.process: subprocess.Popen | None = None
+        self.restarts = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="worker-supervisor", daemon=True)
+
+    def start(self) -> "Supervisor":
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        pause = 1.0
+        while not self._stop.is_set():
+            started = time.monotonic()
+            self.process = subprocess.Popen(self.argv)
+            print(f"dailypapers: background worker started (pid {self.process.pid})", file=sys.stderr, flush=True)
+            # gunicorn's arbiter reaps every child it sees exit, ours too: the code may read 0.
+            code = self.process.wait()
+            if self._stop.is_set():
+                return
+            pause = 1.0 if time.monotonic() - started > 60 else min(pause * 2, 30.0)
+            self.restarts += 1
+            print(f"dailypapers: background worker (pid {self.process.pid}) exited with code {code}; "
+                  f"restarting it in {pause:.0f} s", file=sys.stderr, flush=True)
+            self._stop.wait(pause)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
 def _serve(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="dailypapers serve", description="Serve the site with gunicorn.")
     parser.add_argument("--host", default=os.environ.get("DAILYPAPERS_HOST", "127.0.0.1"))
@@ -33,7 +79,7 @@ def _serve(argv: list[str]) -> None:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
     parser.add_argument(
         "--no-background", action="store_true",
-        help="don't run the background jobs (`index --watch`, `digest schedule`) beside the web workers",
+        help="don't run a queue worker beside the web workers (run `dailypapers worker` elsewhere)",
     )
     args = parser.parse_args(argv)
     # Settings fail early (e.g. no SECRET_KEY) with their own message, not inside a worker.
@@ -47,20 +93,16 @@ def _serve(argv: list[str]) -> None:
         access_log=os.environ.get("DAILYPAPERS_ACCESS_LOG") == "1",
     )
     print(f"dailypapers: serving on http://{args.host}:{args.port}/papers", file=sys.stderr)
-    # The background jobs: the indexer embeds new papers and keeps both search indexes
-    # current; the digest scheduler mails each closed day and week once. One of each per
-    # site (with several web machines, run them on one only).
-    jobs = [] if args.no_background else [
-        subprocess.Popen([sys.executable, "-m", "dailypapers.cli", *job])
-        for job in (["index", "--watch", "--quiet"], ["digest", "schedule"])
-    ]
+    # One queue worker (two job threads) runs every background job: embedding, index upkeep,
+    # digests, submitted papers' fetches, scheduled ingests. With several machines, give each web
+    # node --no-background and run `dailypapers worker` where the work should happen.
+    supervisor = None if args.no_background else Supervisor(
+        [sys.executable, "-m", "dailypapers.cli", "worker", "--workers", "2"]).start()
     try:
         run()
     finally:
-        for job in jobs:
-            job.terminate()
-        for job in jobs:
-            job.wait(timeout=30)
+        if supervisor is not None:
+            supervisor.stop()
 
 
 def main(argv: list[str] | None = None) -> None:
