@@ -211,7 +211,12 @@ if not QUEUE_URL:
     HUEY = {**_queue_common, "huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "queue.sqlite3"),
             "timeout": 20}
 elif QUEUE_URL.startswith(("redis://", "rediss://", "unix://")):
-    HUEY = {**_queue_common, "huey_class": "huey.RedisHuey", "url": QUEUE_URL, "blocking": True}
+    import redis
+
+    # Connect within 2 s (a Redis that is down fails /healthz fast); reads wait longer than the
+    # consumer's 1 s blocking pop.
+    HUEY = {**_queue_common, "huey_class": "huey.RedisHuey", "blocking": True, "connection_pool":
+            redis.ConnectionPool.from_url(QUEUE_URL, socket_connect_timeout=2, socket_timeout=10)}
 elif QUEUE_URL.startswith("sqlite:///"):
     HUEY = {**_queue_common, "huey_class": "huey.SqliteHuey", "filename": QUEUE_URL.removeprefix("sqlite:///"),
             "timeout": 20}

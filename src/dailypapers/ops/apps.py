@@ -7,3 +7,10 @@ class OpsConfig(AppConfig):
 
     name = "dailypapers.ops"
     verbose_name = "Operations"
+
+    def ready(self) -> None:
+        # Every app's tasks registered in every process (the web enqueues, the worker runs) and the
+        # queue's job-record hooks (ops.tasks) in place wherever a task runs.
+        from django.utils.module_loading import autodiscover_modules
+
+        autodiscover_modules("tasks")
