@@ -11,9 +11,9 @@
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
-import threading
 import time
 
 
@@ -30,46 +30,55 @@ def gunicorn_argv(*, host: str, port: int, workers: int, access_log: bool) -> li
     ]
 
 
+def _die_with_parent() -> None:
+    """In a child, before exec: Linux sends it SIGTERM when its parent dies, even by SIGKILL, so
+    no worker outlives the `serve` that started it."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the supervisor still stops its worker on an orderly stop
+
+
 class Supervisor:
-    """Runs `dailypapers worker` beside gunicorn and starts it again whenever it ends (a crash, a
-    kill, an out-of-memory), with a log line each time and a growing pause (1 s to 30 s) if it keeps
-    dying at once. The worker's jobs are built to be re-run: nothing is lost or done twice."""
+    """Runs `dailypapers worker` and starts it again whenever it ends (a crash, a kill, an
+    out-of-memory), with a log line each time and a growing pause (1 s, 2 s, ... 30 s) while it
+    keeps dying within a minute. The worker's jobs are built to be re-run: nothing is lost or done
+    twice. It runs in a process of its own beside gunicorn's master (`serve` starts it), not in a
+    thread of the master: gunicorn forks its web workers from there."""
 
     def __init__(self, argv: list[str]) -> None:
         self.argv = argv
         self.process: subprocess.Popen | None = None
-        self.restarts = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="worker-supervisor", daemon=True)
+        self.stopping = False
 
-    def start(self) -> "Supervisor":
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
+    def run(self) -> None:
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
         pause = 1.0
-        while not self._stop.is_set():
+        while not self.stopping:
             started = time.monotonic()
-            self.process = subprocess.Popen(self.argv)
+            self.process = subprocess.Popen(self.argv, preexec_fn=_die_with_parent)
             print(f"dailypapers: background worker started (pid {self.process.pid})", file=sys.stderr, flush=True)
-            # gunicorn's arbiter reaps every child it sees exit, ours too: the code may read 0.
             code = self.process.wait()
-            if self._stop.is_set():
+            if self.stopping:
                 return
-            pause = 1.0 if time.monotonic() - started > 60 else min(pause * 2, 30.0)
-            self.restarts += 1
+            if time.monotonic() - started > 60:
+                pause = 1.0  # it had been running: not a crash loop
             print(f"dailypapers: background worker (pid {self.process.pid}) exited with code {code}; "
                   f"restarting it in {pause:.0f} s", file=sys.stderr, flush=True)
-            self._stop.wait(pause)
+            time.sleep(pause)
+            pause = min(pause * 2, 30.0)
 
-    def stop(self) -> None:
-        self._stop.set()
+    def _stop(self, signum, frame) -> None:
+        self.stopping = True
         if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+            self.process.terminate()  # the worker finishes its jobs' current step and exits
+
+
+def _supervise_worker() -> None:
+    Supervisor([sys.executable, "-m", "dailypapers.cli", "worker", "--workers", "2"]).run()
 
 
 def _serve(argv: list[str]) -> None:
@@ -96,13 +105,17 @@ def _serve(argv: list[str]) -> None:
     # One queue worker (two job threads) runs every background job: embedding, index upkeep,
     # digests, submitted papers' fetches, scheduled ingests. With several machines, give each web
     # node --no-background and run `dailypapers worker` where the work should happen.
-    supervisor = None if args.no_background else Supervisor(
-        [sys.executable, "-m", "dailypapers.cli", "worker", "--workers", "2"]).start()
+    supervisor = None if args.no_background else subprocess.Popen(
+        [sys.executable, "-m", "dailypapers.cli", "_supervise-worker"], preexec_fn=_die_with_parent)
     try:
         run()
     finally:
         if supervisor is not None:
-            supervisor.stop()
+            supervisor.terminate()
+            try:
+                supervisor.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                supervisor.kill()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -113,6 +126,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if argv and argv[0] == "serve":
             _serve(argv[1:])
+            return
+        if argv == ["_supervise-worker"]:  # started by serve
+            _supervise_worker()
             return
         from django.core.management import execute_from_command_line
 
