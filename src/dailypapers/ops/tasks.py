@@ -8,13 +8,14 @@ New papers become searchable through the search app's periodic jobs (within a mi
 """
 
 import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 from huey import crontab
-from huey.contrib.djhuey import HUEY, db_periodic_task
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
 from dailypapers.papers.services import upsert_papers
 from dailypapers.papers.sources import arxiv_oai, hf_daily
@@ -50,6 +51,12 @@ def import_hf_daily() -> str:
             return "another import is running"
         today = timezone.now().date()
         return str(upsert_papers(records=hf_daily.fetch_days(first=today - timedelta(days=1), last=today)))
+
+
+@db_task(name="ops.ping")
+def ping(sent_at: float) -> str:
+    """A job that does nothing: the queue's own delay from enqueue to run (bench/queue_latency.py)."""
+    return f"{(time.time() - sent_at) * 1000:.2f} ms"
 
 
 # --- the record of every job ---------------------------------------------------------------------
