@@ -238,3 +238,22 @@ def test_status_command_and_the_admin_status_page(queue, settings):
     page = staff.get("/admin/status/").content.decode()
     assert "vectors pending</th><td>3" in page and "digests.send_due" in page and "Health: ok" in page
     assert client_for(make_user("reader")).get("/admin/status/").status_code == 302  # staff only
+
+
+def test_the_api_answers_202_with_a_status_url_for_an_unknown_paper(arxiv, queue, settings):
+    from dailypapers.api.services import create_token
+
+    settings.SUBMIT_MAX_AGE_DAYS = 100_000
+    user = make_user()
+    _, token = create_token(user=user, name="test")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    response = Client().post("/api/v1/submissions", {"arxiv_id": RECORDED}, content_type="application/json", **auth)
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert body["status"] == "fetching" and body["paper_id"] is None
+    assert body["status_url"] == f"/api/v1/submissions/{body['id']}"
+    run_queued(queue)
+    done = Client().get(body["status_url"], **auth).json()
+    assert done["status"] == "done" and done["paper_id"] == RECORDED and done["error"] == ""
+    _, other = create_token(user=make_user("bob"), name="test")
+    assert Client().get(body["status_url"], HTTP_AUTHORIZATION=f"Bearer {other}").status_code == 404
