@@ -148,7 +148,10 @@ def test_arxiv_requests_keep_the_pause(arxiv, settings):
     assert len(records) == 30
     times = [seen.at for seen in arxiv.requests]
     assert len(times) == 3
-    assert min(b - a for a, b in zip(times, times[1:])) >= 0.19
+    # The client spaces the starts 0.2 s apart; the server's arrival times carry scheduling jitter
+    # on a loaded machine (0.185 seen), so only a gap well below the pause would be a failure: without
+    # the pause the three requests arrive milliseconds apart.
+    assert min(b - a for a, b in zip(times, times[1:])) >= 0.15
 
 
 # --- arXiv API --------------------------------------------------------------------------------

@@ -97,7 +97,9 @@ INSTALLED_APPS = [
     "dailypapers.search",
     "dailypapers.api",
     "dailypapers.feeds",
+    "dailypapers.collections",
     "dailypapers.digests",
+    "dailypapers.exports",
     "dailypapers.ops",  # health, status, the worker command and scheduled ingests: above every other app
 ]
 
@@ -282,6 +284,8 @@ RATE_VOTE = os.environ.get("DAILYPAPERS_RATE_VOTE", "120/m")
 RATE_SUBMIT = os.environ.get("DAILYPAPERS_RATE_SUBMIT", "20/h")
 RATE_COMMENT = os.environ.get("DAILYPAPERS_RATE_COMMENT", "10/m")
 RATE_ORGANIZATION = os.environ.get("DAILYPAPERS_RATE_ORGANIZATION", "20/h")  # create, set on a paper, invite
+RATE_COLLECTION = os.environ.get("DAILYPAPERS_RATE_COLLECTION", "120/m")  # save, add, move, note, create
+RATE_COLLECTION_IMPORT = os.environ.get("DAILYPAPERS_RATE_COLLECTION_IMPORT", "20/h")
 RATELIMIT_VIEW = "dailypapers.views.rate_limited"
 
 # Anonymous JSON API clients, per address (as Hugging Face: 500 requests per 5 minutes).

@@ -17,6 +17,7 @@ from django.utils.html import escape
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 
 from dailypapers.api.serializers import author_names
+from dailypapers.collections.selectors import papers as collection_papers, visible_collection
 from dailypapers.papers import periods, selectors
 from dailypapers.papers.models import Author, DailyEntry, Organization, Paper
 from dailypapers.papers.selectors import Card
@@ -245,3 +246,25 @@ def feed_view(feed_class: type[PaperFeed]):
 
     view.__name__ = view.__qualname__ = f"{feed_class.__name__}_view"
     return view
+
+
+class CollectionFeed(PaperFeed):
+    """A public collection, in its order (a private one is a 404, as its page is for others)."""
+
+    def __call__(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        # Collections change without touching papers: their last change is part of the cache key.
+        collection = visible_collection(pk=int(kwargs["pk"]), viewer=None)
+        changed = collection.updated_at.isoformat() if collection else ""
+        return cached_response(request, lambda: super(PaperFeed, self).__call__(request, *args, **kwargs), vary=changed)
+
+    def subject(self, request, pk: str) -> Subject:
+        collection = visible_collection(pk=int(pk), viewer=None)
+        if collection is None:
+            raise Http404(f"No public collection {pk} here.")
+        papers = collection_papers(collection=collection)[:MAX_ITEMS]
+        return Subject(
+            title=clean(collection.title),
+            description=clean(collection.description) or f"A collection of papers by {collection.owner.username}.",
+            link=collection.get_absolute_url(),
+            items=to_items([Card(paper=p) for p in papers]),
+        )

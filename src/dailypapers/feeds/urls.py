@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from .feeds import AuthorFeed, DailyFeed, OrganizationFeed, SearchFeed, TrendingFeed, feed_view
+from .feeds import AuthorFeed, CollectionFeed, DailyFeed, OrganizationFeed, SearchFeed, TrendingFeed, feed_view
 
 app_name = "feeds"
 
@@ -13,4 +13,5 @@ urlpatterns = [
     re_path(r"^search" + FMT, feed_view(SearchFeed), name="search"),
     re_path(r"^organizations/(?P<slug>[-a-zA-Z0-9_]+)" + FMT, feed_view(OrganizationFeed), name="organization"),
     re_path(r"^authors/(?P<pk>[0-9]+)" + FMT, feed_view(AuthorFeed), name="author"),
+    re_path(r"^collections/(?P<pk>[0-9]{1,18})" + FMT, feed_view(CollectionFeed), name="collection"),
 ]

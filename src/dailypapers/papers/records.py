@@ -95,6 +95,11 @@ def parse_arxiv_id(raw: str) -> tuple[str, int | None]:
     raise ValueError(f"not an arXiv id: {raw!r}")
 
 
+def normal_title(text: str) -> str:
+    """A title with case and punctuation set aside: two titles name the same paper when these are equal."""
+    return re.sub(r"\W+", " ", text).strip().lower()
+
+
 def _is_versionless_id(text: str) -> bool:
     """True for an id exactly as parse_arxiv_id gives it (cheaper than parsing it again)."""
     match = _NEW_ID.fullmatch(text) or _OLD_ID.fullmatch(text)

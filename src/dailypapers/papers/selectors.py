@@ -1,13 +1,15 @@
 """Reads of papers and daily lists. Views call these; nothing here writes."""
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from .models import Author, DailyEntry, Organization, Paper
+from .bibtex import BibPaper
+from .models import Author, Authorship, DailyEntry, Organization, Paper
 from .periods import month_end
 
 # Trending: score = upvotes / (hours since listed + 2) ** 1.5, over papers listed
@@ -134,3 +136,20 @@ def author_papers(*, author: Author) -> QuerySet[Paper]:
 
 def organization_papers(*, organization: Organization) -> QuerySet[Paper]:
     return card_papers().filter(organization=organization).order_by("-published_at")
+
+
+def bib_papers(*, papers: Sequence[Paper]) -> list[BibPaper]:
+    """What BibTeX entries need of these papers, in their order, with their authors in one query."""
+    names: dict[int, list[str]] = {p.pk: [] for p in papers}
+    rows = Authorship.objects.filter(paper__in=[p.pk for p in papers]).order_by("paper_id", "position")
+    for paper_id, name in rows.values_list("paper_id", "author__name"):
+        names[paper_id].append(name)
+    return [
+        BibPaper(
+            arxiv_id=p.arxiv_id, title=p.title, authors=names[p.pk],
+            year=p.published_at.year if p.published_at else None,
+            primary_category=p.primary_category or (p.categories[0] if p.categories else ""), doi=p.doi,
+            published=p.published_at.date() if p.published_at else None,
+        )
+        for p in papers
+    ]

@@ -16,7 +16,7 @@ from django.core.cache import cache, caches
 from django.db.models import Q
 
 from dailypapers.papers.models import Author, Paper
-from dailypapers.papers.records import parse_arxiv_id
+from dailypapers.papers.records import normal_title, parse_arxiv_id
 from dailypapers.papers.selectors import Card, card_papers
 
 from . import keyword, vectors
@@ -223,16 +223,12 @@ def ranked_ids(*, query: str, filters: Filters, depth: int = CANDIDATES) -> tupl
     return ranking.ids, ranking.note
 
 
-def _normal_title(text: str) -> str:
-    return re.sub(r"\W+", " ", text).strip().lower()
-
-
 def _exact_title_first(ranking: Ranking, *, query: str) -> None:
     """A paper whose title is the query (punctuation and case aside) is the first hit, whatever its rank."""
-    wanted = _normal_title(query)
+    wanted = normal_title(query)
     candidates = sorted(ranking.title_phrase, key=ranking.ids.index)[:50]
     for paper_id, title in Paper.objects.filter(pk__in=candidates).values_list("pk", "title"):
-        if _normal_title(title) == wanted:
+        if normal_title(title) == wanted:
             ranking.ids.remove(paper_id)
             ranking.ids.insert(0, paper_id)
             return

@@ -1,0 +1,59 @@
+"""Save on a card, the Reading list, and the Cite box, in a real browser (htmx, CSP on)."""
+
+import pytest
+
+from .test_browser import CHROMIUM, pytestmark, three_days_live  # noqa: F401 - the browser tests' marks and data
+
+
+@pytest.fixture
+def ada(db):
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user("ada", "ada@example.org", "correct horse battery")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+def test_save_from_a_card_then_read_cite_and_export(live_server, three_days_live, ada):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"])
+        page = browser.new_page()
+        violations = []
+        page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_login", "ada")
+        page.fill("#id_password", "correct horse battery")
+        page.click("form[action*='login'] button[type=submit]")
+        page.wait_for_url("**/papers")
+
+        page.goto(f"{live_server.url}/papers/date/2026-03-16")
+        card = page.locator("article.card[data-arxiv-id='2603.00003']")
+        card.locator("form.save button").click()
+        # htmx swaps the control in place: no page load, the card now says Saved.
+        card.locator("form.save.saved button[aria-pressed=true]").wait_for()
+        assert page.url.endswith("/papers/date/2026-03-16")
+
+        page.goto(f"{live_server.url}/collections")
+        page.click("text=Reading list")
+        assert page.locator("ol.collection-items li").count() == 1
+        assert "Paper 2603.00003" in page.locator("ol.collection-items").inner_text()
+        page.click("text=Add a note")
+        page.fill("textarea[name=note]", "Compare with the top paper")
+        page.click("text=Save note")
+        assert page.locator("ol.collection-items .note").inner_text() == "Compare with the top paper"
+
+        page.goto(f"{live_server.url}/papers/2603.00002")
+        page.click(".cite summary")
+        assert page.locator("pre.bibtex").inner_text().startswith("@misc{lovelace2026top")
+        page.select_option("select[name=collection]", label="Reading list")
+        page.click(".add-to-collection button")
+        assert "Added to “Reading list”." in page.locator(".messages").inner_text()
+        page.click(".cite summary")
+        with page.expect_download() as download:
+            page.click("text=Download .bib")
+        assert download.value.suggested_filename == "2603.00002.bib"
+        browser.close()
+    assert violations == []
