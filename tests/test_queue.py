@@ -10,6 +10,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 
 from dailypapers.community.models import Comment, PendingSubmission
@@ -60,7 +61,7 @@ def test_an_unknown_paper_is_fetched_by_the_queue_and_the_page_follows_it(arxiv,
     client = client_for(make_user())
     started = time.monotonic()
     response = client.post("/papers/submit", {"paper": f"https://arxiv.org/abs/{RECORDED}", "comment": "Nice"})
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 3
     pending = PendingSubmission.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/papers/submit/{pending.pk}"
     assert not arxiv.requests  # nothing asked of arXiv inside the request
@@ -90,7 +91,7 @@ def test_arxiv_unreachable_the_form_answers_at_once_and_the_failure_offers_a_ret
     client = client_for(make_user())
     started = time.monotonic()
     response = client.post("/papers/submit", {"paper": RECORDED})
-    assert response.status_code == 302 and time.monotonic() - started < 2
+    assert response.status_code == 302 and time.monotonic() - started < 3
     pending = PendingSubmission.objects.get()
     run_queued(queue)
     fragment = poll(client, pending)
@@ -101,10 +102,13 @@ def test_arxiv_unreachable_the_form_answers_at_once_and_the_failure_offers_a_ret
 
     # arXiv hangs (longer than the client's timeout): the form still answers at once.
     settings.ARXIV_API_URL = good_url
-    arxiv.hang_next(1, seconds=3)
+    settings.HTTP_TIMEOUT_SECONDS = 5
+    arxiv.hang_next(1, seconds=6)  # a fetch in the request would take 5 s (the client's timeout)
     started = time.monotonic()
     retry = client.post("/papers/submit", {"paper": RECORDED})
-    assert retry.status_code == 302 and time.monotonic() - started < 2
+    assert retry.status_code == 302 and time.monotonic() - started < 3
+    assert not arxiv.requests  # arXiv is only asked by the queued job
+    settings.HTTP_TIMEOUT_SECONDS = 1
     run_queued(queue)
     assert "could not be submitted" in poll(client, PendingSubmission.objects.latest("pk"))
     # arXiv is back: "Try again" posts the same form, and this time it is on the list.
@@ -163,9 +167,10 @@ def test_embedding_is_claimed_a_batch_at_a_time_and_a_second_run_on_sqlite_stand
     from dailypapers.queue import exclusive
 
     _papers(10)
-    with exclusive("embed") as mine:
-        assert mine
-        assert search_tasks.embed_new_papers.call_local() == 0  # another run holds the machine's lock
+    if connection.vendor == "sqlite":  # PostgreSQL claims rows instead (tests/test_worker.py: two workers)
+        with exclusive("embed") as mine:
+            assert mine
+            assert search_tasks.embed_new_papers.call_local() == 0  # another run holds the machine's lock
     settings.EMBED_BATCH_SIZE = 4
     assert search_tasks.embed_new_papers.call_local() == 10
     assert PaperVector.objects.count() == 10
