@@ -18,8 +18,7 @@ from dailypapers.papers.models import DailyEntry, Paper
 from dailypapers.search import tasks as search_tasks
 from dailypapers.search.models import PaperVector
 
-from .test_community import client_for, make_user
-from .test_sources import arxiv, replay  # noqa: F401  (the recorded-arXiv fixtures)
+from .helpers import client_for, make_user
 
 pytestmark = pytest.mark.django_db
 RECORDED = "1605.08386"  # in tests/fixtures/arxiv_api, "Heat-bath random walks with Markov bases"

@@ -17,8 +17,8 @@ from dailypapers.digests import services as digests
 from dailypapers.digests.models import DigestDelivery, Subscription
 from dailypapers.papers.services import upsert_papers
 
-from .conftest import make_paper
-from .live import REPO, Process, cli, free_port, get, postgres_url, shell, site_env, wait_http  # noqa: F401
+from .helpers import make_paper
+from .live import REPO, Process, cli, free_port, get, postgres_url, shell, site_env, wait_http  # noqa: F401  (postgres_url: a fixture)
 
 
 def test_serve_restarts_its_worker_when_it_dies_and_says_so(tmp_path):

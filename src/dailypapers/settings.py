@@ -18,6 +18,7 @@ DAILYPAPERS_TRUSTED_PROXY_COUNT  reverse proxies in front of the app (0): the cl
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -175,6 +176,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 
+CACHES: dict[str, dict[str, Any]]
 if cache_url := os.environ.get("CACHE_URL"):
     if not cache_url.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured(f"CACHE_URL must be a redis://, rediss:// or unix:// URL, not {cache_url!r}")
