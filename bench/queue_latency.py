@@ -36,12 +36,21 @@ def _rss_mib(pid: int) -> float:
 
 def measure(queue_url: str, data_dir: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CACHE_URL", "DJANGO_SETTINGS_MODULE"}}
-    env.update(DAILYPAPERS_DATA_DIR=str(data_dir), SECRET_KEY="bench-" + "k" * 50, DAILYPAPERS_QUEUE_URL=queue_url,
-               DAILYPAPERS_LOG_LEVEL="WARNING", DAILYPAPERS_QUEUE_LOG_LEVEL="WARNING")
+    env.update(
+        DAILYPAPERS_DATA_DIR=str(data_dir),
+        SECRET_KEY="bench-" + "k" * 50,
+        DAILYPAPERS_QUEUE_URL=queue_url,
+        DAILYPAPERS_LOG_LEVEL="WARNING",
+        DAILYPAPERS_QUEUE_LOG_LEVEL="WARNING",
+    )
     cli = [sys.executable, "-m", "dailypapers.cli"]
     subprocess.run([*cli, "migrate", "--no-input", "-v0"], env=env, check=True)
-    worker = subprocess.Popen([*cli, "worker", "--no-periodic", "--workers", "1"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [*cli, "worker", "--no-periodic", "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     code = f"""
 import time
 from dailypapers.ops.models import JobStat
@@ -59,16 +68,27 @@ print(delays)
 """
     try:
         time.sleep(3)  # the consumer starts
-        out = subprocess.run([*cli, "shell", "--no-imports", "-c", code], env=env, check=True,
-                             capture_output=True, text=True, timeout=300).stdout
+        out = subprocess.run(
+            [*cli, "shell", "--no-imports", "-c", code],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        ).stdout
         delays = json.loads(out.strip().splitlines()[-1])
         rss = _rss_mib(worker.pid)
     finally:
         worker.terminate()
         worker.wait(timeout=30)
     delays_sorted = sorted(delays)
-    return {"jobs": len(delays), "p50_ms": statistics.median(delays),
-            "p90_ms": delays_sorted[int(0.9 * len(delays)) - 1], "max_ms": max(delays), "worker_rss_mib": round(rss, 1)}
+    return {
+        "jobs": len(delays),
+        "p50_ms": statistics.median(delays),
+        "p90_ms": delays_sorted[int(0.9 * len(delays)) - 1],
+        "max_ms": max(delays),
+        "worker_rss_mib": round(rss, 1),
+    }
 
 
 def main() -> None:
@@ -78,8 +98,10 @@ def main() -> None:
         redis = shutil.which("redis-server")
         if redis:
             port = _free_port()
-            server = subprocess.Popen([redis, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                       "--appendonly", "no", "--dir", tmp], stdout=subprocess.DEVNULL)
+            server = subprocess.Popen(
+                [redis, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", tmp],
+                stdout=subprocess.DEVNULL,
+            )
             try:
                 time.sleep(0.5)
                 results["huey, Redis"] = measure(f"redis://127.0.0.1:{port}/0", Path(tmp) / "redis")
@@ -89,10 +111,23 @@ def main() -> None:
     print(f"{'queue':<30} {'p50 ms':>8} {'p90 ms':>8} {'max ms':>8} {'worker RSS MiB':>15}")
     for name, r in results.items():
         print(f"{name:<30} {r['p50_ms']:>8.1f} {r['p90_ms']:>8.1f} {r['max_ms']:>8.1f} {r['worker_rss_mib']:>15.1f}")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+    ).stdout.strip()
     out = REPO / "bench" / "results" / "queue_latency.json"
-    out.write_text(json.dumps({"commit": commit, "load": os.getloadavg(), "cpus": os.cpu_count(),
-                               "python": platform.python_version(), "results": results}, indent=2) + "\n")
+    out.write_text(
+        json.dumps(
+            {
+                "commit": commit,
+                "load": os.getloadavg(),
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "results": results,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"written {out.relative_to(REPO)}")
 
 

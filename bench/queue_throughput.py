@@ -55,23 +55,43 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "CACHE_URL"}}
-            env.update(DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{name}", DAILYPAPERS_DATA_DIR=tmp,
-                       SECRET_KEY="bench-" + "k" * 50, DAILYPAPERS_LOG_LEVEL="WARNING")
+            env.update(
+                DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{name}",
+                DAILYPAPERS_DATA_DIR=tmp,
+                SECRET_KEY="bench-" + "k" * 50,
+                DAILYPAPERS_LOG_LEVEL="WARNING",
+            )
             cli = [sys.executable, "-m", "dailypapers.cli"]
             subprocess.run([*cli, "migrate", "--no-input", "-v0"], env=env, check=True)
             subset = Path(tmp) / "subset.jsonl.gz"
             with gzip.open(args.file, "rt") as src, gzip.open(subset, "wt") as dst:
                 dst.writelines(itertools.islice(src, args.papers))
-            subprocess.run([*cli, "ingest", "jsonl", str(subset), "--quiet"], env=env, check=True,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [*cli, "ingest", "jsonl", str(subset), "--quiet"], env=env, check=True, stdout=subprocess.DEVNULL
+            )
             for workers in (1, 2):
-                subprocess.run([*cli, "shell", "--no-imports", "-c",
-                                "from dailypapers.search.models import PaperVector, IndexState; "
-                                "PaperVector.objects.all().delete(); IndexState.objects.filter(name='vectors').delete()"],
-                               env=env, check=True)
+                subprocess.run(
+                    [
+                        *cli,
+                        "shell",
+                        "--no-imports",
+                        "-c",
+                        "from dailypapers.search.models import PaperVector, IndexState; "
+                        "PaperVector.objects.all().delete(); IndexState.objects.filter(name='vectors').delete()",
+                    ],
+                    env=env,
+                    check=True,
+                )
                 go = Path(tmp) / f"go-{workers}"
-                procs = [subprocess.Popen([*cli, "shell", "--no-imports", "-c", WORKER, str(go)], env=env,
-                                          stdout=subprocess.PIPE, text=True) for _ in range(workers)]
+                procs = [
+                    subprocess.Popen(
+                        [*cli, "shell", "--no-imports", "-c", WORKER, str(go)],
+                        env=env,
+                        stdout=subprocess.PIPE,
+                        text=True,
+                    )
+                    for _ in range(workers)
+                ]
                 for p in procs:
                     assert p.stdout.readline().strip() == "ready"
                 started = time.perf_counter()
@@ -81,24 +101,53 @@ def main() -> None:
                 for p in procs:
                     p.wait(timeout=60)
                 embedded = [int(line[1]) for line in lines]
-                stored = subprocess.run([*cli, "shell", "--no-imports", "-c",
-                                         "from dailypapers.search.models import PaperVector; print(PaperVector.objects.count())"],
-                                        env=env, check=True, capture_output=True, text=True).stdout.split()[-1]
+                stored = subprocess.run(
+                    [
+                        *cli,
+                        "shell",
+                        "--no-imports",
+                        "-c",
+                        "from dailypapers.search.models import PaperVector; print(PaperVector.objects.count())",
+                    ],
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout.split()[-1]
                 results[f"{workers} worker{'s' if workers > 1 else ''}"] = {
-                    "papers": sum(embedded), "per_worker": embedded, "stored_vectors": int(stored),
-                    "wall_s": round(wall, 2), "papers_per_s": round(sum(embedded) / wall, 1),
-                    "load": os.getloadavg()[0]}
+                    "papers": sum(embedded),
+                    "per_worker": embedded,
+                    "stored_vectors": int(stored),
+                    "wall_s": round(wall, 2),
+                    "papers_per_s": round(sum(embedded) / wall, 1),
+                    "load": os.getloadavg()[0],
+                }
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
     print(f"{'workers':<12} {'papers':>7} {'split':>12} {'wall s':>8} {'papers/s':>9} {'load':>6}")
     for label, r in results.items():
-        print(f"{label:<12} {r['papers']:>7} {'/'.join(map(str, r['per_worker'])):>12} {r['wall_s']:>8.1f} "
-              f"{r['papers_per_s']:>9.1f} {r['load']:>6.1f}")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+        print(
+            f"{label:<12} {r['papers']:>7} {'/'.join(map(str, r['per_worker'])):>12} {r['wall_s']:>8.1f} "
+            f"{r['papers_per_s']:>9.1f} {r['load']:>6.1f}"
+        )
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+    ).stdout.strip()
     out = REPO / "bench" / "results" / "queue_throughput.json"
-    out.write_text(json.dumps({"commit": commit, "cpus": os.cpu_count(), "python": platform.python_version(),
-                               "papers": args.papers, "results": results}, indent=2) + "\n")
+    out.write_text(
+        json.dumps(
+            {
+                "commit": commit,
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "papers": args.papers,
+                "results": results,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"written {out.relative_to(REPO)}")
 
 

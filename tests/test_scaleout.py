@@ -10,9 +10,7 @@ import json
 import re
 import time
 
-import pytest
-
-from .live import Process, cli, free_port, get, postgres_url, redis_url, shell, site_env, wait_http  # noqa: F401
+from .live import Process, cli, free_port, get, shell, site_env, wait_http
 
 SETUP = """
 from datetime import timedelta
@@ -46,8 +44,14 @@ def test_two_web_nodes_and_a_worker_on_postgresql_and_redis_are_one_site(postgre
     started = time.monotonic()
 
     def env(node: str) -> dict:
-        return site_env(tmp_path / node, DATABASE_URL=postgres_url, CACHE_URL=f"{redis_url}/1",
-                        DAILYPAPERS_QUEUE_URL=f"{redis_url}/2", EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(smtp_port))
+        return site_env(
+            tmp_path / node,
+            DATABASE_URL=postgres_url,
+            CACHE_URL=f"{redis_url}/1",
+            DAILYPAPERS_QUEUE_URL=f"{redis_url}/2",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=str(smtp_port),
+        )
 
     smtp_port = _smtp_port(smtp)
     cli("migrate", "--no-input", env=env("a"))
@@ -55,8 +59,12 @@ def test_two_web_nodes_and_a_worker_on_postgresql_and_redis_are_one_site(postgre
     ports = {"a": free_port(), "b": free_port()}
     for n in ports:  # each web node serves its own copy of the static files
         cli("collectstatic", "--no-input", "--verbosity", "0", env=env(n))
-    nodes = {n: Process("serve", "--no-background", "--port", str(p), "--workers", "1", env=env(n),
-                        log=tmp_path / f"{n}.log") for n, p in ports.items()}
+    nodes = {
+        n: Process(
+            "serve", "--no-background", "--port", str(p), "--workers", "1", env=env(n), log=tmp_path / f"{n}.log"
+        )
+        for n, p in ports.items()
+    }
     worker = Process("worker", "--no-periodic", "--workers", "2", env=env("w"), log=tmp_path / "worker.log")
     try:
         url = {n: f"http://127.0.0.1:{p}" for n, p in ports.items()}
@@ -71,8 +79,9 @@ def test_two_web_nodes_and_a_worker_on_postgresql_and_redis_are_one_site(postgre
         status, page = get(url["b"] + "/papers/2612.00002")
         assert status == 200 and _count(page) == 20
         assert _count(get(url["b"] + "/papers/2612.00002")[1]) == 20  # served from the cache
-        status, body = get(url["a"] + "/api/v1/papers/2612.00002/vote", method="POST",
-                           headers={"Authorization": f"Bearer {token}"})
+        status, body = get(
+            url["a"] + "/api/v1/papers/2612.00002/vote", method="POST", headers={"Authorization": f"Bearer {token}"}
+        )
         assert status == 200 and json.loads(body)["upvotes"] == 21, body
         # ...shows on node B's next page, and on node A's: the invalidation is shared through Redis.
         assert _count(get(url["b"] + "/papers/2612.00002")[1]) == 21
@@ -107,27 +116,48 @@ def test_a_sqlite_site_moves_to_postgresql_with_its_data(postgres_url, tmp_path)
     sqlite_env = site_env(tmp_path / "old")
     cli("migrate", "--no-input", env=sqlite_env)
     cli("demo", env=sqlite_env, timeout=300)
-    count = ("from dailypapers.papers.models import Paper, DailyEntry; from dailypapers.search.models import PaperVector; "
-             "print(Paper.objects.count(), DailyEntry.objects.count(), PaperVector.objects.count())")
+    count = (
+        "from dailypapers.papers.models import Paper, DailyEntry; from dailypapers.search.models import PaperVector; "
+        "print(Paper.objects.count(), DailyEntry.objects.count(), PaperVector.objects.count())"
+    )
     # A tenth of the demo keeps this test short (loaddata writes row by row: the whole demo takes
     # minutes on a busy machine); the procedure is the same at any size.
-    shell("from dailypapers.papers.models import Paper; "
-          "Paper.objects.filter(pk__gt=Paper.objects.order_by('pk').values_list('pk', flat=True)[300]).delete()",
-          env=sqlite_env)
+    shell(
+        "from dailypapers.papers.models import Paper; "
+        "Paper.objects.filter(pk__gt=Paper.objects.order_by('pk').values_list('pk', flat=True)[300]).delete()",
+        env=sqlite_env,
+    )
     before = shell(count, env=sqlite_env).split()
     assert before[0] == "301" and int(before[1]) > 100 and int(before[2]) == 301
     dump = tmp_path / "site.json.gz"
     # deploy/README.md, "Moving from SQLite to PostgreSQL", step by step.
-    cli("dumpdata", "--natural-foreign", "--natural-primary", "--exclude", "contenttypes", "--exclude",
-        "auth.permission", "--exclude", "admin.logentry", "--exclude", "sessions", "--output", str(dump),
-        env=sqlite_env, timeout=300)
+    cli(
+        "dumpdata",
+        "--natural-foreign",
+        "--natural-primary",
+        "--exclude",
+        "contenttypes",
+        "--exclude",
+        "auth.permission",
+        "--exclude",
+        "admin.logentry",
+        "--exclude",
+        "sessions",
+        "--output",
+        str(dump),
+        env=sqlite_env,
+        timeout=300,
+    )
     pg_env = site_env(tmp_path / "new", DATABASE_URL=postgres_url)
     cli("migrate", "--no-input", env=pg_env)
     cli("loaddata", str(dump), env=pg_env, timeout=300)
     assert shell(count, env=pg_env).split() == before
     # The site runs on it: sequences were reset, so new rows get new ids.
-    shell("from dailypapers.papers.records import PaperRecord; from dailypapers.papers.services import upsert_papers; "
-          "print(upsert_papers(records=[PaperRecord(arxiv_id='2612.99999', title='After the move', abstract='x', "
-          "authors=['New Author'])]))", env=pg_env)
+    shell(
+        "from dailypapers.papers.records import PaperRecord; from dailypapers.papers.services import upsert_papers; "
+        "print(upsert_papers(records=[PaperRecord(arxiv_id='2612.99999', title='After the move', abstract='x', "
+        "authors=['New Author'])]))",
+        env=pg_env,
+    )
     cli("index", "--rebuild", "--quiet", env=pg_env, timeout=300)
     assert shell(count, env=pg_env).split()[0] == "302"

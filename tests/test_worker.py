@@ -18,7 +18,7 @@ from dailypapers.digests.models import DigestDelivery, Subscription
 from dailypapers.papers.services import upsert_papers
 
 from .helpers import make_paper
-from .live import REPO, Process, cli, free_port, get, postgres_url, shell, site_env, wait_http  # noqa: F401  (postgres_url: a fixture)
+from .live import REPO, Process, cli, free_port, get, shell, site_env, wait_http
 
 
 def test_serve_restarts_its_worker_when_it_dies_and_says_so(tmp_path):
@@ -27,7 +27,9 @@ def test_serve_restarts_its_worker_when_it_dies_and_says_so(tmp_path):
     port = free_port()
     serve = Process("serve", "--port", str(port), "--workers", "1", env=env, log=tmp_path / "serve.log")
     try:
-        first = int(serve.wait_for("background worker started (pid ").split("background worker started (pid ")[1].split(")")[0])
+        first = int(
+            serve.wait_for("background worker started (pid ").split("background worker started (pid ")[1].split(")")[0]
+        )
         serve.wait_for("dailypapers worker: 2 threads")
         wait_http(f"http://127.0.0.1:{port}/healthz")
         os.kill(first, signal.SIGKILL)
@@ -53,7 +55,9 @@ def _database_url() -> str:
     settings = connection.settings_dict
     if connection.vendor == "sqlite":
         return f"sqlite:///{settings['NAME']}"
-    return f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
+    return (
+        f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -63,8 +67,9 @@ def test_a_worker_killed_mid_digest_and_the_job_run_again_sends_nobody_twice(smt
     addresses = [f"reader{i}@example.org" for i in range(8)]
     for address in addresses:
         Subscription.objects.create(email=address, frequency="daily", confirmed_at=timezone.now())
-    env = site_env(settings.DATA_DIR, DATABASE_URL=_database_url(), EMAIL_HOST="127.0.0.1",
-                   EMAIL_PORT=str(settings.EMAIL_PORT))
+    env = site_env(
+        settings.DATA_DIR, DATABASE_URL=_database_url(), EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(settings.EMAIL_PORT)
+    )
     enqueue = "from dailypapers.digests.tasks import send_due; send_due()"
 
     worker = Process("worker", "--no-periodic", "--workers", "1", env=env, log=settings.DATA_DIR / "worker1.log")
@@ -102,16 +107,34 @@ def test_a_worker_killed_mid_digest_and_the_job_run_again_sends_nobody_twice(smt
 
 def test_two_workers_on_postgresql_split_the_embedding_and_embed_no_paper_twice(postgres_url, tmp_path):
     log = tmp_path / "embedded.tsv"
-    env = site_env(tmp_path / "data", DATABASE_URL=postgres_url, DAILYPAPERS_EMBEDDER="tests.embedders.Recording",
-                   DAILYPAPERS_TEST_EMBED_LOG=str(log))
+    env = site_env(
+        tmp_path / "data",
+        DATABASE_URL=postgres_url,
+        DAILYPAPERS_EMBEDDER="tests.embedders.Recording",
+        DAILYPAPERS_TEST_EMBED_LOG=str(log),
+    )
     cli("migrate", "--no-input", env=env)
-    shell("from dailypapers.papers.records import PaperRecord; from dailypapers.papers.services import upsert_papers; "
-          "upsert_papers(records=[PaperRecord(arxiv_id=f'2612.{i:05d}', title=f'Paper {i}', abstract='About graphs.', "
-          "authors=['Ada Lovelace']) for i in range(300)])", env=env)
-    run = ("from dailypapers.search.tasks import embed_claimed; import sys; "
-           "print('embedded', embed_claimed(batch_size=8), file=sys.stderr)")
-    workers = [subprocess.Popen([sys.executable, "-m", "dailypapers.cli", "shell", "--no-imports", "-c", run], env=env, cwd=REPO,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    shell(
+        "from dailypapers.papers.records import PaperRecord; from dailypapers.papers.services import upsert_papers; "
+        "upsert_papers(records=[PaperRecord(arxiv_id=f'2612.{i:05d}', title=f'Paper {i}', abstract='About graphs.', "
+        "authors=['Ada Lovelace']) for i in range(300)])",
+        env=env,
+    )
+    run = (
+        "from dailypapers.search.tasks import embed_claimed; import sys; "
+        "print('embedded', embed_claimed(batch_size=8), file=sys.stderr)"
+    )
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "dailypapers.cli", "shell", "--no-imports", "-c", run],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outputs = [w.communicate(timeout=120) for w in workers]
     assert all(w.returncode == 0 for w in workers), outputs
     counts = [int(err.split("embedded ")[-1].split()[0]) for _, err in outputs]

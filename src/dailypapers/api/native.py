@@ -584,7 +584,8 @@ def submit(request, data: s.SubmissionIn):
                         "paper": _paper(paper, [a.author.name for a in paper.authorships.all()])})
 
 
-@me.get("/submissions/{submission_id}", auth=token_auth, response=responses(s.PendingSubmissionOut, errors=AUTH_ERRORS | {404}),
+@me.get("/submissions/{submission_id}", auth=token_auth,
+        response=responses(s.PendingSubmissionOut, errors=AUTH_ERRORS | {404}),
         summary="Where a submission of an unknown paper stands (its submitter's token)")
 def submission_status(request, submission_id: int):
     pending = PendingSubmission.objects.filter(pk=submission_id, user=request.auth).select_related("paper").first()

@@ -23,7 +23,9 @@ def fetch_submission(pending_id: int, task=None) -> str:
         pending = services.complete_submission(pending=pending)
     except Exception:
         if task is None or not task.retries:
-            services.fail_submission(pending=pending, reason="Something went wrong while fetching it; please try again.")
+            services.fail_submission(
+                pending=pending, reason="Something went wrong while fetching it; please try again."
+            )
         raise
     if pending.paper_id is not None:
         from dailypapers.search.tasks import after_new_papers

@@ -5,8 +5,8 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Max
-from django.utils.module_loading import import_string
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from dailypapers.digests.models import DigestDelivery
 from dailypapers.papers.models import HarvestState, Paper
@@ -39,21 +39,31 @@ class Status:
     def index_lag_seconds(self) -> float | None:
         if self.keyword_indexed_until is None:
             return None
-        return max(0.0, (timezone.now() - self.keyword_indexed_until).total_seconds()) if self.papers_changed_since_index else 0.0
+        return (
+            max(0.0, (timezone.now() - self.keyword_indexed_until).total_seconds())
+            if self.papers_changed_since_index
+            else 0.0
+        )
 
 
 def site_status() -> Status:
     keyword = IndexState.objects.filter(name="keyword").first()
     indexed_until = keyword.indexed_until if keyword else None
     changed = Paper.objects.filter(modified_at__gt=indexed_until).count() if indexed_until else Paper.objects.count()
+    counts: dict[str, int | None]
     try:
-        counts, queue_error = queue_counts(), ""
+        counts, queue_error = dict(queue_counts()), ""
     except Exception as exc:  # noqa: BLE001 - the status of a broken queue is that it is broken
         counts, queue_error = {"pending": None, "scheduled": None}, f"{type(exc).__name__}: {exc}"
     last_digests: dict[str, tuple[str, datetime] | None] = {}
     for kind in ("day", "week"):
-        newest = (DigestDelivery.objects.filter(period__startswith=f"{kind}:", status=DigestDelivery.Status.SENT)
-                  .values("period").annotate(at=Max("sent_at")).order_by("-period").first())
+        newest = (
+            DigestDelivery.objects.filter(period__startswith=f"{kind}:", status=DigestDelivery.Status.SENT)
+            .values("period")
+            .annotate(at=Max("sent_at"))
+            .order_by("-period")
+            .first()
+        )
         last_digests[kind] = (newest["period"], newest["at"]) if newest else None
     jobs = list(JobStat.objects.order_by("name"))
     return Status(

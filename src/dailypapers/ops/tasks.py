@@ -67,7 +67,7 @@ def _started(task) -> None:
     try:
         stat, _ = JobStat.objects.get_or_create(name=task.name)
         JobStat.objects.filter(pk=stat.pk).update(last_started_at=timezone.now())
-    except Exception:  # noqa: BLE001 - bookkeeping must never stop the job itself
+    except Exception:
         logger.exception("could not record the start of %s", task.name)
 
 
@@ -82,5 +82,5 @@ def _finished(task, task_value, exc) -> None:
             JobStat.objects.filter(name=task.name).update(
                 runs=F("runs") + 1, failures=F("failures") + 1, last_error_at=now,
                 last_error=f"{type(exc).__name__}: {exc}"[:500])
-    except Exception:  # noqa: BLE001
+    except Exception:
         logger.exception("could not record the end of %s", task.name)
