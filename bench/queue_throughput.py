@@ -92,11 +92,17 @@ def main() -> None:
                     )
                     for _ in range(workers)
                 ]
-                for p in procs:
-                    assert p.stdout.readline().strip() == "ready"
+                for p in procs:  # anything else the process prints before "ready" is skipped
+                    while (line := p.stdout.readline()) and line.strip() != "ready":
+                        pass
+                    assert line, "a worker exited before loading the model"
                 started = time.perf_counter()
                 go.touch()
-                lines = [p.stdout.readline().split() for p in procs]
+                lines = []
+                for p in procs:
+                    while (line := p.stdout.readline()) and not line.startswith("done "):
+                        pass
+                    lines.append(line.split())
                 wall = time.perf_counter() - started
                 for p in procs:
                     p.wait(timeout=60)
