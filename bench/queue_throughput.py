@@ -26,13 +26,13 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_FILE = Path("/work/shared/datasets/arxiv_cs_daily/arxiv_cs_2025-03_2026-07.jsonl.gz")
 
 WORKER = """
-import sys, time
+import os, time
 from pathlib import Path
 from dailypapers.search.embedders import get_embedder
 from dailypapers.search.tasks import embed_claimed
 get_embedder(threads=1).embed(["warm up"])
 print("ready", flush=True)
-go = Path(sys.argv[-1])
+go = Path(os.environ["DAILYPAPERS_BENCH_GO"])
 while not go.exists():
     time.sleep(0.01)
 started = time.perf_counter()
@@ -85,8 +85,8 @@ def main() -> None:
                 go = Path(tmp) / f"go-{workers}"
                 procs = [
                     subprocess.Popen(
-                        [*cli, "shell", "--no-imports", "-c", WORKER, str(go)],
-                        env=env,
+                        [*cli, "shell", "--no-imports", "-c", WORKER],
+                        env={**env, "DAILYPAPERS_BENCH_GO": str(go)},
                         stdout=subprocess.PIPE,
                         text=True,
                     )
