@@ -194,7 +194,7 @@ def arxiv_records():
 
 
 def demo_records():
-    from dailypapers.papers.management.commands.demo import DEMO_FILE
+    from dailypapers.ops.management.commands.demo import DEMO_FILE
     from dailypapers.papers.records import PaperRecord
     from dailypapers.papers.sources import hf_daily
 
@@ -326,7 +326,7 @@ def part_relevance(args):
         started = time.perf_counter()
         keyword.build([keyword.IndexedPaper(
             paper_id=int(d["_id"]), title=d["title"], abstract=d["text"], authors=[], categories=[],
-            organization="", published=None, upvotes=0, listed=False) for d in corpus])
+            organization="", published=None, listed=False) for d in corpus])
         kw_build_s = time.perf_counter() - started
         matrix, embed_meta = cached_embed("scifact-corpus", [paper_text(d["title"], d["text"]) for d in corpus])
         keys = np.array([int(d["_id"]) for d in corpus], dtype=np.uint64)
@@ -452,7 +452,7 @@ def part_keyword_variants(args):
         corpus, queries, qrels = scifact()
         keyword.build([keyword.IndexedPaper(
             paper_id=int(d["_id"]), title=d["title"], abstract=d["text"], authors=[], categories=[],
-            organization="", published=None, upvotes=0, listed=False) for d in corpus])
+            organization="", published=None, listed=False) for d in corpus])
         matrix, _ = cached_embed("scifact-corpus", [paper_text(d["title"], d["text"]) for d in corpus])
         model_id = get_embedder().model_id
         vectors.build(keys=np.array([int(d["_id"]) for d in corpus], dtype=np.uint64), vectors=matrix,
@@ -695,7 +695,7 @@ def part_relevance_sets(args):
         settings.DATA_DIR = sf_dir
         keyword.build([keyword.IndexedPaper(
             paper_id=int(d["_id"]), title=d["title"], abstract=d["text"], authors=[], categories=[],
-            organization="", published=None, upvotes=0, listed=False) for d in corpus])
+            organization="", published=None, listed=False) for d in corpus])
         sf_matrix = embed_cached([paper_text(d["title"], d["text"]) for d in corpus], log=log)
         vectors.build(keys=np.array([int(d["_id"]) for d in corpus], dtype=np.uint64), vectors=sf_matrix,
                       model_id=model_id)
@@ -1352,7 +1352,7 @@ def latency_one(size: str, *, scan: bool, scan_only: bool, keep: bool) -> None:
         arxiv_ids, arxiv_vectors, info["real_source"] = real_vectors()
         real = dict(zip((str(a) for a in arxiv_ids), arxiv_vectors))
         # The demo ships its papers' real vectors (made by `dailypapers index`).
-        from dailypapers.papers.management.commands.demo import DEMO_VECTORS
+        from dailypapers.ops.management.commands.demo import DEMO_VECTORS
 
         bundle = np.load(DEMO_VECTORS)
         vecs = bundle["vectors"].astype(np.float32)
@@ -1453,7 +1453,7 @@ def perturbed_papers(arxiv, n: int, seed: int = 11):
             other = base[rng.randrange(len(base))][1]
             abstract = " ".join(sentences[k:] + sentences[:k] + ([rng.choice(other)] if other else []))
         out.append(keyword.IndexedPaper(paper_id=i + 1, title=title, abstract=abstract, authors=authors,
-                                        categories=cats, organization="", published=None, upvotes=0, listed=False))
+                                        categories=cats, organization="", published=None, listed=False))
     return out
 
 

@@ -193,3 +193,12 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+@pytest.fixture
+def carol(db):
+    """A verified user with a long name (the browser tests sign in as her)."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user("carol_with_a_long_name", "carol@example.org", "correct horse battery")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user

@@ -6,6 +6,7 @@ import time
 from datetime import date
 
 import pytest
+import tantivy
 from django.core.management import call_command
 
 from dailypapers.papers.records import PaperRecord
@@ -193,6 +194,30 @@ def test_rebuild_switches_atomically_and_a_crash_keeps_the_old_index(papers, mon
     assert keyword.current_generation() != old and not old.exists()
     # The same reader object, as in a running web worker, follows the new generation.
     assert ids(search("diffusion"))[0] == "2601.00003"
+
+
+def test_an_index_built_with_an_older_schema_is_rebuilt_by_the_next_run(papers, monkeypatch):
+    # The generation a fresh build writes has exactly the fields the code writes to.
+    assert keyword.is_writable(keyword.current_generation())
+    # An index from before the unread `upvotes` field was dropped: tantivy would refuse to update it.
+    with monkeypatch.context() as patch:
+        builder = tantivy.SchemaBuilder()
+        builder.add_integer_field("paper_id", stored=True, indexed=True, fast=True)
+        for name in ("title", "abstract", "authors", "author", "category", "organization"):
+            builder.add_text_field(name)
+        builder.add_integer_field("published", indexed=True, fast=True)
+        builder.add_integer_field("upvotes", fast=True)
+        builder.add_integer_field("listed", indexed=True)
+        patch.setattr(keyword, "SCHEMA", builder.build())
+        patch.setattr(keyword, "_document", lambda paper: tantivy.Document(paper_id=paper.paper_id, upvotes=1))
+        services.index_keywords(rebuild=True)
+    old = keyword.current_generation()
+    assert not keyword.is_writable(old)
+    upsert_papers(records=[PaperRecord(arxiv_id="2601.00002", title="Deep Residual Learning", version=2,
+                                       abstract="Now about protein folding with graph networks.")])
+    assert services.index_keywords() == len(PAPERS)  # a whole new generation, not an update it would refuse
+    assert keyword.current_generation() != old and keyword.is_writable(keyword.current_generation())
+    assert ids(search("protein folding"))[0] == "2601.00002"
 
 
 def test_the_index_refuses_vectors_of_another_model(papers):

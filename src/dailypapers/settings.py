@@ -101,11 +101,12 @@ INSTALLED_APPS = [
     "dailypapers.collections",
     "dailypapers.digests",
     "dailypapers.exports",
-    "dailypapers.ops",  # health, status, the worker command and scheduled ingests: above every other app
+    "dailypapers.ops",  # ingest, demo, worker, status, /healthz, scheduled ingests: top-layer operations
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "dailypapers.compression.CompressPages",  # gzip for pages; BREACH: see compression.py
     "csp.middleware.CSPMiddleware",
     "dailypapers.security.RejectControlCharactersMiddleware",  # before anything reads the input
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -123,14 +124,14 @@ MIDDLEWARE = [
 # own static files (KaTeX, htmx and Swagger UI are served locally); no inline script, no inline
 # style. KaTeX's render() sets its sizes through the CSSOM (element.style), which CSP does not
 # restrict (only style="" in markup and <style> elements need 'unsafe-inline'); htmx's indicator
-# <style> and eval are off (htmx-config in base.html). img-src: data: for Swagger UI's icons in its
-# CSS; https: because imported organization logos are still hot-linked from Hugging Face's CDN.
+# <style> and eval are off (htmx-config in base.html). img-src: our own files (organization avatars
+# are mirrored into the media store at ingest) and data: for Swagger UI's icons in its CSS.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", "https:"],
+        "img-src": ["'self'", "data:"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
@@ -139,6 +140,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 ROOT_URLCONF = "dailypapers.urls"
+CSRF_FAILURE_VIEW = "dailypapers.views.csrf_failure"  # the site's own 403 page, not Django's bare one
 WSGI_APPLICATION = "dailypapers.wsgi.application"
 
 TEMPLATES = [
@@ -239,9 +241,11 @@ HF_DAILY_IMPORT = _env_bool("DAILYPAPERS_HF_DAILY_IMPORT")
 EMBED_BATCH_SIZE = int(os.environ.get("DAILYPAPERS_EMBED_BATCH_SIZE", "32"))
 EMBED_THREADS = int(os.environ.get("DAILYPAPERS_EMBED_THREADS", "1"))
 
-# Anonymous list pages are served from the cache for this long (seconds); any
-# ingest or edit bumps a version key, so a stale page never outlives a write.
+# Anonymous list pages are served from the cache for this long (seconds); a write replaces the
+# scope tokens of the pages it changes (pagecache.py), so those never outlive it.
 PAGE_CACHE_SECONDS = int(os.environ.get("DAILYPAPERS_PAGE_CACHE_SECONDS", "300"))
+# Week and month lists show this many papers a page (the top ones first), then a "more" link.
+LIST_PAGE_SIZE = int(os.environ.get("DAILYPAPERS_LIST_PAGE_SIZE", "50"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -256,6 +260,7 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 ACCOUNT_ADAPTER = "dailypapers.accounts.AccountAdapter"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{os.environ.get('DAILYPAPERS_SITE_NAME', 'Daily Papers')}] "  # not the host
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 # Mandatory: with "optional" a sign-up logs in at once, so allauth could not answer a sign-up
@@ -323,6 +328,12 @@ DIGEST_MAILS_PER_ADDRESS_PER_HOUR = int(os.environ.get("DAILYPAPERS_DIGEST_MAILS
 # Uploads (organization avatars), served by the app under /media/.
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"
+# Imported organization avatars are copied into the media store at ingest (pages never hot-link
+# them), only from these hosts and their subdomains: an imported record cannot make the server
+# fetch from anywhere else (e.g. a host on its own network).
+AVATAR_MIRROR_HOSTS = [
+    h.strip() for h in os.environ.get("DAILYPAPERS_AVATAR_HOSTS", "huggingface.co").split(",") if h.strip()
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -10,6 +10,7 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="papers:daily", permanent=False)),
+    path("favicon.ico", views.favicon),
     path("healthz", ops_views.healthz, name="healthz"),
     path("admin/status/", admin.site.admin_view(ops_views.status), name="ops-status"),  # before the admin's own
     path("admin/", admin.site.urls),
@@ -18,10 +19,10 @@ urlpatterns = [
     path("feeds/", include("dailypapers.feeds.urls")),
     path("settings/", include("dailypapers.api.token_urls")),
     path("digest/", include("dailypapers.digests.urls")),
-    path("", include("dailypapers.exports.urls")),  # "….bib" before the papers app's catch-all paper route
-    path("", include("dailypapers.collections.urls")),  # a paper's /save before the papers catch-all
-    path("", include("dailypapers.community.urls")),  # before the papers app's catch-all paper route
-    path("", include("dailypapers.papers.urls")),
+    path("", include("dailypapers.exports.urls")),  # "….bib" before the pages' catch-all paper route
+    path("", include("dailypapers.collections.urls")),  # a paper's /save, before the pages' catch-all
+    path("", include("dailypapers.community.urls")),  # before the pages' catch-all paper route
+    path("", include("dailypapers.pages.urls")),
     re_path(r"^media/(?P<path>.*)$", views.media),
 ]
 

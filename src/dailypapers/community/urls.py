@@ -4,7 +4,7 @@ from . import views
 
 app_name = "community"
 
-# Included before the papers app's catch-all paper route.
+# Included before the pages' catch-all paper route (pages/urls.py).
 urlpatterns = [
     path("papers/submit", views.submit, name="submit"),
     path("papers/submit/<int:pk>", views.submission, name="submission"),

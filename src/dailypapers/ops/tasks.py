@@ -17,7 +17,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
-from dailypapers.papers.services import upsert_papers
+from dailypapers.papers.services import ingest
 from dailypapers.papers.sources import arxiv_oai, hf_daily
 from dailypapers.queue import exclusive
 
@@ -37,7 +37,8 @@ def harvest_arxiv_oai() -> str:
         since = timezone.now().date() - timedelta(days=2)
         lines = []
         for set_spec in settings.OAI_SETS:
-            stats = arxiv_oai.harvest(from_date=since, until=None, set_spec=set_spec, metadata_prefix="arXivRaw")
+            harvest = arxiv_oai.Harvest(from_date=since, until=None, set_spec=set_spec, metadata_prefix="arXivRaw")
+            stats = ingest(source=harvest)
             lines.append(f"{set_spec}: {stats}")
         return "; ".join(lines)
 
@@ -50,7 +51,7 @@ def import_hf_daily() -> str:
         if not mine:
             return "another import is running"
         today = timezone.now().date()
-        return str(upsert_papers(records=hf_daily.fetch_days(first=today - timedelta(days=1), last=today)))
+        return str(ingest(source=hf_daily.fetch_days(first=today - timedelta(days=1), last=today)))
 
 
 @db_task(name="ops.ping")

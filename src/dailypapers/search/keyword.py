@@ -7,6 +7,7 @@ generation. Web workers notice both (CURRENT or the generation's meta.json
 changing) and reopen or reload without a restart.
 """
 
+import json
 import math
 import os
 import re
@@ -44,12 +45,14 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("category", tokenizer_name="raw")
     builder.add_text_field("organization", tokenizer_name="raw")
     builder.add_integer_field("published", indexed=True, fast=True)  # days since 1970-01-01
-    builder.add_integer_field("upvotes", fast=True)
     builder.add_integer_field("listed", indexed=True)  # 1 when on some daily list
     return builder.build()
 
 
 SCHEMA = _schema()
+FIELD_NAMES = [
+    "paper_id", "title", "abstract", "authors", "author", "category", "organization", "published", "listed",
+]
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,6 @@ class IndexedPaper:
     categories: list[str]
     organization: str
     published: date | None
-    upvotes: int
     listed: bool
 
 
@@ -82,9 +84,15 @@ def _document(paper: IndexedPaper) -> tantivy.Document:
     if paper.organization:
         doc.add_text("organization", paper.organization)
     doc.add_integer("published", day_number(paper.published) if paper.published else -1)
-    doc.add_integer("upvotes", paper.upvotes)
     doc.add_integer("listed", int(paper.listed))
     return doc
+
+
+def _field_names(path: Path) -> list[str]:
+    try:
+        return [field["name"] for field in json.loads((path / "meta.json").read_text())["schema"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
 
 
 def current_generation() -> Path | None:
@@ -94,6 +102,13 @@ def current_generation() -> Path | None:
         return None
     path = _root() / name
     return path if path.exists() else None
+
+
+def is_writable(path: Path) -> bool:
+    """Whether updates can go into this generation: one built with another schema (e.g. before the
+    unread `upvotes` field was dropped) still serves searches, but tantivy refuses to write to it,
+    so index_keywords builds a new generation from the database instead."""
+    return _field_names(path) == FIELD_NAMES
 
 
 def build(papers: Iterable[IndexedPaper], *, on_progress=None) -> Path:

@@ -2,7 +2,7 @@
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -29,7 +29,7 @@ def _indexed_papers(papers) -> Iterator[keyword.IndexedPaper]:
     last_pk = 0
     base = papers.order_by("pk").annotate(
         on_list=Exists(DailyEntry.objects.filter(paper=OuterRef("pk")))
-    ).values_list("pk", "title", "abstract", "categories", "organization__slug", "published_at", "upvotes", "on_list")
+    ).values_list("pk", "title", "abstract", "categories", "organization__slug", "published_at", "on_list")
     while True:
         chunk = list(base.filter(pk__gt=last_pk)[:_CHUNK])
         if not chunk:
@@ -41,11 +41,11 @@ def _indexed_papers(papers) -> Iterator[keyword.IndexedPaper]:
             .values_list("paper_id", "author__name")
         ):
             names.setdefault(paper_id, []).append(name)
-        for pk, title, abstract, categories, org_slug, published_at, upvotes, on_list in chunk:
+        for pk, title, abstract, categories, org_slug, published_at, on_list in chunk:
             yield keyword.IndexedPaper(
                 paper_id=pk, title=title, abstract=abstract, authors=names.get(pk, []),
                 categories=categories or [], organization=org_slug or "",
-                published=keyword.utc_day(published_at), upvotes=upvotes, listed=on_list,
+                published=keyword.utc_day(published_at), listed=on_list,
             )
         last_pk = chunk[-1][0]
 
@@ -54,7 +54,8 @@ def index_keywords(*, rebuild: bool = False, on_progress: Callable[[int], object
     """Bring the keyword index up to date with the papers table; returns papers (re)indexed."""
     started = timezone.now()
     state, _ = IndexState.objects.get_or_create(name="keyword")
-    if rebuild or state.indexed_until is None or keyword.current_generation() is None:
+    generation = keyword.current_generation()
+    if rebuild or state.indexed_until is None or generation is None or not keyword.is_writable(generation):
         count = Paper.objects.count()
         keyword.build(_indexed_papers(Paper.objects.all()), on_progress=on_progress)
     else:
@@ -171,6 +172,39 @@ def embed_pending(
     flush()
     IndexState.objects.update_or_create(name="vectors", defaults={"indexed_until": started})
     return done
+
+
+def bring_indexes_current(*, rebuild: bool = False, on_progress: Callable[[int], object] | None = None) -> int:
+    """The one way every command brings search up to date after papers changed (ingest, demo, index):
+    the keyword index takes the changed papers (or everything, rebuilding), and a rebuild also rebuilds
+    the vector index from the stored vectors. New vectors are computed by `embed_pending` (the
+    background indexer), which is slow and is not part of an ingest. Returns papers keyword-indexed."""
+    count = index_keywords(rebuild=rebuild, on_progress=on_progress)
+    if rebuild:
+        rebuild_vector_index()
+    return count
+
+
+def store_vectors(*, model_id: str, rows: Iterable[tuple[str, str, np.ndarray]]) -> int:
+    """Store precomputed vectors, (arxiv id, text hash, vector) rows, for the papers we hold that lack
+    one from this model; returns how many were stored. Nothing (0) when another embedder is configured
+    (its vectors would not be comparable): `dailypapers index` computes its own."""
+    if model_id != get_embedder().model_id:
+        return 0
+    rows = list(rows)
+    papers = dict(Paper.objects.filter(arxiv_id__in=[a for a, _, _ in rows]).values_list("arxiv_id", "pk"))
+    have = set(PaperVector.objects.filter(model_id=model_id).values_list("paper_id", flat=True))
+    new = []
+    for arxiv_id, text_hash, vector in rows:
+        pk = papers.get(arxiv_id)
+        if pk is None or pk in have:
+            continue
+        vector = vector.astype(np.float32)
+        vector /= max(float(np.linalg.norm(vector)), 1e-12)
+        new.append(PaperVector(paper_id=pk, model_id=model_id, text_hash=text_hash, vector=vector.tobytes()))
+    with transaction.atomic():
+        PaperVector.objects.bulk_create(new, batch_size=500)
+    return len(new)
 
 
 def rebuild_vector_index() -> int:
