@@ -370,6 +370,14 @@ HTTP_RETRIES = int(os.environ.get("DAILYPAPERS_HTTP_RETRIES", "4"))
 DAILYPAPERS_EMBEDDER = os.environ.get("DAILYPAPERS_EMBEDDER", "dailypapers.search.embedders.MiniLMInt8")
 # Past this many seconds the query embedding is abandoned and keyword results are shown.
 SEARCH_EMBED_TIMEOUT = float(os.environ.get("DAILYPAPERS_SEARCH_EMBED_TIMEOUT", "1.0"))
+# Where the search indexes live (search.backends): "local" (files in the data directory, one machine)
+# or "postgres" (full-text search and pgvector in the PostgreSQL database: web nodes hold no search state).
+SEARCH_BACKEND = os.environ.get("DAILYPAPERS_SEARCH_BACKEND", "local").strip().lower()
+if SEARCH_BACKEND not in ("local", "postgres"):
+    raise ImproperlyConfigured(f"DAILYPAPERS_SEARCH_BACKEND must be local or postgres, not {SEARCH_BACKEND!r}")
+if SEARCH_BACKEND == "postgres" and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DAILYPAPERS_SEARCH_BACKEND=postgres needs DATABASE_URL=postgres://... "
+                               "(with the pgvector extension); the default SQLite database has no such search")
 # Ranking (search.selectors.rank), chosen on the six query sets of bench/search.py relevance-sets:
 # fused = weight x BM25 / full-match BM25 + (1 - weight) x cosine; a keyword match at least this strong
 # is never below a paper found only by meaning; a paper found only by meaning needs this similarity.

@@ -22,11 +22,9 @@ from dailypapers.community.models import Vote
 from dailypapers.community.services import feed_day
 from dailypapers.papers import selectors as paper_selectors
 from dailypapers.papers.models import Authorship, Paper
-from dailypapers.search import keyword, vectors
 from dailypapers.search.embedders import get_embedder
-from dailypapers.search.keyword import Filters
 from dailypapers.search.models import PaperVector
-from dailypapers.search.selectors import embed_query
+from dailypapers.search.selectors import embed_query, keyword_matches, similarities
 
 from .models import DigestDelivery, Subscription
 
@@ -208,9 +206,9 @@ def digest_papers(*, subscription: Subscription, papers: list[Paper], topics: di
 
 def _on_topic(topic: str, papers: list[Paper]) -> list[Paper]:
     ids = [p.pk for p in papers]
-    matched = {pk for pk, _ in keyword.reader.search(topic, filters=Filters(), limit=len(ids), within=ids)}
+    matched = keyword_matches(text=topic, within=ids)
     try:
-        similar = vectors.reader.similarities(embed_query(topic), keys=ids)
+        similar = similarities(vector=embed_query(topic), keys=ids)
         matched |= {pk for pk, score in similar.items() if score >= TOPIC_MIN_SIMILARITY}
     except Exception as exc:  # noqa: BLE001 - keyword matches alone still make a digest
         logger.warning("topic digest without semantic matching: %r", exc)
@@ -225,7 +223,7 @@ def _nearest_to_upvoted(user_id: int, papers: list[Paper]) -> list[Paper]:
         return papers  # nothing upvoted yet: the period's top papers
     taste = np.mean([np.frombuffer(v, dtype=np.float32) for v in liked], axis=0)
     taste /= max(float(np.linalg.norm(taste)), 1e-12)
-    scores = vectors.reader.similarities(taste, keys=[p.pk for p in papers])
+    scores = similarities(vector=taste, keys=[p.pk for p in papers])
     return sorted(papers, key=lambda p: -scores.get(p.pk, -1.0))
 
 

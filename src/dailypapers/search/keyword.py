@@ -246,6 +246,38 @@ def _meaningful(word: str) -> bool:
     return len(word) > 1 or not word.isascii()
 
 
+def stem(word: str) -> str:
+    return (_STEMMED.analyze(word) or [word])[0]
+
+
+def make_term(word: str, doc_freq: int) -> Term:
+    return Term(word=word, stem=stem(word), doc_freq=doc_freq, fuzzy_distance=0 if doc_freq else fuzzy_distance(word))
+
+
+def analyse(text: str, *, fuzzy: bool, lookup, num_docs: int) -> Analysis:
+    """A query cut as the index cut its text, its words looked up by `lookup` (words -> {word: Term}, in
+    one go, so a database backend asks once); the same for every backend. With `fuzzy`, an unknown word
+    (in a short query) stands for the indexed words within 1-2 edits."""
+    pieces = [(phrase, _PLAIN.analyze(phrase or loose)[:MAX_QUERY_TERMS]) for phrase, loose in
+              re.findall(r'"([^"]*)"|([^"]+)', text)]
+    every = _PLAIN.analyze(text)[:MAX_QUERY_TERMS]
+    known = lookup(list(dict.fromkeys([w for _, words in pieces for w in words] + every)))
+    terms: dict[str, Term] = {}
+    phrases: list[list[Term]] = []
+    for phrase, words in pieces:
+        if phrase and len(words) > 1:
+            phrases.append([known[w] for w in words])
+        for word in filter(_meaningful, words):
+            if len(terms) < MAX_QUERY_TERMS and word not in terms:
+                terms[word] = known[word]
+    sequence = [terms.get(w) or known[w] for w in every] if terms else []
+    if not fuzzy or len(terms) > FUZZY_MAX_TERMS:
+        # In a sentence an unknown word is one word of many; matching it fuzzily costs the most (an
+        # automaton over the term dictionary per field) and finds the least.
+        terms = {w: replace(t, fuzzy_distance=0) for w, t in terms.items()}
+    return Analysis(terms=list(terms.values()), phrases=phrases, sequence=sequence, num_docs=num_docs)
+
+
 class Snapshot:
     """One consistent view of the keyword index for one request."""
 
@@ -255,28 +287,14 @@ class Snapshot:
     def analyse(self, text: str, *, fuzzy: bool = True) -> Analysis:
         """The query's words looked up in the index; with `fuzzy`, an unknown word (in a short query)
         stands for the indexed words within 1-2 edits."""
-        terms: dict[str, Term] = {}
-        phrases: list[list[Term]] = []
-        for phrase, loose in re.findall(r'"([^"]*)"|([^"]+)', text):
-            words = _PLAIN.analyze(phrase or loose)[:MAX_QUERY_TERMS]
-            if phrase and len(words) > 1:
-                phrases.append([self._term(w) for w in words])
-            for word in filter(_meaningful, words):
-                if len(terms) < MAX_QUERY_TERMS and word not in terms:
-                    terms[word] = self._term(word)
-        sequence = [terms.get(w) or self._term(w) for w in _PLAIN.analyze(text)[:MAX_QUERY_TERMS]] if terms else []
-        if not fuzzy or len(terms) > FUZZY_MAX_TERMS:
-            # In a sentence an unknown word is one word of many; matching it fuzzily costs the most (an
-            # automaton over the term dictionary per field) and finds the least.
-            terms = {w: replace(t, fuzzy_distance=0) for w, t in terms.items()}
-        return Analysis(terms=list(terms.values()), phrases=phrases, sequence=sequence,
-                        num_docs=self.searcher.num_docs)
+        return analyse(text, fuzzy=fuzzy, lookup=lambda words: {w: self._term(w) for w in words},
+                       num_docs=self.searcher.num_docs)
 
     def _term(self, word: str) -> Term:
-        stem = (_STEMMED.analyze(word) or [word])[0]
-        doc_freq = max(self.searcher.doc_freq("title", stem), self.searcher.doc_freq("abstract", stem),
-                       self.searcher.doc_freq("authors", word))
-        return Term(word=word, stem=stem, doc_freq=doc_freq, fuzzy_distance=0 if doc_freq else fuzzy_distance(word))
+        stemmed = stem(word)
+        searcher = self.searcher
+        return make_term(word, max(searcher.doc_freq("title", stemmed), searcher.doc_freq("abstract", stemmed),
+                                   searcher.doc_freq("authors", word)))
 
     def _clauses(self, analysis: Analysis, terms: list[Term], fields=TEXT_FIELDS) -> list:
         """Should-clauses scoring these terms and the query's phrases in these fields: BM25, title boosted;

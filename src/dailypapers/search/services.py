@@ -1,4 +1,4 @@
-"""Writes of the search app: paper vectors and the two derived indexes."""
+"""Writes of the search app: paper vectors and the two derived indexes (in the configured backend)."""
 
 import hashlib
 import logging
@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from dailypapers.papers.models import Authorship, DailyEntry, Paper
 
-from . import keyword, vectors
+from . import keyword
+from .backends import get_backend
 from .embedders import get_embedder, paper_text
 from .models import IndexState, PaperVector
 
@@ -53,19 +54,21 @@ def _indexed_papers(papers) -> Iterator[keyword.IndexedPaper]:
 def index_keywords(*, rebuild: bool = False, on_progress: Callable[[int], object] | None = None) -> int:
     """Bring the keyword index up to date with the papers table; returns papers (re)indexed."""
     started = timezone.now()
-    state, _ = IndexState.objects.get_or_create(name="keyword")
-    generation = keyword.current_generation()
-    if rebuild or state.indexed_until is None or generation is None or not keyword.is_writable(generation):
-        count = Paper.objects.count()
-        keyword.build(_indexed_papers(Paper.objects.all()), on_progress=on_progress)
+    backend = get_backend()
+    state, _ = IndexState.objects.get_or_create(name=_state_name(backend, "keyword"))
+    if rebuild or state.indexed_until is None or not backend.has_keyword_index():
+        count = backend.write_keywords(_indexed_papers(Paper.objects.all()), full=True, on_progress=on_progress)
     else:
         changed = Paper.objects.filter(modified_at__gte=state.indexed_until - _SLACK)
-        count = keyword.update(_indexed_papers(changed))
-        if on_progress:
-            on_progress(count)
+        count = backend.write_keywords(_indexed_papers(changed), full=False, on_progress=on_progress)
     state.indexed_until = started
     state.save(update_fields=["indexed_until", "updated_at"])
     return count
+
+
+def _state_name(backend, index: str) -> str:
+    """Each backend keeps its own progress marks: switching backends indexes everything anew."""
+    return index if backend.name == "local" else f"{backend.name}-{index}"
 
 
 def _text_hash(title: str, abstract: str) -> str:
@@ -107,17 +110,17 @@ def sync_vector_index(*, model_id: str, dim: int) -> int:
     storing a batch of vectors and indexing it.
     """
     started = timezone.now().isoformat()
-    info = vectors.current()
+    backend = get_backend()
+    exists, synced_until = backend.vector_mark()
     stored = PaperVector.objects.filter(model_id=model_id)
-    if info is None:
-        vectors.build_chunks(_vector_chunks(stored), model_id=model_id, dim=dim, synced_until=started)
-        built = vectors.current()
-        return built["count"] if built else 0
-    if info.get("synced_until"):
-        stored = stored.filter(updated_at__gte=datetime.fromisoformat(info["synced_until"]) - _SLACK)
-    written = sum(vectors.add(keys=keys, vectors=matrix, model_id=model_id) for keys, matrix in _vector_chunks(stored))
-    vectors.add(keys=np.zeros(0, dtype=np.uint64), vectors=np.zeros((0, dim), dtype=np.float32), model_id=model_id,
-                synced_until=started)
+    if not exists:
+        return backend.build_vectors(_vector_chunks(stored), model_id=model_id, dim=dim, synced_until=started)
+    if synced_until:
+        stored = stored.filter(updated_at__gte=datetime.fromisoformat(synced_until) - _SLACK)
+    written = sum(backend.add_vectors(keys=keys, vectors=matrix, model_id=model_id)
+                  for keys, matrix in _vector_chunks(stored))
+    backend.add_vectors(keys=np.zeros(0, dtype=np.uint64), vectors=np.zeros((0, dim), dtype=np.float32),
+                        model_id=model_id, synced_until=started)
     return written
 
 
@@ -143,7 +146,8 @@ def embed_batch(*, rows: list[tuple[int, str, str]], embedder) -> int:
             update_fields=["model_id", "text_hash", "vector", "updated_at"],
         )
     # Searchable now; if this process dies before the next line, the next run's sync adds them.
-    vectors.add(keys=np.array([pk for pk, *_ in todo], dtype=np.uint64), vectors=matrix, model_id=embedder.model_id)
+    get_backend().add_vectors(keys=np.array([pk for pk, *_ in todo], dtype=np.uint64), vectors=matrix,
+                              model_id=embedder.model_id)
     return len(todo)
 
 
@@ -212,6 +216,5 @@ def rebuild_vector_index() -> int:
     embedder = get_embedder()
     started = timezone.now().isoformat()
     stored = PaperVector.objects.filter(model_id=embedder.model_id)
-    vectors.build_chunks(_vector_chunks(stored), model_id=embedder.model_id, dim=embedder.dim, synced_until=started)
-    built = vectors.current()
-    return built["count"] if built else 0
+    return get_backend().build_vectors(_vector_chunks(stored), model_id=embedder.model_id, dim=embedder.dim,
+                                       synced_until=started)
