@@ -134,7 +134,7 @@ def request_submission(*, user, raw_id: str, comment: str = "") -> DailyEntry | 
     try:
         arxiv_id, _ = parse_arxiv_id(raw_id)
     except ValueError:
-        raise Refused(f"“{raw_id.strip()[:100]}” is not an arXiv id or URL "
+        raise Refused.forbidden(f"“{raw_id.strip()[:100]}” is not an arXiv id or URL "
                       "(e.g. 2401.12345 or https://arxiv.org/abs/2401.12345).") from None
     if Paper.objects.filter(arxiv_id=arxiv_id).exists():
         return submit_paper(user=user, raw_id=arxiv_id, comment=comment)
