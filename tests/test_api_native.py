@@ -4,16 +4,20 @@ and the anonymous rate limit."""
 
 import hashlib
 import re
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from dailypapers.api.models import ApiToken
 from dailypapers.api.services import create_token
+from dailypapers.community import services as community_services
 from dailypapers.community.models import Ban, Comment, Vote
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import OrganizationRecord
@@ -283,6 +287,54 @@ def test_vote_and_unvote(client, data, user, token):
     assert client.delete(url, **bearer(token)).json() == {"id": "2603.00002", "voted": False, "upvotes": 40}
     assert client.delete(url, **bearer(token)).json()["upvotes"] == 40
     assert_error(client.post(f"{V1}/papers/2609.99999/vote", **bearer(token)), 404)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_and_repeated_votes_end_as_asked_with_the_count_equal_to_the_votes(data, user, token, monkeypatch):
+    """Two clients setting (or unsetting) the same vote at once: reading the vote and then toggling
+    it let the second undo the first. Every answer says what was asked, and the counter is the votes."""
+    ensure = community_services.ensure_can_post
+
+    def slowly(who):  # widen the race: each request is between its check and its write at the same time
+        ensure(who)
+        time.sleep(0.2)
+
+    monkeypatch.setattr(community_services, "ensure_can_post", slowly)
+    url = f"{V1}/papers/2603.00002/vote"
+    base = Paper.objects.get(arxiv_id="2603.00002").upvotes
+
+    def at_once(*methods: str) -> list[dict]:
+        start, answers = threading.Barrier(len(methods)), [None] * len(methods)
+
+        def call(i: int, method: str) -> None:
+            try:
+                start.wait()
+                answers[i] = getattr(Client(), method)(url, **bearer(token)).json()
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=call, args=(i, m)) for i, m in enumerate(methods)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return answers
+
+    def consistent() -> int:
+        votes = Vote.objects.filter(user=user).count()
+        assert Paper.objects.get(arxiv_id="2603.00002").upvotes == base + votes
+        return votes
+
+    assert [a["voted"] for a in at_once("post", "post")] == [True, True]
+    assert consistent() == 1
+    assert [a["voted"] for a in at_once("delete", "delete")] == [False, False]
+    assert consistent() == 0
+    answers = at_once("post", "delete")
+    assert [a["voted"] for a in answers] == [True, False]
+    assert consistent() in (0, 1)
+    for _ in range(3):
+        assert [a["voted"] for a in at_once("post", "post", "post")] == [True] * 3
+    assert consistent() == 1
 
 
 def test_submit_a_paper(client, data, user, token):

@@ -15,14 +15,16 @@ from django.db import connection
 from django.test import Client
 
 from dailypapers.community.services import toggle_vote
-from dailypapers.digests import services
 from dailypapers.digests.models import DigestDelivery, Subscription
+from dailypapers.digests.selection import closed_periods
+from dailypapers.digests.sending import send_digests
 from dailypapers.papers.models import Paper
+from dailypapers.papers.periods import Period
 from dailypapers.papers.records import DailyRecord, PaperRecord
 from dailypapers.papers.services import upsert_papers
 from dailypapers.search import services as search_services
 
-DAY = services.Period("day", date(2026, 3, 16))  # a Monday
+DAY = Period("day", date(2026, 3, 16))  # a Monday
 TOPICS = [
     ("2603.00001", "Diffusion models for video generation", "We generate videos with diffusion.", 50),
     ("2603.00002", "Reinforcement learning for robot arms", "Policies for grasping objects.", 40),
@@ -59,14 +61,14 @@ def test_double_opt_in_then_one_multipart_digest_with_one_click_unsubscribe(clie
     response = client.post("/digest/subscribe", {"email": "Reader@Example.org", "frequency": "daily", "min_upvotes": 0})
     assert response.status_code == 200 and "Check your inbox" in response.content.decode()
     (_, confirmation), = smtp.messages
-    assert services.send_digests(period=DAY).sent == 0  # nothing before the link is clicked
+    assert send_digests(period=DAY).sent == 0  # nothing before the link is clicked
     confirm_path = link_in(confirmation, "/digest/confirm/")
     assert client.get(confirm_path).status_code == 200  # a mail scanner's GET confirms nothing
     assert not Subscription.objects.filter(confirmed_at__isnull=False).exists()
     assert client.post(confirm_path).status_code == 200
     assert Subscription.objects.get().confirmed_at is not None
 
-    stats = services.send_digests(period=DAY)
+    stats = send_digests(period=DAY)
     assert (stats.sent, stats.already) == (1, 0)
     recipients, digest = smtp.messages[1]
     assert recipients == ["reader@example.org"]
@@ -80,14 +82,14 @@ def test_double_opt_in_then_one_multipart_digest_with_one_click_unsubscribe(clie
     unsubscribe = str(digest["List-Unsubscribe"]).strip()
     assert unsubscribe.startswith("<mailto:") and "<http://127.0.0.1:8000/digest/unsubscribe/" in unsubscribe
     assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert services.send_digests(period=DAY).already == 1 and len(smtp.messages) == 2
+    assert send_digests(period=DAY).already == 1 and len(smtp.messages) == 2
 
     # RFC 8058: the mail client POSTs, with no session and no CSRF token.
     one_click = "/" + unsubscribe.split("<http://", 1)[1].split("/", 1)[1].rstrip(">")
     response = Client(enforce_csrf_checks=True).post(one_click, "List-Unsubscribe=One-Click",
                                                      content_type="application/x-www-form-urlencoded")
     assert response.status_code == 200 and Subscription.objects.get().unsubscribed_at is not None
-    assert services.send_digests(period=services.Period("week", date(2026, 3, 16))).sent == 0
+    assert send_digests(period=Period("week", date(2026, 3, 16))).sent == 0
     assert Client().post("/digest/unsubscribe/forged-token").status_code == 400
 
 
@@ -121,7 +123,7 @@ def test_minimum_upvotes_topic_and_personal_choices(smtp):
                                                      abstract="Grasping policies for robot hands."))
     search_services.embed_pending()
     confirmed("rob@example.org", user=user, personal=True)
-    assert services.send_digests(period=DAY).sent == 3
+    assert send_digests(period=DAY).sent == 3
 
     def ids(address):
         (message,) = smtp.to(address)
@@ -140,12 +142,12 @@ def test_a_permanent_refusal_marks_the_address_inactive_and_a_temporary_one_retr
     confirmed("busy@example.org")
     confirmed("fine@example.org")
     smtp.refuse = {"gone@example.org": "550 5.1.1 No such user", "busy@example.org": "451 4.2.1 Mailbox busy"}
-    stats = services.send_digests(period=DAY)
+    stats = send_digests(period=DAY)
     assert (stats.sent, stats.refused, stats.deferred) == (1, 1, 1)
     gone = Subscription.objects.get(email="gone@example.org")
     assert "550" in gone.inactive_reason and not gone.active
     smtp.refuse = {}
-    stats = services.send_digests(period=DAY)
+    stats = send_digests(period=DAY)
     assert (stats.sent, stats.already) == (1, 1)  # busy gets it now; gone is no longer asked
     assert len(smtp.to("busy@example.org")) == 1 and len(smtp.to("fine@example.org")) == 1
 
@@ -206,6 +208,6 @@ def test_digest_command():
 def test_closed_periods_skip_weekends_and_follow_the_rollover():
     # Tuesday 2026-03-17 10:00 New York: Monday's list has closed; last week was W11.
     tuesday = datetime(2026, 3, 17, 14, tzinfo=timezone.utc)
-    assert [p.key for p in services.closed_periods(now=tuesday)] == ["day:2026-03-16", "week:2026-W11"]
+    assert [p.key for p in closed_periods(now=tuesday)] == ["day:2026-03-16", "week:2026-W11"]
     monday = datetime(2026, 3, 16, 14, tzinfo=timezone.utc)
-    assert services.closed_periods(now=monday)[0].key == "day:2026-03-13"  # Friday, not the weekend
+    assert closed_periods(now=monday)[0].key == "day:2026-03-13"  # Friday, not the weekend

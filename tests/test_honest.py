@@ -2,7 +2,7 @@
 only for who may use them, the digest's manage page, and the small things."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core import mail
@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from dailypapers.community import services as community
 from dailypapers.community.models import AuthorshipClaim, Comment
-from dailypapers.digests import services as digests
+from dailypapers.digests import emails as digests
 from dailypapers.digests.models import Subscription
 from dailypapers.papers.models import Author, DailyEntry, Paper
+from dailypapers.papers.periods import Period
 from dailypapers.papers.services import upsert_papers
 
 from .helpers import load_three_days, make_paper, make_user
@@ -134,7 +135,7 @@ def test_the_manage_page_by_the_digests_signed_link(db, settings):
     assert bad.status_code == 400
 
     # Every digest links to it, at the address the site is served on.
-    message = digests.build_message(subscription=subscription, period=digests.Period.parse("day:2026-03-16"), items=[])
+    message = digests.build_message(subscription=subscription, period=Period("day", date(2026, 3, 16)), items=[])
     link = re.search(r"Change this digest: http://papers\.example\.org:8101(/digest/manage/\S+)", message.body)[1]
     assert f'href="http://papers.example.org:8101{link}"' in message.alternatives[0][0]
     assert "reader@example.org" in client.get(link).content.decode()

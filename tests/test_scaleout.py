@@ -19,7 +19,7 @@ from django.utils import timezone
 from allauth.account.models import EmailAddress
 from dailypapers.api.services import create_token
 from dailypapers.digests.models import Subscription
-from dailypapers.digests.services import closed_periods
+from dailypapers.digests.selection import closed_periods
 from dailypapers.papers.records import DailyRecord, PaperRecord
 from dailypapers.papers.services import upsert_papers
 

@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from dailypapers.digests import services as digests
+from dailypapers.digests import selection as digests
 from dailypapers.digests.models import DigestDelivery, Subscription
 from dailypapers.papers.services import upsert_papers
 

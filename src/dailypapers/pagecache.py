@@ -56,6 +56,11 @@ def month_scope(first: date) -> str:
     return f"month:{first:%Y-%m}"
 
 
+def period_scope(kind: str, start: date) -> str:
+    """The scope of a day's, ISO week's (its Monday) or month's (its first day) list."""
+    return {"day": day_scope, "week": week_scope, "month": month_scope}[kind](start)
+
+
 def list_scopes(day: date) -> set[str]:
     """The day's list and the week and month lists that contain it."""
     return {day_scope(day), week_scope(day - timedelta(days=day.weekday())), month_scope(day.replace(day=1))}

@@ -116,6 +116,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "dailypapers.views.RefusedMiddleware",  # a view's Refused -> the error page with its status
     "django_ratelimit.middleware.RatelimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -155,6 +156,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "dailypapers.papers.context_processors.site",
                 "dailypapers.feeds.context_processors.autodiscovery",
+                "dailypapers.limits.context",
             ],
         },
     },

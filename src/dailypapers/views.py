@@ -1,4 +1,5 @@
-"""Error pages for the whole site (the status, a title and the reason in words), its rate limits and its media."""
+"""Error pages for the whole site (the status, a title and the reason in words), the one mapping of a
+refusal (dailypapers.errors.Refused) to a page, its rate limits and its media."""
 
 from functools import wraps
 
@@ -11,10 +12,21 @@ from django.urls import Resolver404
 from django.views.static import serve
 from django_ratelimit.decorators import ratelimit
 
+from dailypapers.errors import Refused
+from dailypapers.limits import window_seconds
+
+_TITLES = {400: "Bad request", 401: "Log in first", 403: "Not allowed", 404: "Not found", 409: "Conflict",
+           422: "Bad request", 429: "Too many requests"}
+
+
+def error_page(request: HttpRequest, *, status: int, reason: str) -> HttpResponse:
+    context = {"status": status, "title": _TITLES.get(status, "Refused"), "reason": reason}
+    return render(request, "papers/error.html", context, status=status)
+
 
 def bad_request(request: HttpRequest, exception: Exception | None = None, *, reason: str = "") -> HttpResponse:
     reason = reason or (str(exception) if exception else "") or "The request was not understood."
-    return render(request, "papers/error.html", {"status": 400, "title": "Bad request", "reason": reason}, status=400)
+    return error_page(request, status=400, reason=reason)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -22,22 +34,34 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     # carries the URL patterns tried and the files they live in.
     own = isinstance(exception, Http404) and not isinstance(exception, Resolver404)
     reason = str(exception) if own and exception is not None and exception.args else ""
-    return render(
-        request, "papers/error.html",
-        {"status": 404, "title": "Not found", "reason": reason or "There is no page at this address."},
-        status=404,
-    )
+    return error_page(request, status=404, reason=reason or "There is no page at this address.")
 
 
-def forbidden(request: HttpRequest, *, reason: str) -> HttpResponse:
-    return render(request, "papers/error.html", {"status": 403, "title": "Not allowed", "reason": reason}, status=403)
+class RefusedMiddleware:
+    """A page's view (or anything it calls) that raises Refused answers the error page with the
+    refusal's status and headers: views need no try/except of their own. The JSON APIs answer
+    refusals themselves (dailypapers.api.errors) before this sees them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, Refused):
+            return None
+        response = error_page(request, status=exception.status, reason=exception.message)
+        for name, value in exception.headers.items():
+            response[name] = value
+        return response
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """CSRF_FAILURE_VIEW: the site's own 403 page in words a visitor can act on (Django's reason,
     e.g. "CSRF cookie not set.", is for developers and stays out of the page)."""
-    return forbidden(
-        request,
+    return error_page(
+        request, status=403,
         reason="This form has expired or was sent from another site, so it was not accepted. "
         "Go back, reload the page and send it again (cookies must be allowed for this site).",
     )
@@ -50,8 +74,6 @@ def favicon(request: HttpRequest) -> HttpResponse:
     response["Cache-Control"] = "public, max-age=86400"
     return response
 
-
-_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def limit_posts(setting: str):
@@ -74,15 +96,8 @@ def limit_posts(setting: str):
 
 def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """django-ratelimit's answer: 429, with when to try again (the rule's whole window, at most)."""
-    rate = getattr(request, "limit_rate", "") or "1/m"
-    period = rate.split("/")[-1]
-    seconds = int(period[:-1] or 1) * _PERIODS.get(period[-1], 60)
-    response = render(
-        request, "papers/error.html",
-        {"status": 429, "title": "Too many requests",
-         "reason": f"You are doing that too often. Try again in {seconds} seconds."},
-        status=429,
-    )
+    seconds = window_seconds(getattr(request, "limit_rate", "") or "1/m")
+    response = error_page(request, status=429, reason=f"You are doing that too often. Try again in {seconds} seconds.")
     response["Retry-After"] = str(seconds)
     return response
 

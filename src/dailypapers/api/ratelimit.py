@@ -6,10 +6,13 @@ by it. Counted with django-ratelimit's core (a fixed window in the cache)."""
 import functools
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 
+from dailypapers.errors import Refused
 from dailypapers.security import client_ip
+
+from .errors import json_error
 
 DEFAULT_RATE = "500/5m"
 GROUP = "api-anon"
@@ -57,14 +60,13 @@ def seconds_to_wait(request: HttpRequest) -> int | None:
     return max(int(usage["time_left"]), 1)
 
 
-def limited_response(wait: int) -> JsonResponse:
-    response = JsonResponse(
-        {"error": f"Too many requests from your address: at most {anon_rate()} without an API token. "
-                  f"Try again in {wait} seconds."},
-        status=429,
+def anon_refusal(wait: int) -> Refused:
+    """The refusal of an address over API_ANON_RATE, for both APIs."""
+    return Refused.too_many(
+        f"Too many requests from your address: at most {anon_rate()} without an API token. "
+        f"Try again in {wait} seconds.",
+        retry_after=wait,
     )
-    response["Retry-After"] = str(wait)
-    return response
 
 
 def anon_rate_limit(view):
@@ -74,7 +76,7 @@ def anon_rate_limit(view):
     def wrapper(request, *args, **kwargs):
         wait = seconds_to_wait(request)
         if wait is not None:
-            return limited_response(wait)
+            return json_error(anon_refusal(wait))
         return view(request, *args, **kwargs)
 
     return wrapper

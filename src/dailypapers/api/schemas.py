@@ -1,4 +1,4 @@
-"""Typed shapes of the native API (/api/v1/...), in and out."""
+"""Typed shapes of the native API (/api/v1/...), in (query parameters and bodies) and out."""
 
 from datetime import date, datetime
 from typing import Annotated, Literal
@@ -6,8 +6,15 @@ from typing import Annotated, Literal
 from ninja import Field, Schema
 from pydantic import AfterValidator
 
+from dailypapers import limits
+from dailypapers.paging import Page
+from dailypapers.search.keyword import Filters
+from dailypapers.search.selectors import MAX_QUERY_LENGTH
+
 MAX_PER_PAGE = 100
 MAX_PAGE = 10_000
+SEARCH_MAX_PAGE = 100
+SEARCH_MAX_PER_PAGE = 50
 
 
 def _printable(value: str) -> str:
@@ -20,13 +27,57 @@ PRINTABLE = AfterValidator(_printable)
 
 # Request strings: no control characters (PostgreSQL refuses NUL bytes), a bounded length. Spelled out as
 # Annotated aliases rather than made by a function, so that type checkers read them as types.
-Category = Annotated[str, Field(max_length=32, pattern=r"^[A-Za-z0-9.\-]*$"), PRINTABLE]
-Slug = Annotated[str, Field(max_length=100, pattern=r"^[-a-zA-Z0-9_]*$"), PRINTABLE]
-AuthorName = Annotated[str, Field(max_length=300), PRINTABLE]
-CommentBody = Annotated[str, Field(max_length=10_000, min_length=1), PRINTABLE]
-CommentText = Annotated[str, Field(max_length=10_000), PRINTABLE]
-ArxivIdInput = Annotated[str, Field(max_length=200, min_length=1, description="An arXiv id or URL, e.g. 2401.12345"),
-                         PRINTABLE]
+# The lengths are the site's (dailypapers.limits), the same as its forms'.
+Category = Annotated[str, Field(max_length=limits.MAX_CATEGORY_LENGTH, pattern=r"^[A-Za-z0-9.\-]*$"), PRINTABLE]
+Slug = Annotated[str, Field(max_length=limits.MAX_SLUG_LENGTH, pattern=r"^[-a-zA-Z0-9_]*$"), PRINTABLE]
+AuthorName = Annotated[str, Field(max_length=limits.MAX_AUTHOR_NAME_LENGTH), PRINTABLE]
+CommentBody = Annotated[str, Field(max_length=limits.MAX_COMMENT_LENGTH, min_length=1), PRINTABLE]
+CommentText = Annotated[str, Field(max_length=limits.MAX_COMMENT_LENGTH), PRINTABLE]
+ArxivIdInput = Annotated[str, Field(max_length=limits.MAX_ARXIV_ID_INPUT_LENGTH, min_length=1,
+                                    description="An arXiv id or URL, e.g. 2401.12345"), PRINTABLE]
+SearchQuery = Annotated[str, Field(max_length=MAX_QUERY_LENGTH, min_length=1), PRINTABLE]
+
+
+# --- in: query parameters ------------------------------------------------------------------------
+
+class PageParams(Schema):
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="From 1")
+    per_page: int = Field(20, ge=1, le=MAX_PER_PAGE)
+
+    def paging(self) -> Page:
+        return Page(number=self.page, per_page=self.per_page)
+
+
+class PaperFilters(Schema):
+    category: Category = Field("", description="An arXiv category, e.g. cs.CL (any of the paper's categories)")
+    organization: Slug = Field("", description="An organization's slug")
+    author: AuthorName = Field("", description="An author's full name (case-insensitive)")
+    published_from: date | None = Field(None, description="Published on or after (YYYY-MM-DD)")
+    published_to: date | None = Field(None, description="Published on or before (YYYY-MM-DD)")
+    listed: bool | None = Field(None, description="Only papers on some daily list (true) or on none (false)")
+    listed_on: date | None = Field(None, description="Only papers on the daily list of this day")
+    sort: str = Field("published", pattern="^(published|upvotes)$", description="published (newest first) or upvotes")
+
+    def filters(self) -> Filters:
+        return Filters(published_from=self.published_from, published_to=self.published_to, category=self.category,
+                       organization=self.organization, author=self.author.strip(), listed_only=self.listed is True)
+
+
+class SearchParams(Schema):
+    q: SearchQuery = Field(..., description="Words, an arXiv id or URL, a DOI or a title")
+    category: Category = ""
+    organization: Slug = ""
+    author: AuthorName = ""
+    published_from: date | None = None
+    published_to: date | None = None
+    listed: bool = Field(False, description="Only papers on some daily list")
+    sort: str = Field("relevance", pattern="^(relevance|date|upvotes)$")
+    page: int = Field(1, ge=1, le=SEARCH_MAX_PAGE)
+    per_page: int = Field(20, ge=1, le=SEARCH_MAX_PER_PAGE)
+
+    def filters(self) -> Filters:
+        return Filters(published_from=self.published_from, published_to=self.published_to, category=self.category,
+                       organization=self.organization, author=self.author.strip(), listed_only=self.listed)
 
 
 # --- errors -----------------------------------------------------------------------------------------

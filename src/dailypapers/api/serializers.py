@@ -63,17 +63,3 @@ def list_item(paper: Paper, *, authors: list[str], entry: DailyEntry | None = No
     if entry is not None and entry.submitter_display:
         item["submittedBy"] = inner["submittedOnDailyBy"]
     return item
-
-
-def author_names(papers: list[Paper]) -> dict[int, list[str]]:
-    """Ordered author names of many papers in one query."""
-    from dailypapers.papers.models import Authorship
-
-    names: dict[int, list[str]] = {p.pk: [] for p in papers}
-    for paper_id, name in (
-        Authorship.objects.filter(paper__in=papers)
-        .order_by("paper_id", "position")
-        .values_list("paper_id", "author__name")
-    ):
-        names[paper_id].append(name)
-    return names

@@ -5,6 +5,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from dailypapers.errors import Refused
+
 from . import services
 from .models import ApiToken
 
@@ -31,8 +33,8 @@ def tokens(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             token, raw = services.create_token(user=request.user, name=request.POST.get("name", ""))
-        except services.TokenRefused as exc:
-            return _page(request, error=str(exc), status=400)
+        except Refused as exc:  # shown on the form: a 400, whatever the reason
+            return _page(request, error=exc.message, status=400)
         return _page(request, new_token=raw, new_name=token.name)
     return _page(request)
 
@@ -42,6 +44,6 @@ def tokens(request: HttpRequest) -> HttpResponse:
 def revoke(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.revoke_token(user=request.user, token_id=pk)
-    except services.TokenRefused as exc:
-        return _page(request, error=str(exc), status=404)
+    except Refused as exc:
+        return _page(request, error=exc.message, status=exc.status)
     return redirect("tokens:tokens")

@@ -1,34 +1,32 @@
 """The JSON API paths that Hugging Face's client calls. Errors are {"error": "..."}."""
 
-from datetime import date
-
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from dailypapers.papers import periods, selectors
+from dailypapers.errors import Refused
+from dailypapers.limits import MAX_USERNAME_LENGTH
+from dailypapers.paging import Page
+from dailypapers.papers import selectors
 from dailypapers.papers.models import DailyEntry
-from dailypapers.papers.periods import BadPeriod
-from dailypapers.papers.records import parse_arxiv_id
-from dailypapers.papers.selectors import Card, paper_detail
+from dailypapers.papers.periods import Period
+from dailypapers.papers.selectors import Card, author_names, detail_author_names, paper_by_raw_id
 from dailypapers.search.keyword import Filters
 from dailypapers.search.selectors import MAX_QUERY_LENGTH, search_papers, similar_papers
 
+from .errors import json_refusals
 from .ratelimit import anon_rate_limit
-from .serializers import author_names, list_item, paper_json
+from .serializers import list_item, paper_json
 
 SEARCH_LIMIT_MAX = 120
+SIMILAR_LIMIT_MAX = 50
 DAILY_LIMIT_DEFAULT = 50
 DAILY_LIMIT_MAX = 100
 DAILY_SORTS = ("publishedAt", "trending")
 # Far beyond any real list; larger offsets answer [] without asking the database.
 MAX_OFFSET = 10_000_000
-
-
-def error(message: str, *, status: int) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
 
 
 def _items(papers) -> list[dict]:
@@ -41,69 +39,40 @@ def _card_items(cards: list[Card]) -> list[dict]:
     return [list_item(c.paper, authors=names[c.paper.pk], entry=c.entry) for c in cards]
 
 
+def _whole_number(params, name: str, *, default: int, low: int, high: int | None = None) -> int:
+    text = params.get(name, str(default)).strip()
+    if not text.isdigit() or int(text) < low or (high is not None and int(text) > high):
+        bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise Refused(f"{name} must be a whole number {bounds}; got {text!r}")
+    return int(text)
+
+
 @anon_rate_limit
 @require_GET
+@json_refusals
 def papers_search(request: HttpRequest) -> JsonResponse:
     query = request.GET.get("q", "").strip()
-    limit_text = request.GET.get("limit", "50")
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= SEARCH_LIMIT_MAX:
-        return error(f"limit must be a whole number from 1 to {SEARCH_LIMIT_MAX}", status=400)
+    limit = _whole_number(request.GET, "limit", default=50, low=1, high=SEARCH_LIMIT_MAX)
     if not query:
-        return error("q is required: the search query", status=400)
+        raise Refused("q is required: the search query")
     if len(query) > MAX_QUERY_LENGTH:
-        return error(f"q is too long: at most {MAX_QUERY_LENGTH} characters", status=400)
-    results = search_papers(query=query, filters=Filters(), per_page=int(limit_text))
+        raise Refused(f"q is too long: at most {MAX_QUERY_LENGTH} characters")
+    results = search_papers(query=query, filters=Filters(), per_page=limit)
     return JsonResponse(_items([c.paper for c in results.cards]), safe=False)
 
 
 @anon_rate_limit
 @require_GET
+@json_refusals
 def paper_similar(request: HttpRequest, raw_id: str) -> JsonResponse:
-    try:
-        arxiv_id, _ = parse_arxiv_id(raw_id)
-    except ValueError as exc:
-        return error(str(exc), status=404)
-    paper = paper_detail(arxiv_id=arxiv_id)
-    if paper is None:
-        return error(f"paper {arxiv_id} not found", status=404)
-    limit_text = request.GET.get("limit", "8")
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= 50:
-        return error("limit must be a whole number from 1 to 50", status=400)
-    return JsonResponse(_items(similar_papers(paper=paper, limit=int(limit_text))), safe=False)
+    paper = paper_by_raw_id(raw_id)
+    limit = _whole_number(request.GET, "limit", default=8, low=1, high=SIMILAR_LIMIT_MAX)
+    return JsonResponse(_items(similar_papers(paper=paper, limit=limit)), safe=False)
 
 
 # --- /api/daily_papers ------------------------------------------------------
 
-
-class BadParameter(ValueError):
-    """A query parameter that is not understood; the message says what to send instead."""
-
-
-def _period(parse, name: str, value: str) -> date:
-    try:
-        return parse(value)
-    except BadPeriod as exc:
-        raise BadParameter(f"{name}: {exc}") from None
-
-
-def parse_day(value: str) -> date:
-    return _period(periods.parse_day, "date", value)
-
-
-def parse_week(value: str) -> date:
-    return _period(periods.parse_week, "week", value)
-
-
-def parse_month(value: str) -> date:
-    return _period(periods.parse_month, "month", value)
-
-
-def _whole_number(params, name: str, *, default: int, low: int, high: int | None = None) -> int:
-    text = params.get(name, str(default)).strip()
-    if not text.isdigit() or int(text) < low or (high is not None and int(text) > high):
-        bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
-        raise BadParameter(f"{name} must be a whole number {bounds}; got {text!r}")
-    return int(text)
+_PERIOD_PARAMETERS = {"date": "day", "week": "week", "month": "month"}
 
 
 def _submitter_matches(entry: DailyEntry | None, submitter: str) -> bool:
@@ -146,12 +115,10 @@ def daily_cards(params, *, offset: int, count: int) -> list[Card]:
     """Up to `count` listings from `offset` for the query parameters (already checked by the caller)."""
     submitter = params.get("submitter", "").strip()
     sort = params.get("sort", "publishedAt")
-    if "date" in params:
-        cards = selectors.papers_of_day(day=parse_day(params["date"]))
-    elif "week" in params:
-        cards = selectors.papers_of_week(monday=parse_week(params["week"]))
-    elif "month" in params:
-        cards = selectors.papers_of_month(first=parse_month(params["month"]))
+    named = [name for name in _PERIOD_PARAMETERS if name in params]
+    if named:
+        name = named[0]
+        cards = selectors.papers_of_period(period=Period.parse(_PERIOD_PARAMETERS[name], params[name], field=name))
     elif sort == "trending":
         cards = selectors.trending(limit=MAX_OFFSET)
     else:
@@ -165,30 +132,28 @@ def daily_cards(params, *, offset: int, count: int) -> list[Card]:
 
 @anon_rate_limit
 @require_GET
+@json_refusals
 def daily_papers(request: HttpRequest) -> JsonResponse:
     """Hugging Face's GET /api/daily_papers: a day, week or month (default: the newest listings
     across days), optionally one submitter's, by list order or trending; `p` is 0-based."""
     params = request.GET
-    try:
-        limit = _whole_number(params, "limit", default=DAILY_LIMIT_DEFAULT, low=1, high=DAILY_LIMIT_MAX)
-        page = _whole_number(params, "p", default=0, low=0)
-        sort = params.get("sort", "publishedAt")
-        if sort not in DAILY_SORTS:
-            raise BadParameter(f"sort must be one of {', '.join(DAILY_SORTS)}; got {sort!r}")
-        periods = [name for name in ("date", "week", "month") if name in params]
-        if len(periods) > 1:
-            raise BadParameter(f"give only one of date, week and month; got {', '.join(periods)}")
-        if len(params.get("submitter", "")) > 150:
-            raise BadParameter("submitter is too long: at most 150 characters")
-        offset = page * limit
-        # One more than a page, to know whether there is a next page.
-        cards = [] if offset > MAX_OFFSET else daily_cards(params, offset=offset, count=limit + 1)
-    except BadParameter as exc:
-        return error(str(exc), status=400)
+    limit = _whole_number(params, "limit", default=DAILY_LIMIT_DEFAULT, low=1, high=DAILY_LIMIT_MAX)
+    # Hugging Face's `p` counts from 0; the page arithmetic is the site's (dailypapers.paging).
+    page = Page(number=_whole_number(params, "p", default=0, low=0) + 1, per_page=limit)
+    sort = params.get("sort", "publishedAt")
+    if sort not in DAILY_SORTS:
+        raise Refused(f"sort must be one of {', '.join(DAILY_SORTS)}; got {sort!r}")
+    named = [name for name in _PERIOD_PARAMETERS if name in params]
+    if len(named) > 1:
+        raise Refused(f"give only one of date, week and month; got {', '.join(named)}")
+    if len(params.get("submitter", "")) > MAX_USERNAME_LENGTH:
+        raise Refused(f"submitter is too long: at most {MAX_USERNAME_LENGTH} characters")
+    # One more than a page, to know whether there is a next page.
+    cards = [] if page.offset > MAX_OFFSET else daily_cards(params, offset=page.offset, count=limit + 1)
     response = JsonResponse(_card_items(cards[:limit]), safe=False)
     if len(cards) > limit:
         following = params.copy()
-        following["p"] = str(page + 1)
+        following["p"] = str(page.number)  # the next page, counted from 0
         response["Link"] = f'<{request.build_absolute_uri(request.path)}?{following.urlencode()}>; rel="next"'
     return response
 
@@ -198,15 +163,9 @@ def daily_papers(request: HttpRequest) -> JsonResponse:
 
 @anon_rate_limit
 @require_GET
+@json_refusals
 def paper_info(request: HttpRequest, raw_id: str) -> JsonResponse:
     """Hugging Face's GET /api/papers/<id>: the `paper` object; a versioned id names the same paper."""
-    try:
-        arxiv_id, _ = parse_arxiv_id(raw_id)
-    except ValueError:
-        return error(f"{raw_id!r} is not an arXiv id (e.g. 2401.12345 or hep-th/9901001)", status=404)
-    paper = paper_detail(arxiv_id=arxiv_id)
-    if paper is None:
-        return error(f"paper {arxiv_id} not found", status=404)
+    paper = paper_by_raw_id(raw_id)
     first_listing = paper.daily_entries.select_related("submitted_by").order_by("day", "submitted_at").first()
-    authors = [a.author.name for a in paper.authorships.all()]
-    return JsonResponse(paper_json(paper, authors=authors, entry=first_listing))
+    return JsonResponse(paper_json(paper, authors=detail_author_names(paper), entry=first_listing))

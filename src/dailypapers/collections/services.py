@@ -1,5 +1,5 @@
 """Writes of collections. Only a collection's owner changes it; a banned user reads but doesn't write.
-Every refusal is a community Refused with a sentence for the user."""
+Every refusal is a Refused (403) with a sentence for the user."""
 
 import re
 
@@ -9,7 +9,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from pylatexenc.latex2text import LatexNodes2Text
 
-from dailypapers.community.services import Refused, ensure_can_post
+from dailypapers.community.services import ensure_can_post
+from dailypapers.errors import Refused
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import parse_arxiv_id
 
@@ -28,7 +29,7 @@ MAX_TITLE_LOOKUPS = 200
 def _ensure_owner(*, user, collection: Collection) -> None:
     ensure_can_post(user)
     if collection.owner_id != user.pk:
-        raise Refused("Only its owner changes a collection.")
+        raise Refused.forbidden("Only its owner changes a collection.")
 
 
 def reading_list(*, user) -> Collection:
@@ -46,7 +47,7 @@ def reading_list(*, user) -> Collection:
 def create_collection(*, user, title: str, description: str = "", is_public: bool = False) -> Collection:
     ensure_can_post(user)
     if Collection.objects.filter(owner=user).count() >= MAX_COLLECTIONS_PER_USER:
-        raise Refused(f"You have {MAX_COLLECTIONS_PER_USER} collections, the most one user may have.")
+        raise Refused.forbidden(f"You have {MAX_COLLECTIONS_PER_USER} collections, the most one user may have.")
     return Collection.objects.create(owner=user, title=title, description=description, is_public=is_public)
 
 
@@ -60,7 +61,7 @@ def update_collection(*, user, collection: Collection, title: str, description: 
 def delete_collection(*, user, collection: Collection) -> None:
     _ensure_owner(user=user, collection=collection)
     if collection.is_default:
-        raise Refused("The Reading list stays; remove its papers instead.")
+        raise Refused.forbidden("The Reading list stays; remove its papers instead.")
     collection.delete()
 
 
@@ -76,7 +77,7 @@ def add_papers(*, user, collection: Collection, papers: list[Paper]) -> int:
         present = set(locked.items.filter(paper__in=papers).values_list("paper_id", flat=True))
         fresh = list({p.pk: p for p in papers if p.pk not in present}.values())
         if locked.items.count() + len(fresh) > MAX_ITEMS_PER_COLLECTION:
-            raise Refused(f"A collection holds at most {MAX_ITEMS_PER_COLLECTION:,} papers.")
+            raise Refused.forbidden(f"A collection holds at most {MAX_ITEMS_PER_COLLECTION:,} papers.")
         start = (locked.items.aggregate(last=Max("position"))["last"] or 0) + 1
         CollectionItem.objects.bulk_create(
             [CollectionItem(collection=locked, paper=p, position=start + i) for i, p in enumerate(fresh)]
@@ -111,7 +112,7 @@ def move_paper(*, user, collection: Collection, paper: Paper, offset: int) -> No
         items = list(collection.items.order_by("position"))
         old = next((i for i, item in enumerate(items) if item.paper_id == paper.pk), None)
         if old is None:
-            raise Refused("That paper is not in this collection.")
+            raise Refused.forbidden("That paper is not in this collection.")
         new = min(max(old + offset, 0), len(items) - 1)
         if new == old:
             return
@@ -127,7 +128,7 @@ def move_paper(*, user, collection: Collection, paper: Paper, offset: int) -> No
 def set_note(*, user, collection: Collection, paper: Paper, note: str) -> None:
     _ensure_owner(user=user, collection=collection)
     if not CollectionItem.objects.filter(collection=collection, paper=paper).update(note=note):
-        raise Refused("That paper is not in this collection.")
+        raise Refused.forbidden("That paper is not in this collection.")
     _touch(collection)
 
 
@@ -162,11 +163,12 @@ def match_entries(*, text: str) -> tuple[list[Paper], list[str]]:
                                  if isinstance(b, DuplicateBlockKeyBlock) and isinstance(b.ignore_error_block, Entry)]
     failed = [b for b in library.failed_blocks if not isinstance(b, DuplicateBlockKeyBlock)]
     if not entries:
-        raise Refused("No BibTeX entries found in that file." + (
+        raise Refused.forbidden("No BibTeX entries found in that file." + (
             f" {len(failed)} block(s) could not be read." if failed else ""
         ))
     if len(entries) > MAX_IMPORT_ENTRIES:
-        raise Refused(f"That file has {len(entries):,} entries; import at most {MAX_IMPORT_ENTRIES:,} at a time.")
+        raise Refused.forbidden(
+            f"That file has {len(entries):,} entries; import at most {MAX_IMPORT_ENTRIES:,} at a time.")
     latex = LatexNodes2Text()
     wanted = []
     for entry in sorted(entries, key=lambda e: e.start_line or 0):
@@ -199,13 +201,13 @@ def import_bib(*, user, collection: Collection, data: bytes) -> tuple[int, int, 
     """Add a .bib file's papers to the collection: (matched, added, lines for the unmatched)."""
     _ensure_owner(user=user, collection=collection)
     if len(data) > MAX_IMPORT_BYTES:
-        raise Refused(f"That file is over {MAX_IMPORT_BYTES // (1024 * 1024)} MB.")
+        raise Refused.forbidden(f"That file is over {MAX_IMPORT_BYTES // (1024 * 1024)} MB.")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("latin-1")  # older .bib files; any bytes decode
     if not text.strip() or "\x00" in text:
-        raise Refused("That file is empty or not text: upload a .bib file.")
+        raise Refused.forbidden("That file is empty or not text: upload a .bib file.")
     matched, unmatched = match_entries(text=text)
     added = add_papers(user=user, collection=collection, papers=matched)
     return len(matched), added, unmatched

@@ -1,5 +1,6 @@
 """Collection pages and actions. Writes are POST-only, CSRF-checked, rate-limited and go through
-services; a private collection is a 404 for anyone but its owner."""
+services; a private collection is a 404 for anyone but its owner. Refusals (dailypapers.errors.Refused)
+become the error page with their status in dailypapers.views.RefusedMiddleware."""
 
 import json
 from collections.abc import Callable
@@ -8,16 +9,14 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from dailypapers.community.services import Refused
+from dailypapers.errors import Refused
 from dailypapers.papers import bibtex, citations
-from dailypapers.papers.models import Paper
-from dailypapers.papers.records import parse_arxiv_id
-from dailypapers.papers.selectors import bib_papers
-from dailypapers.views import bad_request, forbidden, limit_posts
+from dailypapers.papers.selectors import bib_papers, paper_by_raw_id
+from dailypapers.views import limit_posts
 
 from . import selectors, services
 from .forms import AddPaperForm, CollectionForm, ImportForm, NoteForm
@@ -34,18 +33,6 @@ def _signed_in(view: Callable) -> Callable:
     return wrapper
 
 
-def _refusals(view: Callable) -> Callable:
-    """A service's refusal becomes the 403 page with its sentence."""
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except Refused as exc:
-            return forbidden(request, reason=str(exc))
-
-    return wrapper
-
-
 def _errors(form) -> str:
     return " ".join(e for errors in form.errors.values() for e in errors)
 
@@ -53,16 +40,8 @@ def _errors(form) -> str:
 def _collection(request: HttpRequest, pk: str) -> Collection:
     collection = selectors.visible_collection(pk=int(pk), viewer=request.user)
     if collection is None:
-        raise Http404(f"No collection {pk} here.")
+        raise Refused.not_found(f"No collection {pk} here.")
     return collection
-
-
-def _paper(raw_id: str) -> Paper:
-    try:
-        arxiv_id, _ = parse_arxiv_id(raw_id)
-    except ValueError:
-        raise Http404(f"“{raw_id}” is not an arXiv id.") from None
-    return get_object_or_404(Paper, arxiv_id=arxiv_id)
 
 
 @_signed_in
@@ -84,11 +63,10 @@ def of_user(request: HttpRequest, username: str) -> HttpResponse:
 @require_POST
 @_signed_in
 @limit_posts("RATE_COLLECTION")
-@_refusals
 def create(request: HttpRequest) -> HttpResponse:
     form = CollectionForm(request.POST)
     if not form.is_valid():
-        return bad_request(request, reason=_errors(form))
+        raise Refused(_errors(form))
     collection = services.create_collection(user=request.user, **form.cleaned_data)
     return redirect(collection)
 
@@ -104,11 +82,10 @@ def detail(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 def _owned_post(view: Callable) -> Callable:
-    """POST actions on a collection: signed in, rate-limited, refusals answered, 404 when not visible."""
+    """POST actions on a collection: signed in, rate-limited, 404 when not visible."""
     @require_POST
     @_signed_in
     @limit_posts("RATE_COLLECTION")
-    @_refusals
     @wraps(view)
     def wrapper(request: HttpRequest, pk: str, *args, **kwargs):
         return view(request, _collection(request, pk), *args, **kwargs)
@@ -120,7 +97,7 @@ def _owned_post(view: Callable) -> Callable:
 def edit(request: HttpRequest, collection: Collection) -> HttpResponse:
     form = CollectionForm(request.POST, instance=Collection.objects.get(pk=collection.pk))
     if not form.is_valid():
-        return bad_request(request, reason=_errors(form))
+        raise Refused(_errors(form))
     services.update_collection(user=request.user, collection=collection, **form.cleaned_data)
     messages.success(request, "Saved.")
     return redirect(collection)
@@ -136,15 +113,14 @@ def delete(request: HttpRequest, collection: Collection) -> HttpResponse:
 @require_POST
 @_signed_in
 @limit_posts("RATE_COLLECTION")
-@_refusals
 def add(request: HttpRequest) -> HttpResponse:
     """Add a paper (an arXiv id or URL) to one of the user's collections: from the paper page's
     picker or the collection page's box."""
     form = AddPaperForm(request.POST)
     if not form.is_valid():
-        return bad_request(request, reason="Say which paper to add (an arXiv id or URL) and to which collection.")
+        raise Refused("Say which paper to add (an arXiv id or URL) and to which collection.")
     collection = _collection(request, str(form.cleaned_data["collection"]))
-    paper = _paper(form.cleaned_data["paper"].strip())
+    paper = paper_by_raw_id(form.cleaned_data["paper"].strip())
     added = services.add_papers(user=request.user, collection=collection, papers=[paper])
     messages.success(request, f"Added to “{collection.title}”." if added else f"Already in “{collection.title}”.")
     return redirect(paper if request.POST.get("next") == "paper" else collection)
@@ -152,13 +128,13 @@ def add(request: HttpRequest) -> HttpResponse:
 
 @_owned_post
 def remove(request: HttpRequest, collection: Collection, raw_id: str) -> HttpResponse:
-    services.remove_paper(user=request.user, collection=collection, paper=_paper(raw_id))
+    services.remove_paper(user=request.user, collection=collection, paper=paper_by_raw_id(raw_id))
     return redirect(collection)
 
 
 @_owned_post
 def move(request: HttpRequest, collection: Collection, raw_id: str, direction: str) -> HttpResponse:
-    services.move_paper(user=request.user, collection=collection, paper=_paper(raw_id),
+    services.move_paper(user=request.user, collection=collection, paper=paper_by_raw_id(raw_id),
                         offset=-1 if direction == "up" else 1)
     return redirect(f"{collection.get_absolute_url()}#paper-{raw_id}")
 
@@ -167,23 +143,23 @@ def move(request: HttpRequest, collection: Collection, raw_id: str, direction: s
 def note(request: HttpRequest, collection: Collection, raw_id: str) -> HttpResponse:
     form = NoteForm(request.POST)
     if not form.is_valid():
-        return bad_request(request, reason=_errors(form))
-    services.set_note(user=request.user, collection=collection, paper=_paper(raw_id), note=form.cleaned_data["note"])
+        raise Refused(_errors(form))
+    services.set_note(user=request.user, collection=collection, paper=paper_by_raw_id(raw_id),
+                      note=form.cleaned_data["note"])
     return redirect(f"{collection.get_absolute_url()}#paper-{raw_id}")
 
 
 @require_POST
 @_signed_in
 @limit_posts("RATE_COLLECTION_IMPORT")
-@_refusals
 def import_bib(request: HttpRequest, pk: str) -> HttpResponse:
     collection = _collection(request, pk)
     form = ImportForm(request.POST, request.FILES)
     if not form.is_valid():
-        return bad_request(request, reason=_errors(form) or "Choose a .bib file to import.")
+        raise Refused(_errors(form) or "Choose a .bib file to import.")
     upload = form.cleaned_data["file"]
     if upload.size > services.MAX_IMPORT_BYTES:
-        return bad_request(request, reason=f"That file is over {services.MAX_IMPORT_BYTES // (1024 * 1024)} MB.")
+        raise Refused(f"That file is over {services.MAX_IMPORT_BYTES // (1024 * 1024)} MB.")
     matched, added, unmatched = services.import_bib(user=request.user, collection=collection, data=upload.read())
     return render(request, "collections/imported.html", {  # matched counts entries, added papers
         "collection": collection, "matched": matched, "added": added, "already": matched - added,
@@ -194,9 +170,8 @@ def import_bib(request: HttpRequest, pk: str) -> HttpResponse:
 @require_POST
 @_signed_in
 @limit_posts("RATE_COLLECTION")
-@_refusals
 def toggle_saved(request: HttpRequest, raw_id: str) -> HttpResponse:
-    paper = _paper(raw_id)
+    paper = paper_by_raw_id(raw_id)
     saved = services.toggle_saved(user=request.user, paper=paper)
     if request.headers.get("HX-Request"):
         return render(request, "collections/_save.html",

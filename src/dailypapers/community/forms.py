@@ -3,29 +3,37 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.utils.text import slugify
 
+from dailypapers.limits import (
+    MAX_ARXIV_ID_INPUT_LENGTH,
+    MAX_COMMENT_LENGTH,
+    MAX_REPORT_REASON_LENGTH,
+    MAX_SLUG_LENGTH,
+    MAX_USERNAME_LENGTH,
+)
 from dailypapers.papers.avatars import reencode_avatar
 
 from .models import Membership
 
 
 class SubmitForm(forms.Form):
-    paper = forms.CharField(label="arXiv id or URL", max_length=300)
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000,
+    paper = forms.CharField(label="arXiv id or URL", max_length=MAX_ARXIV_ID_INPUT_LENGTH)
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=MAX_COMMENT_LENGTH,
                               help_text="Optional: posted as the first comment (markdown).")
 
 
 class CommentForm(forms.Form):
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=MAX_COMMENT_LENGTH)
 
 
 class ReportForm(forms.Form):
-    reason = forms.CharField(max_length=500, required=False)
+    reason = forms.CharField(max_length=MAX_REPORT_REASON_LENGTH, required=False)
 
 
 class OrganizationForm(forms.Form):
     name = forms.CharField(max_length=200)
     slug = forms.SlugField(
-        max_length=100, required=False, help_text="Its address: /organizations/<slug>. From the name if empty."
+        max_length=MAX_SLUG_LENGTH, required=False,
+        help_text="Its address: /organizations/<slug>. From the name if empty.",
     )
     # A plain file field: Pillow is run once, in clean_avatar, so every refusal has our message.
     avatar = forms.FileField(
@@ -45,11 +53,11 @@ class OrganizationForm(forms.Form):
 
 
 class PaperOrganizationForm(forms.Form):
-    organization = forms.SlugField(max_length=100, required=False, help_text="Empty: no organization.")
+    organization = forms.SlugField(max_length=MAX_SLUG_LENGTH, required=False, help_text="Empty: no organization.")
 
 
 class InviteForm(forms.Form):
-    username = forms.CharField(max_length=150)
+    username = forms.CharField(max_length=MAX_USERNAME_LENGTH)
     role = forms.ChoiceField(choices=Membership.Role.choices)
 
 

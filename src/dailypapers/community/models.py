@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 
+from dailypapers.limits import MAX_REPORT_REASON_LENGTH
 from dailypapers.papers.models import Author, Organization, Paper
 
 User = settings.AUTH_USER_MODEL
@@ -49,7 +50,7 @@ class Comment(models.Model):
 class Report(models.Model):
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reports")
     reporter = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reports")
-    reason = models.CharField(max_length=500)
+    reason = models.CharField(max_length=MAX_REPORT_REASON_LENGTH)
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -1,4 +1,5 @@
-"""Writes of the community app. Every refusal is a Refused with a sentence for the user."""
+"""Writes of the community app. Every refusal is a Refused (403: understood, not allowed) with a
+sentence for the user."""
 
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -9,6 +10,8 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from dailypapers.errors import Refused
+from dailypapers.limits import MAX_COMMENT_LENGTH, MAX_REPORT_REASON_LENGTH
 from dailypapers.papers import services as papers
 from dailypapers.papers.models import Author, DailyEntry, Organization, Paper
 from dailypapers.papers.records import parse_arxiv_id
@@ -19,23 +22,17 @@ from dailypapers.papers.sources.http import SourceError
 from . import markdown, selectors
 from .models import AuthorshipClaim, Ban, Comment, Invitation, Membership, PendingSubmission, Report, Vote
 
-MAX_COMMENT_LENGTH = 10_000
-
-
-class Refused(Exception):
-    """The action is not allowed; str() says why, for the user."""
-
 
 def ensure_can_post(user) -> None:
     if not user.is_authenticated:
-        raise Refused("Log in first.")
+        raise Refused.forbidden("Log in first.")
     if selectors.is_banned(user=user):
-        raise Refused("Your account is banned: you can read, but not post, vote or submit.")
+        raise Refused.forbidden("Your account is banned: you can read, but not post, vote or submit.")
 
 
 def ensure_verified_email(*, user, before: str) -> None:
     if not selectors.has_verified_email(user=user):
-        raise Refused(f"Verify your email address before {before} (see the link we mailed you).")
+        raise Refused.forbidden(f"Verify your email address before {before} (see the link we mailed you).")
 
 
 def feed_day(at: datetime) -> date:
@@ -47,25 +44,50 @@ def feed_day(at: datetime) -> date:
 
 # --- votes ---------------------------------------------------------------------------------------
 
+def _add_vote(user, paper: Paper) -> bool:
+    """Whether this call added the vote: the unique constraint lets one of concurrent votes in, and
+    the counter moves with the row, in the caller's transaction."""
+    try:
+        with transaction.atomic():
+            Vote.objects.create(user=user, paper=paper)
+    except IntegrityError:
+        return False  # a concurrent click already voted
+    papers.adjust_counts(paper_id=paper.pk, upvotes=1)
+    return True
+
+
+def _remove_vote(user, paper: Paper) -> bool:
+    """Whether this call took the vote back: a conditional delete, so of concurrent calls one counts."""
+    removed, _ = Vote.objects.filter(user=user, paper=paper).delete()
+    if removed:
+        papers.adjust_counts(paper_id=paper.pk, upvotes=-1)
+    return bool(removed)
+
+
+def _upvotes(paper: Paper) -> int:
+    return Paper.objects.values_list("upvotes", flat=True).get(pk=paper.pk)
+
+
 def toggle_vote(*, user, paper: Paper) -> tuple[bool, int]:
-    """Vote, or take the vote back. Returns (voted, upvotes). A double click counts once:
-    the unique constraint refuses the second vote, and the counter moves in the same transaction."""
+    """Vote, or take the vote back (the page's button). Returns (voted, upvotes). A double click
+    counts once: the unique constraint refuses the second vote, and the counter moves in the same
+    transaction."""
     ensure_can_post(user)
     with transaction.atomic():
-        removed, _ = Vote.objects.filter(user=user, paper=paper).delete()
-        if removed:
-            papers.adjust_counts(paper_id=paper.pk, upvotes=-1)
-            voted = False
-        else:
-            try:
-                with transaction.atomic():
-                    Vote.objects.create(user=user, paper=paper)
-            except IntegrityError:
-                voted = True  # a concurrent click already voted
-            else:
-                papers.adjust_counts(paper_id=paper.pk, upvotes=1)
-                voted = True
-    return voted, Paper.objects.values_list("upvotes", flat=True).get(pk=paper.pk)
+        voted = not _remove_vote(user, paper)
+        if voted:
+            _add_vote(user, paper)
+    return voted, _upvotes(paper)
+
+
+def set_vote(*, user, paper: Paper, voted: bool) -> tuple[bool, int]:
+    """Make the user's vote on the paper `voted` (the API's POST and DELETE: idempotent). Returns
+    (voted, upvotes). Unlike reading the vote and then toggling it, repeated or concurrent calls
+    end where they were asked to, with the counter equal to the votes."""
+    ensure_can_post(user)
+    with transaction.atomic():
+        _add_vote(user, paper) if voted else _remove_vote(user, paper)
+    return voted, _upvotes(paper)
 
 
 # --- submissions -----------------------------------------------------------------------------------
@@ -77,21 +99,21 @@ def submit_paper(*, user, raw_id: str, comment: str = "", now: datetime | None =
     try:
         arxiv_id, _ = parse_arxiv_id(raw_id)
     except ValueError:
-        raise Refused(f"“{raw_id.strip()[:100]}” is not an arXiv id or URL "
-                      "(e.g. 2401.12345 or https://arxiv.org/abs/2401.12345).") from None
+        raise Refused.forbidden(f"“{raw_id.strip()[:100]}” is not an arXiv id or URL "
+                                "(e.g. 2401.12345 or https://arxiv.org/abs/2401.12345).") from None
     now = now or timezone.now()
     day = feed_day(now)
     paper = Paper.objects.filter(arxiv_id=arxiv_id).first() or _fetch_from_arxiv(arxiv_id)
     if paper.published_at and paper.published_at < now - timedelta(days=settings.SUBMIT_MAX_AGE_DAYS):
-        raise Refused(
+        raise Refused.forbidden(
             f"{arxiv_id} was published on {paper.published_at:%b %-d, %Y}: only papers from the last "
             f"{settings.SUBMIT_MAX_AGE_DAYS} days can go on the daily list."
         )
     with transaction.atomic():
         if DailyEntry.objects.filter(paper=paper, day=day).exists():
-            raise Refused(f"{arxiv_id} is already on the list of {day:%b %-d}.")
+            raise Refused.forbidden(f"{arxiv_id} is already on the list of {day:%b %-d}.")
         if DailyEntry.objects.filter(submitted_by=user, day=day).count() >= settings.SUBMIT_MAX_PER_DAY:
-            raise Refused(
+            raise Refused.forbidden(
                 f"You have submitted {settings.SUBMIT_MAX_PER_DAY} papers for {day:%b %-d} already, the most "
                 f"for one day. The next list opens at {settings.FEED_DAY_ROLLOVER} ({settings.FEED_DAY_TIMEZONE})."
             )
@@ -112,7 +134,7 @@ def request_submission(*, user, raw_id: str, comment: str = "") -> DailyEntry | 
     try:
         arxiv_id, _ = parse_arxiv_id(raw_id)
     except ValueError:
-        raise Refused(f"“{raw_id.strip()[:100]}” is not an arXiv id or URL "
+        raise Refused.forbidden(f"“{raw_id.strip()[:100]}” is not an arXiv id or URL "
                       "(e.g. 2401.12345 or https://arxiv.org/abs/2401.12345).") from None
     if Paper.objects.filter(arxiv_id=arxiv_id).exists():
         return submit_paper(user=user, raw_id=arxiv_id, comment=comment)
@@ -152,10 +174,10 @@ def _fetch_from_arxiv(arxiv_id: str) -> Paper:
     try:
         upsert_papers(records=arxiv_api.fetch_records(id_list=[arxiv_id]))
     except SourceError as exc:
-        raise Refused(f"Could not fetch {arxiv_id} from arXiv: {exc}") from exc
+        raise Refused.forbidden(f"Could not fetch {arxiv_id} from arXiv: {exc}") from exc
     paper = Paper.objects.filter(arxiv_id=arxiv_id).first()
     if paper is None:
-        raise Refused(f"arXiv has no paper {arxiv_id}.")
+        raise Refused.forbidden(f"arXiv has no paper {arxiv_id}.")
     return paper
 
 
@@ -164,18 +186,18 @@ def _fetch_from_arxiv(arxiv_id: str) -> Paper:
 def _clean_body(body: str) -> str:
     body = body.strip()
     if not body:
-        raise Refused("A comment needs some text.")
+        raise Refused.forbidden("A comment needs some text.")
     if len(body) > MAX_COMMENT_LENGTH:
-        raise Refused(f"A comment can be at most {MAX_COMMENT_LENGTH:,} characters.")
+        raise Refused.forbidden(f"A comment can be at most {MAX_COMMENT_LENGTH:,} characters.")
     return body
 
 
 def post_comment(*, user, paper: Paper, body: str, parent: Comment | None = None) -> Comment:
     ensure_can_post(user)
     if paper.comments_locked:
-        raise Refused("The discussion of this paper is locked by a moderator.")
+        raise Refused.forbidden("The discussion of this paper is locked by a moderator.")
     if parent is not None and (parent.paper_id != paper.pk or not parent.visible):
-        raise Refused("You can only reply to a visible comment on this paper.")
+        raise Refused.forbidden("You can only reply to a visible comment on this paper.")
     body = _clean_body(body)
     with transaction.atomic():
         comment = Comment.objects.create(
@@ -188,12 +210,12 @@ def post_comment(*, user, paper: Paper, body: str, parent: Comment | None = None
 def edit_comment(*, user, comment: Comment, body: str, now: datetime | None = None) -> Comment:
     ensure_can_post(user)
     if comment.author_id != user.pk:
-        raise Refused("You can only edit your own comments.")
+        raise Refused.forbidden("You can only edit your own comments.")
     if not comment.visible:
-        raise Refused("This comment was removed.")
+        raise Refused.forbidden("This comment was removed.")
     now = now or timezone.now()
     if now - comment.created_at > timedelta(minutes=settings.COMMENT_EDIT_MINUTES):
-        raise Refused(f"Comments can be edited for {settings.COMMENT_EDIT_MINUTES} minutes after posting.")
+        raise Refused.forbidden(f"Comments can be edited for {settings.COMMENT_EDIT_MINUTES} minutes after posting.")
     comment.body = _clean_body(body)
     comment.body_html = markdown.render(comment.body)
     comment.edited_at = now
@@ -215,7 +237,7 @@ def _remove(comment: Comment, field: str) -> None:
 
 def delete_comment(*, user, comment: Comment) -> None:
     if comment.author_id != user.pk:
-        raise Refused("You can only delete your own comments.")
+        raise Refused.forbidden("You can only delete your own comments.")
     if comment.deleted_at is None:
         _remove(comment, "deleted_at")
 
@@ -242,11 +264,11 @@ def ban_user(*, user, moderator, reason: str) -> Ban:
 def report_comment(*, user, comment: Comment, reason: str) -> Report:
     ensure_can_post(user)
     if comment.author_id == user.pk:
-        raise Refused("You cannot report your own comment.")
-    reason = reason.strip()[:500] or "No reason given"
+        raise Refused.forbidden("You cannot report your own comment.")
+    reason = reason.strip()[:MAX_REPORT_REASON_LENGTH] or "No reason given"
     report, created = Report.objects.get_or_create(comment=comment, reporter=user, defaults={"reason": reason})
     if not created:
-        raise Refused("You have reported this comment already; a moderator will look at it.")
+        raise Refused.forbidden("You have reported this comment already; a moderator will look at it.")
     return report
 
 
@@ -256,7 +278,7 @@ def create_organization(*, user, name: str, slug: str, avatar=None) -> Organizat
     ensure_can_post(user)
     ensure_verified_email(user=user, before="creating an organization")
     if Organization.objects.filter(slug__iexact=slug).exists():
-        raise Refused(f"The name “{slug}” is taken: choose another.")
+        raise Refused.forbidden(f"The name “{slug}” is taken: choose another.")
     with transaction.atomic():
         org = Organization.objects.create(name=name, slug=slug, avatar=avatar or "")
         Membership.objects.create(organization=org, user=user, role=Membership.Role.ADMIN)
@@ -272,12 +294,12 @@ def is_org_admin(*, user, organization: Organization) -> bool:
 def _ensure_can_manage(*, actor, organization: Organization) -> None:
     ensure_can_post(actor)
     if not (actor.is_staff or is_org_admin(user=actor, organization=organization)):
-        raise Refused("Only the organization's admins can manage its members.")
+        raise Refused.forbidden("Only the organization's admins can manage its members.")
 
 
 def _role(role: str) -> str:
     if role not in Membership.Role.values:
-        raise Refused(f"A role is one of: {', '.join(Membership.Role.values)}.")
+        raise Refused.forbidden(f"A role is one of: {', '.join(Membership.Role.values)}.")
     return role
 
 
@@ -287,9 +309,9 @@ def invite_member(*, actor, organization: Organization, username: str, role: str
     role = _role(role)
     invited = get_user_model().objects.filter(username__iexact=username.strip()).first()
     if invited is None:
-        raise Refused(f"There is no user “{username.strip()[:150]}”.")
+        raise Refused.forbidden(f"There is no user “{username.strip()[:150]}”.")
     if Membership.objects.filter(organization=organization, user=invited).exists():
-        raise Refused(f"{invited.username} is a member already: change their role in the member list.")
+        raise Refused.forbidden(f"{invited.username} is a member already: change their role in the member list.")
     invitation, _ = Invitation.objects.update_or_create(
         organization=organization, user=invited, defaults={"role": role, "invited_by": actor}
     )
@@ -299,7 +321,7 @@ def invite_member(*, actor, organization: Organization, username: str, role: str
 def accept_invitation(*, user, invitation: Invitation) -> Membership:
     ensure_can_post(user)
     if invitation.user_id != user.pk:
-        raise Refused("This invitation is for someone else.")
+        raise Refused.forbidden("This invitation is for someone else.")
     with transaction.atomic():
         membership, _ = Membership.objects.update_or_create(
             organization=invitation.organization, user=user, defaults={"role": invitation.role}
@@ -311,7 +333,7 @@ def accept_invitation(*, user, invitation: Invitation) -> Membership:
 
 def decline_invitation(*, user, invitation: Invitation) -> None:
     if invitation.user_id != user.pk:
-        raise Refused("This invitation is for someone else.")
+        raise Refused.forbidden("This invitation is for someone else.")
     invitation.delete()
 
 
@@ -333,7 +355,7 @@ def change_member_role(*, actor, membership: Membership, role: str) -> Membershi
         admins = _lock_admins(organization)
         membership.refresh_from_db()
         if membership.role == Membership.Role.ADMIN and role != Membership.Role.ADMIN and admins <= 1:
-            raise Refused(LAST_ADMIN)
+            raise Refused.forbidden(LAST_ADMIN)
         membership.role = role
         membership.save(update_fields=["role"])
     return membership
@@ -348,7 +370,7 @@ def remove_member(*, actor, membership: Membership) -> None:
         admins = _lock_admins(organization)
         membership.refresh_from_db()
         if membership.role == Membership.Role.ADMIN and admins <= 1:
-            raise Refused(LAST_ADMIN)
+            raise Refused.forbidden(LAST_ADMIN)
         membership.delete()
 
 
@@ -361,12 +383,15 @@ def set_paper_organization(*, user, paper: Paper, organization: Organization | N
     rights = selectors.organization_rights(user=user, paper=paper)
     if organization is None:
         if not rights.may_remove:
-            raise Refused("Only the paper's submitter, an approved author, an admin of its organization or staff "
+            raise Refused.forbidden("Only the paper's submitter, an approved author, an admin of its organization "
+                                    "or staff "
                           "can remove its organization.")
     elif not rights.may_set:
-        raise Refused("Only the paper's submitter, an approved author of it or staff can set its organization.")
+        raise Refused.forbidden(
+            "Only the paper's submitter, an approved author of it or staff can set its organization.")
     elif not user.is_staff and organization.pk not in {o.pk for o in rights.choices}:
-        raise Refused(f"You are not a member of {organization.name}: a paper goes under one of your own organizations.")
+        raise Refused.forbidden(
+            f"You are not a member of {organization.name}: a paper goes under one of your own organizations.")
     with transaction.atomic():
         old = Paper.objects.select_for_update(of=("self",)).select_related("organization").get(pk=paper.pk).organization
         if old == organization:
@@ -387,10 +412,10 @@ def _org_label(organization: Organization | None) -> str:
 def claim_authorship(*, user, paper: Paper, author: Author) -> AuthorshipClaim:
     ensure_can_post(user)
     if not paper.authorships.filter(author=author).exists():
-        raise Refused(f"{author.name} is not an author of this paper.")
+        raise Refused.forbidden(f"{author.name} is not an author of this paper.")
     claim, created = AuthorshipClaim.objects.get_or_create(user=user, paper=paper, author=author)
     if not created:
-        raise Refused(f"You have claimed {author.name} on this paper already ({claim.status}).")
+        raise Refused.forbidden(f"You have claimed {author.name} on this paper already ({claim.status}).")
     return claim
 
 

@@ -1,4 +1,6 @@
-"""Pages and actions of the community. Writes are POST-only, CSRF-checked, and go through services."""
+"""Pages and actions of the community. Writes are POST-only, CSRF-checked, and go through services.
+A service's refusal (dailypapers.errors.Refused) becomes the error page with its status in
+dailypapers.views.RefusedMiddleware; only forms catch it, to show it beside the fields."""
 
 from functools import wraps
 
@@ -6,15 +8,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from dailypapers.papers.models import Author, Organization, Paper
-from dailypapers.papers.records import parse_arxiv_id
-from dailypapers.views import bad_request, forbidden, limit_posts
+from dailypapers.errors import Refused
+from dailypapers.limits import MAX_COMMENT_LENGTH
+from dailypapers.papers.models import Author, Organization
+from dailypapers.papers.selectors import paper_by_raw_id
+from dailypapers.views import limit_posts
 
 from . import selectors, services
 from .forms import CommentForm, InviteForm, OrganizationForm, PaperOrganizationForm, ReportForm, RoleForm, SubmitForm
@@ -41,23 +45,12 @@ def _back(request: HttpRequest, default: str = "/papers") -> str:
     return target
 
 
-def _paper(raw_id: str) -> Paper:
-    try:
-        arxiv_id, _ = parse_arxiv_id(raw_id)
-    except ValueError:
-        raise Http404(f"“{raw_id}” is not an arXiv id.") from None
-    return get_object_or_404(Paper, arxiv_id=arxiv_id)
-
-
 @require_POST
 @_login_first
 @limit_posts("RATE_VOTE")
 def vote(request: HttpRequest, raw_id: str) -> HttpResponse:
-    paper = _paper(raw_id)
-    try:
-        voted, count = services.toggle_vote(user=request.user, paper=paper)
-    except services.Refused as exc:
-        return forbidden(request, reason=str(exc))
+    paper = paper_by_raw_id(raw_id)
+    voted, count = services.toggle_vote(user=request.user, paper=paper)
     if request.headers.get("HX-Request"):
         return render(request, "community/_vote.html", {"paper_id": paper.arxiv_id, "voted": voted, "count": count})
     return redirect(_back(request, paper.get_absolute_url()))
@@ -73,7 +66,7 @@ def submit(request: HttpRequest) -> HttpResponse:
             entry = services.request_submission(
                 user=request.user, raw_id=form.cleaned_data["paper"], comment=form.cleaned_data["comment"]
             )
-        except services.Refused as exc:
+        except Refused as exc:
             form.add_error(None, str(exc))
         else:
             if isinstance(entry, PendingSubmission):  # unknown paper: fetched by the queue, the page follows it
@@ -105,21 +98,18 @@ def submission(request: HttpRequest, pk: int) -> HttpResponse:
 @_login_first
 @limit_posts("RATE_COMMENT")
 def comment_create(request: HttpRequest, raw_id: str) -> HttpResponse:
-    paper = _paper(raw_id)
+    paper = paper_by_raw_id(raw_id)
     form = CommentForm(request.POST)
     if not form.is_valid():
-        return bad_request(request, reason="A comment needs text (at most 10,000 characters).")
+        raise Refused(f"A comment needs text (at most {MAX_COMMENT_LENGTH:,} characters).")
     parent = None
     if parent_id := request.POST.get("parent"):
         if not parent_id.isdigit():
-            return bad_request(request, reason="Reply to a comment of this paper.")
+            raise Refused("Reply to a comment of this paper.")
         parent = Comment.objects.filter(pk=int(parent_id), paper=paper).first()
         if parent is None:
-            return bad_request(request, reason="Reply to a comment of this paper.")
-    try:
-        comment = services.post_comment(user=request.user, paper=paper, body=form.cleaned_data["body"], parent=parent)
-    except services.Refused as exc:
-        return forbidden(request, reason=str(exc))
+            raise Refused("Reply to a comment of this paper.")
+    comment = services.post_comment(user=request.user, paper=paper, body=form.cleaned_data["body"], parent=parent)
     return redirect(f"{paper.get_absolute_url()}#comment-{comment.pk}")
 
 
@@ -127,13 +117,10 @@ def comment_create(request: HttpRequest, raw_id: str) -> HttpResponse:
 def comment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     comment = get_object_or_404(Comment, pk=pk)
     if comment.author_id != request.user.pk:
-        return forbidden(request, reason="You can only edit your own comments.")
+        raise Refused.forbidden("You can only edit your own comments.")
     form = CommentForm(request.POST or None, initial={"body": comment.body})
     if request.method == "POST" and form.is_valid():
-        try:
-            services.edit_comment(user=request.user, comment=comment, body=form.cleaned_data["body"])
-        except services.Refused as exc:
-            return forbidden(request, reason=str(exc))
+        services.edit_comment(user=request.user, comment=comment, body=form.cleaned_data["body"])
         return redirect(f"{comment.paper.get_absolute_url()}#comment-{comment.pk}")
     return render(request, "community/comment_edit.html", {"form": form, "comment": comment})
 
@@ -142,10 +129,7 @@ def comment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @_login_first
 def comment_delete(request: HttpRequest, pk: int) -> HttpResponse:
     comment = get_object_or_404(Comment, pk=pk)
-    try:
-        services.delete_comment(user=request.user, comment=comment)
-    except services.Refused as exc:
-        return forbidden(request, reason=str(exc))
+    services.delete_comment(user=request.user, comment=comment)
     return redirect(f"{comment.paper.get_absolute_url()}#comments")
 
 
@@ -156,10 +140,7 @@ def comment_report(request: HttpRequest, pk: int) -> HttpResponse:
     comment = get_object_or_404(Comment, pk=pk)
     form = ReportForm(request.POST)
     form.is_valid()
-    try:
-        services.report_comment(user=request.user, comment=comment, reason=form.cleaned_data.get("reason", ""))
-    except services.Refused as exc:
-        return forbidden(request, reason=str(exc))
+    services.report_comment(user=request.user, comment=comment, reason=form.cleaned_data.get("reason", ""))
     messages.success(request, "Thank you: a moderator will look at this comment.")
     return redirect(f"{comment.paper.get_absolute_url()}#comment-{comment.pk}")
 
@@ -167,12 +148,9 @@ def comment_report(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @_login_first
 def claim(request: HttpRequest, raw_id: str, author_pk: int) -> HttpResponse:
-    paper = _paper(raw_id)
+    paper = paper_by_raw_id(raw_id)
     author = get_object_or_404(Author, pk=author_pk)
-    try:
-        services.claim_authorship(user=request.user, paper=paper, author=author)
-    except services.Refused as exc:
-        return forbidden(request, reason=str(exc))
+    services.claim_authorship(user=request.user, paper=paper, author=author)
     messages.success(request, f"Your claim to be {author.name} is waiting for a moderator.")
     return redirect(paper.get_absolute_url())
 
@@ -181,18 +159,13 @@ def claim(request: HttpRequest, raw_id: str, author_pk: int) -> HttpResponse:
 @_login_first
 @limit_posts("RATE_ORGANIZATION")
 def set_organization(request: HttpRequest, raw_id: str) -> HttpResponse:
-    paper = _paper(raw_id)
+    paper = paper_by_raw_id(raw_id)
     form = PaperOrganizationForm(request.POST)
     if not form.is_valid():
-        return bad_request(
-            request, reason="An organization is given by its slug: letters, digits, dashes or underscores."
-        )
+        raise Refused("An organization is given by its slug: letters, digits, dashes or underscores.")
     slug = form.cleaned_data["organization"]
     organization = get_object_or_404(Organization, slug=slug) if slug else None
-    try:
-        services.set_paper_organization(user=request.user, paper=paper, organization=organization)
-    except services.Refused as exc:
-        return forbidden(request, reason=str(exc))
+    services.set_paper_organization(user=request.user, paper=paper, organization=organization)
     return redirect(paper.get_absolute_url())
 
 
@@ -203,7 +176,7 @@ def organization_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             org = services.create_organization(user=request.user, **form.cleaned_data)
-        except services.Refused as exc:
+        except Refused as exc:
             form.add_error(None, str(exc))
         else:
             return redirect(org.get_absolute_url())
@@ -217,11 +190,8 @@ def organization_invite(request: HttpRequest, slug: str) -> HttpResponse:
     org = get_object_or_404(Organization, slug=slug)
     form = InviteForm(request.POST)
     if not form.is_valid():
-        return bad_request(request, reason="Give a username and a role (admin or member).")
-    try:
-        invitation = services.invite_member(actor=request.user, organization=org, **form.cleaned_data)
-    except services.Refused as exc:
-        return forbidden(request, reason=str(exc))
+        raise Refused("Give a username and a role (admin or member).")
+    invitation = services.invite_member(actor=request.user, organization=org, **form.cleaned_data)
     messages.success(request, f"Invited {invitation.user.username}: they join once they accept.")
     return redirect(org.get_absolute_url())
 
@@ -236,11 +206,8 @@ def organization_member_role(request: HttpRequest, slug: str, pk: int) -> HttpRe
     membership = _membership(slug, pk)
     form = RoleForm(request.POST)
     if not form.is_valid():
-        return bad_request(request, reason="A role is admin or member.")
-    try:
-        services.change_member_role(actor=request.user, membership=membership, role=form.cleaned_data["role"])
-    except services.Refused as exc:
-        return forbidden(request, reason=str(exc))
+        raise Refused("A role is admin or member.")
+    services.change_member_role(actor=request.user, membership=membership, role=form.cleaned_data["role"])
     return redirect(membership.organization.get_absolute_url())
 
 
@@ -249,10 +216,7 @@ def organization_member_role(request: HttpRequest, slug: str, pk: int) -> HttpRe
 def organization_member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Removes a member (an admin's action) or leaves the organization (one's own membership)."""
     membership = _membership(slug, pk)
-    try:
-        services.remove_member(actor=request.user, membership=membership)
-    except services.Refused as exc:
-        return forbidden(request, reason=str(exc))
+    services.remove_member(actor=request.user, membership=membership)
     return redirect(membership.organization.get_absolute_url())
 
 
@@ -268,14 +232,11 @@ def invitations(request: HttpRequest) -> HttpResponse:
 def invitation_answer(request: HttpRequest, pk: int, answer: str) -> HttpResponse:
     # Only the invited user's own invitations are found: anyone else's is a 404, as if it did not exist.
     invitation = get_object_or_404(Invitation.objects.select_related("organization"), pk=pk, user=request.user)
-    try:
-        if answer == "accept":
-            services.accept_invitation(user=request.user, invitation=invitation)
-            messages.success(request, f"You are now a member of {invitation.organization.name}.")
-            return redirect(invitation.organization.get_absolute_url())
-        services.decline_invitation(user=request.user, invitation=invitation)
-    except services.Refused as exc:
-        return forbidden(request, reason=str(exc))
+    if answer == "accept":
+        services.accept_invitation(user=request.user, invitation=invitation)
+        messages.success(request, f"You are now a member of {invitation.organization.name}.")
+        return redirect(invitation.organization.get_absolute_url())
+    services.decline_invitation(user=request.user, invitation=invitation)
     return redirect("community:invitations")
 
 

@@ -1,5 +1,7 @@
 from django import forms
 
+from dailypapers.limits import MAX_MIN_UPVOTES, MAX_TOPIC_LENGTH
+
 from .models import Subscription
 
 
@@ -7,8 +9,10 @@ class SubscribeForm(forms.Form):
     email = forms.EmailField()
     frequency = forms.ChoiceField(choices=Subscription.Frequency.choices, initial=Subscription.Frequency.DAILY,
                                   widget=forms.RadioSelect)
-    topic = forms.CharField(required=False, max_length=250, help_text="Optional: only papers matching this search.")
-    min_upvotes = forms.IntegerField(required=False, min_value=0, max_value=10_000, initial=0, label="Minimum upvotes")
+    topic = forms.CharField(required=False, max_length=MAX_TOPIC_LENGTH,
+                            help_text="Optional: only papers matching this search.")
+    min_upvotes = forms.IntegerField(required=False, min_value=0, max_value=MAX_MIN_UPVOTES, initial=0,
+                                     label="Minimum upvotes")
     personal = forms.BooleanField(required=False, label="Personal: the papers nearest to what I upvoted",
                                   help_text="When you are signed in and this is your verified address.")
 

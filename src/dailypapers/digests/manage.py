@@ -5,12 +5,10 @@ The link is the proof of the address: whoever has the mail may manage what is se
 from django.core import signing
 from django.db import IntegrityError, transaction
 
+from dailypapers.errors import Refused
+
+from .emails import UNSUBSCRIBE_SALT
 from .models import Subscription
-from .services import UNSUBSCRIBE_SALT
-
-
-class ManageRefused(Exception):
-    """The change is not possible; str() says why."""
 
 
 def subscription_for(*, token: str) -> Subscription | None:
@@ -29,7 +27,7 @@ def change_subscription(*, subscription: Subscription, frequency: str, topic: st
         with transaction.atomic():
             subscription.save(update_fields=["frequency", "topic", "min_upvotes"])
     except IntegrityError:
-        raise ManageRefused("This address already has a digest with that frequency and topic.") from None
+        raise Refused("This address already has a digest with that frequency and topic.") from None
     return subscription
 
 

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from dailypapers.limits import MAX_TOPIC_LENGTH
+
 
 class Subscription(models.Model):
     class Frequency(models.TextChoices):
@@ -12,7 +14,8 @@ class Subscription(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="subscriptions"
     )
     frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.DAILY)
-    topic = models.CharField(max_length=250, blank=True, help_text="A saved search: only papers matching it")
+    topic = models.CharField(max_length=MAX_TOPIC_LENGTH, blank=True,
+                             help_text="A saved search: only papers matching it")
     min_upvotes = models.PositiveIntegerField(default=0)
     personal = models.BooleanField(default=False, help_text="The period's papers nearest to what the user upvoted")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -8,7 +8,8 @@ from huey.contrib.djhuey import db_periodic_task
 
 from dailypapers.queue import exclusive
 
-from . import services
+from .selection import closed_periods
+from .sending import send_digests
 
 logger = logging.getLogger(__name__)
 
@@ -22,8 +23,8 @@ def send_due() -> list[str]:
         if not mine:
             return []
         lines = []
-        for period in services.closed_periods(now=timezone.now()):
-            stats = services.send_digests(period=period)
+        for period in closed_periods(now=timezone.now()):
+            stats = send_digests(period=period)
             if stats.sent or stats.refused or stats.deferred:
                 logger.info("digest %s: %s", period.key, stats)
             lines.append(f"digest {period.key}: {stats}")

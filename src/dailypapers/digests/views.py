@@ -2,11 +2,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
-from dailypapers.community.services import Refused, ensure_can_post
-from dailypapers.views import bad_request, forbidden, limit_posts
+from dailypapers.community.services import ensure_can_post
+from dailypapers.errors import Refused
+from dailypapers.views import limit_posts
 
 from . import manage as managing
-from . import services
+from . import subscriptions as services
+from .emails import unsubscribe_token
 from .forms import ManageForm, SubscribeForm
 from .models import Subscription
 
@@ -20,11 +22,8 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     form = SubscribeForm(request.POST or None, initial=initial)
     if not user.is_authenticated:
         del form.fields["personal"]  # nearest to what *I* upvoted: only for a signed-in reader
-    if request.method == "POST" and user.is_authenticated:  # issue 8: a banned account does not subscribe
-        try:
-            ensure_can_post(user)
-        except Refused as exc:
-            return forbidden(request, reason=str(exc))
+    if request.method == "POST" and user.is_authenticated:  # issue 8: a banned account does not subscribe (403)
+        ensure_can_post(user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         subscription = services.request_subscription(
@@ -35,14 +34,14 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         return render(request, "digests/subscribed.html", {"subscription": subscription})
     # A signed-in reader sees the digests they have already (each with its manage page).
     mine = Subscription.objects.filter(user=user).order_by("frequency", "topic") if user.is_authenticated else []
-    links = [(s, services.unsubscribe_token(s)) for s in mine]
+    links = [(s, unsubscribe_token(s)) for s in mine]
     return render(request, "digests/subscribe.html", {"form": form, "mine": links}, status=400 if form.errors else 200)
 
 
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     requested = services.requested_settings(token=token)
     if requested is None:
-        return bad_request(request, reason=_EXPIRED)
+        raise Refused(_EXPIRED)
     if request.method != "POST":
         # Mail scanners follow links: confirming takes a click on the button of this page.
         frequency = Subscription.Frequency(requested["frequency"]).label
@@ -57,11 +56,11 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         # A used link says so, and offers the manage page (resubscribe) instead of the button.
         subscription = managing.subscription_for(token=token)
         if subscription is None:
-            return bad_request(request, reason="This unsubscribe link is invalid.")
+            raise Refused("This unsubscribe link is invalid.")
         return _private(render(request, "digests/unsubscribe.html", {"token": token, "subscription": subscription}))
     subscription = services.unsubscribe(token=token)
     if subscription is None:
-        return bad_request(request, reason="This unsubscribe link is invalid.")
+        raise Refused("This unsubscribe link is invalid.")
     return render(request, "digests/unsubscribed.html", {"subscription": subscription})
 
 
@@ -76,7 +75,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     """The page every digest links to: the subscription's settings, unsubscribe, resubscribe."""
     subscription = managing.subscription_for(token=token)
     if subscription is None:
-        return bad_request(request, reason="This link to manage a digest is invalid.")
+        raise Refused("This link to manage a digest is invalid.")
     form = ManageForm(request.POST or None, initial={
         "frequency": subscription.frequency, "topic": subscription.topic, "min_upvotes": subscription.min_upvotes})
     notice, status = "", 200
@@ -94,7 +93,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
                 managing.change_subscription(subscription=subscription, frequency=data["frequency"],
                                              topic=data["topic"], min_upvotes=data["min_upvotes"] or 0)
                 notice = "Saved."
-            except managing.ManageRefused as exc:
+            except Refused as exc:
                 form.add_error(None, str(exc))
         if form.errors:
             status = 400

@@ -8,10 +8,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from dailypapers import pagecache
+from dailypapers.errors import answered_by
 from dailypapers.pagecache import cached_response
-from dailypapers.papers import bibtex, periods, selectors
+from dailypapers.papers import bibtex, selectors
 from dailypapers.papers.models import Paper
-from dailypapers.papers.records import parse_arxiv_id
+from dailypapers.papers.periods import Period
 from dailypapers.search.forms import SearchForm
 from dailypapers.search.selectors import search_papers
 
@@ -30,16 +31,16 @@ def _refuse(reason: str, *, status: int = 400) -> HttpResponse:
     return HttpResponse(reason + "\n", status=status, content_type="text/plain; charset=utf-8")
 
 
+# A refusal (dailypapers.errors.Refused) answered as plain text, like the files, not as the HTML error page.
+_text_refusals = answered_by(lambda refused: _refuse(refused.message, status=refused.status))
+
+
+@_text_refusals
 def paper_bib(request: HttpRequest, raw_id: str) -> HttpResponse:
-    try:
-        arxiv_id, version = parse_arxiv_id(raw_id)
-    except ValueError:
-        return _refuse(f"“{raw_id}” is not an arXiv id (e.g. 2401.12345 or hep-th/9901001).", status=404)
+    arxiv_id, version = selectors.arxiv_id_of(raw_id)
     if version is not None or arxiv_id != raw_id:
         return redirect(f"/papers/{arxiv_id}.bib", permanent=True)
-    paper = selectors.paper_detail(arxiv_id=arxiv_id)
-    if paper is None:
-        return _refuse(f"No paper {arxiv_id} here yet.", status=404)
+    paper = selectors.paper_by_raw_id(arxiv_id)
     return cached_response(
         request, lambda: _bib([paper], filename=arxiv_id.replace("/", "_")), scopes={pagecache.paper_scope(paper.pk)}
     )
@@ -50,31 +51,25 @@ def _list_bib(request: HttpRequest, *, cards, filename: str, scope: str) -> Http
     return cached_response(request, lambda: _bib([c.paper for c in cards()], filename=filename), scopes={scope})
 
 
+def _period_bib(request: HttpRequest, kind: str, value: str) -> HttpResponse:
+    period = Period.parse(kind, value)
+    return _list_bib(request, cards=lambda: selectors.papers_of_period(period=period), filename=f"daily-papers-{value}",
+                     scope=pagecache.period_scope(period.kind, period.start))
+
+
+@_text_refusals
 def day_bib(request: HttpRequest, value: str) -> HttpResponse:
-    try:
-        day = periods.parse_day(value)
-    except periods.BadPeriod as exc:
-        return _refuse(str(exc))
-    return _list_bib(request, cards=lambda: selectors.papers_of_day(day=day), filename=f"daily-papers-{value}",
-                     scope=pagecache.day_scope(day))
+    return _period_bib(request, "day", value)
 
 
+@_text_refusals
 def week_bib(request: HttpRequest, value: str) -> HttpResponse:
-    try:
-        monday = periods.parse_week(value)
-    except periods.BadPeriod as exc:
-        return _refuse(str(exc))
-    return _list_bib(request, cards=lambda: selectors.papers_of_week(monday=monday), filename=f"daily-papers-{value}",
-                     scope=pagecache.week_scope(monday))
+    return _period_bib(request, "week", value)
 
 
+@_text_refusals
 def month_bib(request: HttpRequest, value: str) -> HttpResponse:
-    try:
-        first = periods.parse_month(value)
-    except periods.BadPeriod as exc:
-        return _refuse(str(exc))
-    return _list_bib(request, cards=lambda: selectors.papers_of_month(first=first), filename=f"daily-papers-{value}",
-                     scope=pagecache.month_scope(first))
+    return _period_bib(request, "month", value)
 
 
 def trending_bib(request: HttpRequest) -> HttpResponse:

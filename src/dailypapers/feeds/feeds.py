@@ -6,7 +6,7 @@ author of a paper its own element (Django writes one author per item).
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,16 +17,16 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
 
-from dailypapers.api.serializers import author_names
 from dailypapers.collections.selectors import papers as collection_papers
 from dailypapers.collections.selectors import visible_collection
+from dailypapers.errors import Refused
 from dailypapers.pagecache import cached_response
-from dailypapers.papers import periods, selectors
+from dailypapers.papers import selectors
 from dailypapers.papers.models import Author, DailyEntry, Organization, Paper
-from dailypapers.papers.selectors import Card
+from dailypapers.papers.periods import Period
+from dailypapers.papers.selectors import Card, author_names
 from dailypapers.search.keyword import Filters
 from dailypapers.search.selectors import MAX_QUERY_LENGTH, search_papers
-from dailypapers.views import bad_request
 
 MAX_ITEMS = 50
 FORMATS = ("rss", "atom")
@@ -37,10 +37,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def clean(text: str | None) -> str:
     return _CONTROL.sub("", text or "")
-
-
-class BadFeedRequest(ValueError):
-    """Answered with 400 and the message."""
 
 
 class RssFeed(Rss201rev2Feed):
@@ -98,12 +94,10 @@ class PaperFeed(Feed):
 
     def __call__(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         def render() -> HttpResponse:
-            try:
-                return super(PaperFeed, self).__call__(request, *args, **kwargs)
-            except BadFeedRequest as exc:
-                return bad_request(request, reason=str(exc))
+            return super(PaperFeed, self).__call__(request, *args, **kwargs)
 
-        # The search feed reads ?q=; every other feed reads nothing from the query string.
+        # The search feed reads ?q=; every other feed reads nothing from the query string. A bad
+        # request raises Refused, which is answered (and never cached) as the 400 page.
         return cached_response(request, render, vary=request.GET.get("q", ""))
 
     def get_object(self, request, *args, **kwargs) -> Subject:
@@ -157,25 +151,18 @@ class PaperFeed(Feed):
         return {"authors": [clean(name) for name in item.authors]}
 
 
-def parse_day(value: str) -> date:
-    try:
-        return periods.parse_day(value)
-    except periods.BadPeriod as exc:
-        raise BadFeedRequest(str(exc)) from None
-
-
 class DailyFeed(PaperFeed):
     """The latest daily list, or the list of a given day (`value`)."""
 
     def subject(self, request, value: str | None = None) -> Subject:
-        day = parse_day(value) if value is not None else selectors.latest_day()
+        day = Period.parse("day", value).start if value is not None else selectors.latest_day()
         link = reverse("papers:date", args=[day.isoformat()]) if value is not None and day else reverse("papers:daily")
         if day is None:
             return Subject(
                 title="Daily papers", description="The daily list of papers (empty so far).", link=link, items=[]
             )
         return Subject(
-            title=f"Daily papers of {day:%b %-d, %Y}" if value is not None else "Daily papers",
+            title=f"Daily papers of {Period('day', day).heading}" if value is not None else "Daily papers",
             description=f"The papers listed on {day:%A, %B %-d, %Y}, most upvoted first.",
             link=link,
             items=to_items(selectors.papers_of_day(day=day)[:MAX_ITEMS]),
@@ -195,11 +182,9 @@ class TrendingFeed(PaperFeed):
 def search_query(request) -> str:
     query = request.GET.get("q", "").strip()
     if not query:
-        raise BadFeedRequest(
-            "A search feed needs a query: add ?q=… to the address, e.g. /feeds/search.rss?q=diffusion."
-        )
+        raise Refused("A search feed needs a query: add ?q=… to the address, e.g. /feeds/search.rss?q=diffusion.")
     if len(query) > MAX_QUERY_LENGTH:
-        raise BadFeedRequest(f"The query is too long: at most {MAX_QUERY_LENGTH} characters.")
+        raise Refused(f"The query is too long: at most {MAX_QUERY_LENGTH} characters.")
     return query
 
 

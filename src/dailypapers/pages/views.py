@@ -1,6 +1,6 @@
 """The site's pages that compose apps (papers, search, community). Thin: parse the URL, call selectors, render."""
 
-from datetime import date, timedelta
+from datetime import date
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
@@ -11,13 +11,14 @@ from django.urls import reverse
 from dailypapers import pagecache
 from dailypapers.community import selectors as community_selectors
 from dailypapers.community.services import is_org_admin
+from dailypapers.errors import Refused
 from dailypapers.pagecache import cached_response
-from dailypapers.papers import paging, periods, selectors
+from dailypapers.papers import paging, selectors
 from dailypapers.papers.models import Author, Organization
-from dailypapers.papers.records import is_possible_arxiv_id, parse_arxiv_id
+from dailypapers.papers.periods import Period
+from dailypapers.papers.records import is_possible_arxiv_id
 from dailypapers.search.selectors import similar_papers
 from dailypapers.search.views import search
-from dailypapers.views import bad_request
 
 
 def _cached(request: HttpRequest, render_page, *, scope: str) -> HttpResponse:
@@ -26,28 +27,27 @@ def _cached(request: HttpRequest, render_page, *, scope: str) -> HttpResponse:
     return cached_response(request, render_page, scopes=(scope,), vary=f"page={request.GET.get('page', '')}")
 
 
-def _week_label(day: date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
+_URL_NAMES = {"day": "papers:date", "week": "papers:week", "month": "papers:month"}
 
 
 def _period_links(period: str, start: date, end: date) -> dict:
     """Previous/next links to the nearest periods that have lists, and the tab links."""
     before = selectors.day_before(day=start)
     after = selectors.day_after(day=end)
-    url_name, to_value, label = {
-        "day": ("papers:date", lambda d: d.isoformat(), lambda d: d.strftime("%b %-d")),
-        "week": ("papers:week", _week_label, lambda d: "Week " + _week_label(d).split("-W")[1]),
-        "month": ("papers:month", lambda d: d.strftime("%Y-%m"), lambda d: d.strftime("%b %Y")),
-    }[period]
+
+    def link(day: date | None) -> dict | None:
+        if day is None:
+            return None
+        near = Period.containing(period, day)
+        return {"url": reverse(_URL_NAMES[period], args=[near.value]), "label": near.short_label}
+
     return {
-        "previous": before and {"url": reverse(url_name, args=[to_value(before)]), "label": label(before)},
-        "next": after and {"url": reverse(url_name, args=[to_value(after)]), "label": label(after)},
+        "previous": link(before),
+        "next": link(after),
         "tabs": [
-            {"name": "Daily", "active": period == "day", "url": reverse("papers:date", args=[start.isoformat()])},
-            {"name": "Weekly", "active": period == "week", "url": reverse("papers:week", args=[_week_label(start)])},
-            {"name": "Monthly", "active": period == "month",
-             "url": reverse("papers:month", args=[start.strftime("%Y-%m")])},
+            {"name": name, "active": period == kind,
+             "url": reverse(_URL_NAMES[kind], args=[Period.containing(kind, start).value])}
+            for name, kind in (("Daily", "day"), ("Weekly", "week"), ("Monthly", "month"))
         ],
     }
 
@@ -58,7 +58,7 @@ def _list_page(request: HttpRequest, *, period: str, start: date, end: date, car
         try:
             listing = paging.page_of(cards, raw=request.GET.get("page"), size=settings.LIST_PAGE_SIZE)
         except paging.BadPage as exc:
-            return bad_request(request, reason=str(exc))
+            raise Refused(str(exc)) from None
         except paging.NoSuchPage as exc:
             raise Http404(str(exc)) from None
         context.update(cards=listing.items, listing=listing)
@@ -79,53 +79,28 @@ def daily(request: HttpRequest) -> HttpResponse:
     return _cached(request, page, scope=pagecache.LATEST)
 
 
-def by_date(request: HttpRequest, value: str) -> HttpResponse:
-    try:
-        day = periods.parse_day(value)
-    except periods.BadPeriod as exc:
-        return bad_request(request, reason=str(exc))
-    return _cached(request, lambda: _day_page(request, day), scope=pagecache.day_scope(day))
+def _period_page(request: HttpRequest, period: Period) -> HttpResponse:
+    return _list_page(
+        request, period=period.kind, start=period.start, end=period.end,
+        cards=selectors.papers_of_period(period=period), heading=period.heading,
+    )
 
 
 def _day_page(request: HttpRequest, day: date) -> HttpResponse:
-    return _list_page(
-        request, period="day", start=day, end=day,
-        cards=selectors.papers_of_day(day=day), heading=day.strftime("%b %-d, %Y"),
-    )
+    return _period_page(request, Period("day", day))
 
 
-def by_week(request: HttpRequest, value: str) -> HttpResponse:
-    try:
-        monday = periods.parse_week(value)
-    except periods.BadPeriod as exc:
-        return bad_request(request, reason=str(exc))
-    _, week, _ = monday.isocalendar()
-    sunday = monday + timedelta(days=6)
-    heading = f"Week {week:02d}, {monday.isocalendar()[0]} · {monday:%b %-d} – {sunday:%b %-d}"
-    return _cached(
-        request,
-        lambda: _list_page(
-            request, period="week", start=monday, end=sunday,
-            cards=selectors.papers_of_week(monday=monday), heading=heading,
-        ),
-        scope=pagecache.week_scope(monday),
-    )
+# A bad value raises Refused: the 400 page (dailypapers.views.RefusedMiddleware), never cached.
+def _period_view(kind: str):
+    def view(request: HttpRequest, value: str) -> HttpResponse:
+        period = Period.parse(kind, value)
+        return _cached(request, lambda: _period_page(request, period), scope=pagecache.period_scope(kind, period.start))
+
+    view.__name__ = view.__qualname__ = {"day": "by_date", "week": "by_week", "month": "by_month"}[kind]
+    return view
 
 
-def by_month(request: HttpRequest, value: str) -> HttpResponse:
-    try:
-        first = periods.parse_month(value)
-    except periods.BadPeriod as exc:
-        return bad_request(request, reason=str(exc))
-    last = periods.month_end(first)
-    return _cached(
-        request,
-        lambda: _list_page(
-            request, period="month", start=first, end=last,
-            cards=selectors.papers_of_month(first=first), heading=first.strftime("%B %Y"),
-        ),
-        scope=pagecache.month_scope(first),
-    )
+by_date, by_week, by_month = _period_view("day"), _period_view("week"), _period_view("month")
 
 
 def trending(request: HttpRequest) -> HttpResponse:
@@ -140,18 +115,12 @@ def trending(request: HttpRequest) -> HttpResponse:
 
 
 def _paper_or_redirect(raw_id: str, suffix: str = ""):
-    try:
-        arxiv_id, version = parse_arxiv_id(raw_id)
-    except ValueError:
-        raise Http404(f"“{raw_id}” is not an arXiv id (e.g. 2401.12345 or hep-th/9901001).") from None
+    arxiv_id, version = selectors.arxiv_id_of(raw_id)
     if not is_possible_arxiv_id(arxiv_id):
         raise Http404(f"“{arxiv_id}” cannot be an arXiv id: no paper was ever numbered so.")
     if version is not None or arxiv_id != raw_id:
         return None, redirect(f"/papers/{arxiv_id}{suffix}", permanent=True)
-    paper = selectors.paper_detail(arxiv_id=arxiv_id)
-    if paper is None:
-        raise Http404(f"No paper {arxiv_id} here yet.")
-    return paper, None
+    return selectors.paper_by_raw_id(arxiv_id), None
 
 
 def paper(request: HttpRequest, raw_id: str) -> HttpResponse:

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from dailypapers.limits import MAX_SLUG_LENGTH
+
 # Mirrored avatars are stored under this prefix, named after a hash of the address they came from.
 AVATAR_MIRROR_PREFIX = "organizations/mirror-"
 
@@ -9,7 +11,7 @@ AVATAR_MIRROR_PREFIX = "organizations/mirror-"
 class Organization(models.Model):
     """A lab or company that papers are published under (as on Hugging Face)."""
 
-    slug = models.SlugField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=MAX_SLUG_LENGTH, unique=True)
     name = models.CharField(max_length=200)
     avatar_url = models.URLField(max_length=500, blank=True, help_text="Imported (Hugging Face)")
     # The Hugging Face id as sent, which may not be a valid slug ("foo.bar"): the slug is

@@ -8,9 +8,12 @@ from datetime import date, datetime, timedelta
 from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from dailypapers.errors import Refused
+
 from .bibtex import BibPaper
 from .models import Author, Authorship, DailyEntry, Organization, Paper
-from .periods import month_end
+from .periods import Period
+from .records import parse_arxiv_id
 
 # Trending: score = upvotes / (hours since listed + 2) ** 1.5, over papers listed
 # in the 7 days up to the newest listing (so a site that has paused, like the demo,
@@ -60,16 +63,20 @@ def _first_entries(*, start: date, end: date) -> list[DailyEntry]:
     return sorted(first_entry.values(), key=lambda e: (-e.paper.upvotes, e.submitted_at))
 
 
+def papers_of_period(*, period: Period) -> list[Card]:
+    return _entries(start=period.start, end=period.end)
+
+
 def papers_of_day(*, day: date) -> list[Card]:
-    return _entries(start=day, end=day)
+    return papers_of_period(period=Period("day", day))
 
 
 def papers_of_week(*, monday: date) -> list[Card]:
-    return _entries(start=monday, end=monday + timedelta(days=6))
+    return papers_of_period(period=Period("week", monday))
 
 
 def papers_of_month(*, first: date) -> list[Card]:
-    return _entries(start=first, end=month_end(first))
+    return papers_of_period(period=Period("month", first))
 
 
 def latest_day() -> date | None:
@@ -111,6 +118,43 @@ def paper_detail(*, arxiv_id: str) -> Paper | None:
     )
 
 
+def arxiv_id_of(raw_id: str) -> tuple[str, int | None]:
+    """(versionless id, version) of an arXiv id or URL as a visitor wrote it; refused with 404
+    otherwise (the address names nothing)."""
+    try:
+        return parse_arxiv_id(raw_id)
+    except ValueError:
+        raise Refused.not_found(
+            f"“{raw_id[:100]}” is not an arXiv id (e.g. 2401.12345 or hep-th/9901001).", code="not_an_arxiv_id"
+        ) from None
+
+
+def paper_by_raw_id(raw_id: str) -> Paper:
+    """The paper an arXiv id or URL names, any version, with its authors (paper_detail); refused with
+    404 when it is not an id or the paper is not here. Every page and API that takes an id from the
+    address looks the paper up here."""
+    arxiv_id, _ = arxiv_id_of(raw_id)
+    paper = paper_detail(arxiv_id=arxiv_id)
+    if paper is None:
+        raise Refused.not_found(f"No paper {arxiv_id} here yet.", code="no_such_paper")
+    return paper
+
+
+def author_names(papers: list[Paper]) -> dict[int, list[str]]:
+    """Ordered author names of many papers in one query: every list serializer (both APIs, feeds,
+    digests) reads them here."""
+    names: dict[int, list[str]] = {p.pk: [] for p in papers}
+    rows = Authorship.objects.filter(paper__in=[p.pk for p in papers]).order_by("paper_id", "position")
+    for paper_id, name in rows.values_list("paper_id", "author__name"):
+        names[paper_id].append(name)
+    return names
+
+
+def detail_author_names(paper: Paper) -> list[str]:
+    """Author names of a paper from paper_detail (its authorships are prefetched: no query)."""
+    return [a.author.name for a in paper.authorships.all()]
+
+
 @dataclass(frozen=True)
 class Listing:
     """One day a paper was on the list, and its rank that day."""
@@ -149,10 +193,7 @@ def organization_papers(*, organization: Organization) -> QuerySet[Paper]:
 
 def bib_papers(*, papers: Sequence[Paper]) -> list[BibPaper]:
     """What BibTeX entries need of these papers, in their order, with their authors in one query."""
-    names: dict[int, list[str]] = {p.pk: [] for p in papers}
-    rows = Authorship.objects.filter(paper__in=[p.pk for p in papers]).order_by("paper_id", "position")
-    for paper_id, name in rows.values_list("paper_id", "author__name"):
-        names[paper_id].append(name)
+    names = author_names(list(papers))
     return [
         BibPaper(
             arxiv_id=p.arxiv_id, title=p.title, authors=names[p.pk],

@@ -3,6 +3,8 @@ from urllib.parse import urlencode
 
 from django import forms
 
+from dailypapers.limits import MAX_AUTHOR_NAME_LENGTH, MAX_CATEGORY_LENGTH, MAX_SLUG_LENGTH
+
 from .keyword import Filters
 from .selectors import MAX_QUERY_LENGTH, SORTS
 
@@ -25,9 +27,9 @@ class SearchForm(forms.Form):
     q = forms.CharField(required=False, strip=True)
     published_from = forms.DateField(required=False, input_formats=["%Y-%m-%d"], label="Published from")
     published_to = forms.DateField(required=False, input_formats=["%Y-%m-%d"], label="to")
-    category = forms.CharField(required=False, max_length=32, strip=True)
-    organization = forms.CharField(required=False, max_length=100, strip=True)
-    author = forms.CharField(required=False, max_length=300, strip=True)
+    category = forms.CharField(required=False, max_length=MAX_CATEGORY_LENGTH, strip=True)
+    organization = forms.CharField(required=False, max_length=MAX_SLUG_LENGTH, strip=True)
+    author = forms.CharField(required=False, max_length=MAX_AUTHOR_NAME_LENGTH, strip=True)
     listed = forms.BooleanField(required=False, label="On a daily list only")
     sort = forms.ChoiceField(required=False, choices=[(s, s.capitalize()) for s in SORTS])
     # No upper bound: any page past the last gets the same "no such page" answer.

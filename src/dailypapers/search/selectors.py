@@ -10,13 +10,18 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from datetime import time as day_time
+from datetime import timezone as dt_timezone
 
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache, caches
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from dailypapers.papers.models import Author, Paper
+from dailypapers import limits
+from dailypapers.paging import Page, page_count
+from dailypapers.papers.models import Author, Authorship, DailyEntry, Paper
 from dailypapers.papers.records import normal_title, parse_arxiv_id
 from dailypapers.papers.selectors import Card, card_papers
 
@@ -29,7 +34,7 @@ from .query import closest_word, parse_query, readable_by_embedder
 
 logger = logging.getLogger(__name__)
 
-MAX_QUERY_LENGTH = 250
+MAX_QUERY_LENGTH = limits.MAX_QUERY_LENGTH  # read from here by the search page, feeds and APIs
 CANDIDATES = 200  # from each of the two lists, before fusion
 SORTS = ("relevance", "date", "upvotes")
 
@@ -60,7 +65,7 @@ class SearchResults:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return page_count(self.total, self.per_page)
 
 
 def exact_paper(query: str) -> Paper | None:
@@ -124,6 +129,16 @@ def embed_query(query: str) -> np.ndarray:
     return future.result(timeout=settings.SEARCH_EMBED_TIMEOUT)
 
 
+def embed_query_or_none(query: str) -> np.ndarray | None:
+    """The query's vector, or None when the embedder fails or is too slow: search then goes on with
+    keywords alone. The one place that decides so, for searches and digests."""
+    try:
+        return embed_query(query)
+    except (FutureTimeout, Exception) as exc:  # noqa: BLE001 - the embedder is a plug-in: any failure degrades
+        logger.warning("semantic search unavailable: %r", exc)
+        return None
+
+
 @dataclass
 class Ranking:
     """The ranked candidates of one query and what the ranking understood of it."""
@@ -170,12 +185,11 @@ def rank(*, query: str, filters: Filters, depth: int = CANDIDATES) -> Ranking:
 
     semantic, vector, note = {}, None, ""
     if readable_by_embedder(parsed.text):
-        try:
-            vector = embed_query(parsed.text)
-            semantic = _nearest(backend, snapshot, vector, filters=filters, depth=depth)
-        except (FutureTimeout, Exception) as exc:  # noqa: BLE001 - any embedder failure degrades to keyword search
-            logger.warning("semantic search unavailable: %r", exc)
+        vector = embed_query_or_none(parsed.text)
+        if vector is None:
             note = "Semantic search is unavailable right now; these are keyword matches only."
+        else:
+            semantic = _nearest(backend, snapshot, vector, filters=filters, depth=depth)
     floor = settings.SEARCH_SEMANTIC_FLOOR
     found = set(lexical) | set(tiers)  # a tier's papers may lie beyond the BM25 shortlist
     if not found and (not semantic or max(semantic.values()) < floor):
@@ -291,8 +305,7 @@ def search_papers(
     if sort != "relevance":
         order = "-published_at" if sort == "date" else "-upvotes"
         ids = list(Paper.objects.filter(pk__in=ids).order_by(order, "pk").values_list("pk", flat=True))
-    start = (page - 1) * per_page
-    page_ids = ids[start:start + per_page]
+    page_ids = Page(number=page, per_page=per_page).of(ids)
     papers = card_papers().in_bulk(page_ids)
     cards = [Card(paper=papers[i]) for i in page_ids if i in papers]
     analysis = ranking.analysis
@@ -329,11 +342,71 @@ def similar_papers(*, paper: Paper, limit: int = 8) -> list[Paper]:
     return [papers[i] for i in ids if i in papers]
 
 
-def keyword_matches(*, text: str, within: list[int]) -> set[int]:
-    """Which of these papers the words of `text` match (as written: no fuzzy matching, no syntax)."""
-    return {pk for pk, _ in get_backend().keyword_search(text, filters=Filters(), limit=len(within), within=within)}
+# --- without a query: browsing by the search filters, and digests -----------------------------------
+
+def _utc_midnight(day: date) -> datetime:
+    return datetime.combine(day, day_time.min, tzinfo=dt_timezone.utc)
 
 
-def similarities(*, vector: np.ndarray, keys: list[int]) -> dict[int, float]:
-    """Cosine similarity of `vector` to these papers' vectors (papers without one left out)."""
-    return get_backend().similarities(vector, keys=keys)
+def filtered_papers(*, filters: Filters, unlisted_only: bool = False, listed_on: date | None = None) -> QuerySet[Paper]:
+    """Papers the search filters let through, read from the database — the same rules as the index
+    (search.keyword): publication days are UTC days, an author is a full name (case and spacing
+    aside), a category any of the paper's. `unlisted_only` and `listed_on` go beyond the index."""
+    papers = Paper.objects.all()
+    if filters.published_from:
+        papers = papers.filter(published_at__gte=_utc_midnight(filters.published_from))
+    if filters.published_to:
+        papers = papers.filter(published_at__lt=_utc_midnight(filters.published_to + timedelta(days=1)))
+    if filters.category:
+        papers = papers.filter(categories__icontains=f'"{filters.category}"')
+    if filters.organization:
+        papers = papers.filter(organization__slug=filters.organization)
+    if author := " ".join(filters.author.split()):
+        papers = papers.filter(Exists(Authorship.objects.filter(paper=OuterRef("pk"), author__name__iexact=author)))
+    on_a_list = Exists(DailyEntry.objects.filter(paper=OuterRef("pk")))
+    if filters.listed_only:
+        papers = papers.filter(on_a_list)
+    if unlisted_only:
+        papers = papers.filter(~on_a_list)
+    if listed_on:
+        papers = papers.filter(Exists(DailyEntry.objects.filter(paper=OuterRef("pk"), day=listed_on)))
+    return papers
+
+
+BROWSE_ORDERS = {"published": ("-published_at", "-pk"), "upvotes": ("-upvotes", "-published_at", "-pk")}
+
+
+def browse_papers(*, filters: Filters, sort: str = "published", page: Page, unlisted_only: bool = False,
+                  listed_on: date | None = None) -> tuple[int, list[Paper]]:
+    """(how many match, one page of them as cards) — filtered_papers, newest or most upvoted first."""
+    matching = filtered_papers(filters=filters, unlisted_only=unlisted_only, listed_on=listed_on)
+    ordered = card_papers().filter(pk__in=matching.values("pk")).order_by(*BROWSE_ORDERS[sort])
+    return matching.count(), list(page.of(ordered))
+
+
+def papers_on_topic(*, topic: str, papers: list[Paper], min_similarity: float) -> list[Paper]:
+    """Those of `papers` a topic matches — by its words, or by meaning at least `min_similarity`
+    (keyword matches alone when the embedder is unavailable) — in their given order."""
+    ids = [p.pk for p in papers]
+    if not ids:
+        return []
+    backend = get_backend()
+    matched = {pk for pk, _ in backend.keyword_search(topic, filters=Filters(), limit=len(ids), within=ids)}
+    vector = embed_query_or_none(topic)
+    if vector is not None:
+        similar = backend.similarities(vector, keys=ids)
+        matched |= {pk for pk, score in similar.items() if score >= min_similarity}
+    return [p for p in papers if p.pk in matched]
+
+
+def nearest_to_liked(*, liked: QuerySet[Paper], papers: list[Paper]) -> list[Paper]:
+    """`papers`, nearest first to the mean vector of the `liked` papers; as given when none of
+    those has a vector yet."""
+    blobs = PaperVector.objects.filter(paper__in=liked, model_id=get_embedder().model_id).values_list(
+        "vector", flat=True)
+    if not blobs:
+        return papers
+    taste = np.mean([np.frombuffer(v, dtype=np.float32) for v in blobs], axis=0)
+    taste /= max(float(np.linalg.norm(taste)), 1e-12)
+    scores = get_backend().similarities(taste, keys=[p.pk for p in papers])
+    return sorted(papers, key=lambda p: -scores.get(p.pk, -1.0))

@@ -2,7 +2,7 @@ from django import template
 from django.conf import settings
 from django.urls import reverse
 
-from dailypapers.digests.services import unsubscribe_token
+from dailypapers.digests.emails import unsubscribe_token
 
 register = template.Library()
 

@@ -5,7 +5,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
-from dailypapers.digests import services
+from dailypapers.digests.selection import closed_periods, digest_period
+from dailypapers.digests.sending import send_digests
+from dailypapers.errors import Refused
 
 
 class Command(BaseCommand):
@@ -25,17 +27,17 @@ class Command(BaseCommand):
     def handle(self, *args, action: str, **options):
         if action == "schedule":
             while True:
-                self._send(services.closed_periods(now=timezone.now()), show=False)
+                self._send(closed_periods(now=timezone.now()), show=False)
                 time.sleep(options["interval"])
         try:
-            periods = [services.Period.parse(p) for p in options["period"]]
-        except ValueError as exc:
+            periods = [digest_period(p) for p in options["period"]]
+        except Refused as exc:
             raise CommandError(str(exc)) from None
-        self._send(periods or services.closed_periods(now=timezone.now()),
+        self._send(periods or closed_periods(now=timezone.now()),
                    show=not options["quiet"] and sys.stderr.isatty())
 
     def _send(self, periods, *, show: bool) -> None:
         for period in periods:
             with tqdm(desc=f"digest {period.key}", unit=" subscriptions", disable=not show) as bar:
-                stats = services.send_digests(period=period, on_progress=bar.update)
+                stats = send_digests(period=period, on_progress=bar.update)
             self.stdout.write(f"digest {period.key}: {stats}")

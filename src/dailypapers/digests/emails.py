@@ -1,0 +1,78 @@
+"""What digests and confirmation mails say: rendering only (sending is sending.py)."""
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from dailypapers.papers.models import Paper
+from dailypapers.papers.periods import Period
+from dailypapers.papers.selectors import author_names
+
+from .models import Subscription
+
+UNSUBSCRIBE_SALT = "digests.unsubscribe"
+SHOWN_AUTHORS = 4
+
+
+def unsubscribe_token(subscription: Subscription) -> str:
+    return signing.dumps(subscription.pk, salt=UNSUBSCRIBE_SALT)
+
+
+def period_label(period: Period) -> str:
+    """Mar 16, 2026 / week 12 (Mar 16 – Mar 22)."""
+    return f"week {period.week_number:02d} ({period.span})" if period.kind == "week" else period.heading
+
+
+def digest_items(papers: list[Paper]) -> dict[int, dict]:
+    """What a digest shows of each paper, computed once per period (not per subscriber)."""
+    names = author_names(papers)
+    return {
+        p.pk: {"paper": p, "authors": names[p.pk][:SHOWN_AUTHORS], "more_authors": len(names[p.pk]) > SHOWN_AUTHORS,
+               "url": settings.BASE_URL + p.get_absolute_url(), "line": _one_line(p)}
+        for p in papers
+    }
+
+
+def _one_line(paper: Paper) -> str:
+    text = paper.ai_summary or paper.abstract
+    first = text.split(". ")[0].strip()
+    return (first if len(first) <= 240 else first[:237] + "…").rstrip(".") + "."
+
+
+def build_message(
+    *, subscription: Subscription, period: Period, items: list[dict], connection=None
+) -> EmailMultiAlternatives:
+    token = unsubscribe_token(subscription)
+    unsubscribe_url = settings.BASE_URL + reverse("digests:unsubscribe", args=[token])
+    label = period_label(period)
+    context = {
+        "site_name": settings.SITE_NAME, "period_label": label, "subscription": subscription, "items": items,
+        "unsubscribe_url": unsubscribe_url, "base_url": settings.BASE_URL,
+    }
+    host = settings.BASE_URL.split("://")[-1].split("/")[0].split(":")[0]
+    message = EmailMultiAlternatives(
+        subject=f"{settings.SITE_NAME} — {label}: {len(items)} paper{'s' if len(items) != 1 else ''}",
+        body=render_to_string("digests/digest.txt", context),
+        to=[subscription.email],
+        connection=connection,
+        headers={
+            "List-Unsubscribe":
+                f"<mailto:{settings.DIGEST_UNSUBSCRIBE_MAILTO}?subject=unsubscribe%20{token}>, <{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            # The same id for the same digest: a duplicate, if ever sent, is recognisable.
+            "Message-ID": f"<digest-{subscription.pk}-{period.key.replace(':', '-')}@{host}>",
+        },
+    )
+    message.attach_alternative(render_to_string("digests/digest.html", context), "text/html")
+    return message
+
+
+def confirmation_mail(*, link: str) -> dict:
+    """Subject and body of the mail with a subscription's confirmation link: fixed wording and the
+    link only (what the requester typed is never mailed to anyone)."""
+    return {
+        "subject": f"Confirm your {settings.SITE_NAME} digest",
+        "message": render_to_string("digests/confirm_email.txt", {"link": link, "site_name": settings.SITE_NAME}),
+    }
