@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "dailypapers.api",
     "dailypapers.feeds",
     "dailypapers.collections",
+    "dailypapers.personal",
     "dailypapers.digests",
     "dailypapers.exports",
 ]

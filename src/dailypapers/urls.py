@@ -15,6 +15,7 @@ urlpatterns = [
     path("feeds/", include("dailypapers.feeds.urls")),
     path("settings/", include("dailypapers.api.token_urls")),
     path("digest/", include("dailypapers.digests.urls")),
+    path("", include("dailypapers.personal.urls")),  # /papers/for-you before the papers catch-all
     path("", include("dailypapers.exports.urls")),
     path("", include("dailypapers.collections.urls")),  # a paper's /save before the papers catch-all  # "….bib" before the papers app's catch-all paper route
     path("", include("dailypapers.community.urls")),  # before the papers app's catch-all paper route

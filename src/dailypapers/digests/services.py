@@ -7,7 +7,6 @@ import smtplib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-import numpy as np
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
@@ -17,14 +16,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from dailypapers.community.models import Vote
 from dailypapers.community.services import feed_day
 from dailypapers.papers import selectors as paper_selectors
 from dailypapers.papers.models import Authorship, Paper
+from dailypapers.personal.selectors import rank_papers
 from dailypapers.search import keyword, vectors
-from dailypapers.search.embedders import get_embedder
 from dailypapers.search.keyword import Filters
-from dailypapers.search.models import PaperVector
 from dailypapers.search.selectors import embed_query
 
 from .models import DigestDelivery, Subscription
@@ -199,7 +196,7 @@ def digest_papers(*, subscription: Subscription, papers: list[Paper], topics: di
         papers = topics[subscription.topic]
     papers = [p for p in papers if p.upvotes >= subscription.min_upvotes]
     if subscription.personal and subscription.user_id and papers:
-        papers = _nearest_to_upvoted(subscription.user_id, papers)
+        papers = _for_you_order(subscription, papers)
     return papers[:settings.DIGEST_MAX_PAPERS]
 
 
@@ -214,16 +211,9 @@ def _on_topic(topic: str, papers: list[Paper]) -> list[Paper]:
     return [p for p in papers if p.pk in matched]
 
 
-def _nearest_to_upvoted(user_id: int, papers: list[Paper]) -> list[Paper]:
-    liked = PaperVector.objects.filter(
-        paper__in=Vote.objects.filter(user_id=user_id).values("paper"), model_id=get_embedder().model_id
-    ).values_list("vector", flat=True)
-    if not liked:
-        return papers  # nothing upvoted yet: the period's top papers
-    taste = np.mean([np.frombuffer(v, dtype=np.float32) for v in liked], axis=0)
-    taste /= max(float(np.linalg.norm(taste)), 1e-12)
-    scores = vectors.reader.similarities(taste, keys=[p.pk for p in papers])
-    return sorted(papers, key=lambda p: -scores.get(p.pk, -1.0))
+def _for_you_order(subscription: Subscription, papers: list[Paper]) -> list[Paper]:
+    """The For you ranking (upvotes, saves, Not interested) over the period's papers."""
+    return rank_papers(user=subscription.user, papers=papers)
 
 
 # --- sending -------------------------------------------------------------------------------------

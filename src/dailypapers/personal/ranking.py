@@ -1,0 +1,78 @@
+"""The For you ranking itself, on plain arrays: no database, so the page, the API, the digest and
+the offline benchmark (bench/recommend.py) all run exactly this code.
+
+A candidate's interest is the mean of its top-k cosines to the user's profile papers (upvoted or
+saved), not its cosine to their average: a reader of RL and speech papers has two clusters whose
+centroid sits between them and near neither, while each RL (or speech) candidate is close to some
+profile papers. A small popularity prior breaks ties among equally near papers, papers marked Not
+interested push their neighbours down, and papers shown many times without a click fade.
+
+The constants were chosen on bench/recommend.py (hf_daily_papers, 219 submitters, leave-last-out);
+see the README's "For you" benchmark section for the grid and the numbers.
+"""
+
+import numpy as np
+
+# Interest = mean of the k highest cosines to profile papers (k=1 is the nearest paper alone).
+INTEREST_TOP_K = 2
+# Weight of log(1 + upvotes) / max over the candidates (0..1) added to the interest (cosines are ~0..1).
+POPULARITY_WEIGHT = 0.1
+# Weight of listing recency within the window (1 = newest listing, 0 = oldest), a light nudge.
+RECENCY_WEIGHT = 0.02
+# A candidate this close (cosine) to a Not interested paper or closer is pushed down by
+# NEGATIVE_WEIGHT x (cosine - NEGATIVE_FLOOR) / (1 - NEGATIVE_FLOOR): a near-duplicate loses ~NEGATIVE_WEIGHT.
+NEGATIVE_FLOOR = 0.5
+NEGATIVE_WEIGHT = 1.0
+
+
+def normalise(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
+    return matrix / np.maximum(norms, 1e-12)
+
+
+def interest(candidates: np.ndarray, profile: np.ndarray, *, top_k: int = INTEREST_TOP_K) -> tuple[np.ndarray, np.ndarray]:
+    """(interest per candidate, index of each candidate's nearest profile paper). Rows are unit vectors."""
+    n = candidates.shape[0]
+    if n == 0 or profile.shape[0] == 0:
+        return np.zeros(n, np.float32), np.full(n, -1)
+    sims = candidates @ profile.T
+    nearest = sims.argmax(axis=1)
+    k = min(top_k, profile.shape[0])
+    if k == 1:
+        return sims.max(axis=1), nearest
+    top = np.partition(sims, profile.shape[0] - k, axis=1)[:, -k:]
+    return top.mean(axis=1), nearest
+
+
+def centroid_interest(candidates: np.ndarray, profile: np.ndarray) -> np.ndarray:
+    """The single-centroid baseline: cosine to the normalised mean of the profile."""
+    if candidates.shape[0] == 0 or profile.shape[0] == 0:
+        return np.zeros(candidates.shape[0], np.float32)
+    return candidates @ normalise(profile.mean(axis=0))
+
+
+def popularity(upvotes: np.ndarray) -> np.ndarray:
+    """log(1 + upvotes) scaled to 0..1 over the candidates."""
+    values = np.log1p(np.maximum(np.asarray(upvotes, dtype=np.float64), 0))
+    top = values.max() if values.size else 0.0
+    return values / top if top > 0 else np.zeros_like(values)
+
+
+def negative_penalty(candidates: np.ndarray, negatives: np.ndarray) -> np.ndarray:
+    if candidates.shape[0] == 0 or negatives.shape[0] == 0:
+        return np.zeros(candidates.shape[0])
+    closest = (candidates @ negatives.T).max(axis=1)
+    return NEGATIVE_WEIGHT * np.clip((closest - NEGATIVE_FLOOR) / (1 - NEGATIVE_FLOOR), 0, None)
+
+
+def scores(*, candidates: np.ndarray, profile: np.ndarray, upvotes: np.ndarray, recency: np.ndarray | None = None,
+           negatives: np.ndarray | None = None, top_k: int = INTEREST_TOP_K,
+           popularity_weight: float = POPULARITY_WEIGHT) -> tuple[np.ndarray, np.ndarray]:
+    """(score per candidate, index of its nearest profile paper or -1), higher is better."""
+    liked, nearest = interest(candidates, profile, top_k=top_k)
+    total = liked.astype(np.float64) + popularity_weight * popularity(upvotes)
+    if recency is not None:
+        total += RECENCY_WEIGHT * recency
+    if negatives is not None:
+        total -= negative_penalty(candidates, negatives)
+    return total, nearest
