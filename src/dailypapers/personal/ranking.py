@@ -17,6 +17,8 @@ import numpy as np
 INTEREST_TOP_K = 2
 # Weight of log(1 + upvotes) / max over the candidates (0..1) added to the interest (cosines are ~0..1).
 POPULARITY_WEIGHT = 0.1
+# The soft maximum's temperature (None: the top-k mean instead).
+INTEREST_TEMPERATURE = 0.05
 # Weight of listing recency within the window (1 = newest listing, 0 = oldest), a light nudge.
 RECENCY_WEIGHT = 0.02
 # A candidate this close (cosine) to a Not interested paper or closer is pushed down by
@@ -30,18 +32,39 @@ def normalise(matrix: np.ndarray) -> np.ndarray:
     return matrix / np.maximum(norms, 1e-12)
 
 
-def interest(candidates: np.ndarray, profile: np.ndarray, *, top_k: int = INTEREST_TOP_K) -> tuple[np.ndarray, np.ndarray]:
-    """(interest per candidate, index of each candidate's nearest profile paper). Rows are unit vectors."""
-    n = candidates.shape[0]
-    if n == 0 or profile.shape[0] == 0:
+def interest(candidates: np.ndarray, profile: np.ndarray, *, top_k: int = INTEREST_TOP_K,
+             temperature: float | None = INTEREST_TEMPERATURE) -> tuple[np.ndarray, np.ndarray]:
+    """(interest per candidate, index of each candidate's nearest profile paper). Rows are unit vectors.
+
+    With a temperature: the soft maximum t * log(mean(exp(cos / t))) over all profile papers (near
+    the max for a small t, near the mean cosine for a large one); without: the mean of the top_k cosines."""
+    n, m = candidates.shape[0], profile.shape[0]
+    if n == 0 or m == 0:
         return np.zeros(n, np.float32), np.full(n, -1)
     sims = candidates @ profile.T
     nearest = sims.argmax(axis=1)
-    k = min(top_k, profile.shape[0])
+    if temperature:
+        top = sims.max(axis=1, keepdims=True)  # subtracted before exp, so nothing overflows
+        soft = top[:, 0] + temperature * np.log(np.exp((sims - top) / temperature).mean(axis=1))
+        return soft, nearest
+    k = min(top_k, m)
     if k == 1:
         return sims.max(axis=1), nearest
-    top = np.partition(sims, profile.shape[0] - k, axis=1)[:, -k:]
-    return top.mean(axis=1), nearest
+    return np.partition(sims, m - k, axis=1)[:, -k:].mean(axis=1), nearest
+
+
+def kmeans_interest(candidates: np.ndarray, profile: np.ndarray, *, clusters: int, iterations: int = 10,
+                    seed: int = 0) -> np.ndarray:
+    """Cluster the profile (spherical k-means) and score by the nearest cluster centre (benchmarked, not used)."""
+    m = profile.shape[0]
+    k = max(1, min(clusters, m))
+    rng = np.random.default_rng(seed)
+    centres = profile[rng.choice(m, size=k, replace=False)]
+    for _ in range(iterations):
+        assign = (profile @ centres.T).argmax(axis=1)
+        centres = normalise(np.vstack([profile[assign == c].mean(axis=0) if (assign == c).any() else centres[c]
+                                       for c in range(k)]))
+    return (candidates @ centres.T).max(axis=1)
 
 
 def centroid_interest(candidates: np.ndarray, profile: np.ndarray) -> np.ndarray:
@@ -67,9 +90,10 @@ def negative_penalty(candidates: np.ndarray, negatives: np.ndarray) -> np.ndarra
 
 def scores(*, candidates: np.ndarray, profile: np.ndarray, upvotes: np.ndarray, recency: np.ndarray | None = None,
            negatives: np.ndarray | None = None, top_k: int = INTEREST_TOP_K,
+           temperature: float | None = INTEREST_TEMPERATURE,
            popularity_weight: float = POPULARITY_WEIGHT) -> tuple[np.ndarray, np.ndarray]:
     """(score per candidate, index of its nearest profile paper or -1), higher is better."""
-    liked, nearest = interest(candidates, profile, top_k=top_k)
+    liked, nearest = interest(candidates, profile, top_k=top_k, temperature=temperature)
     total = liked.astype(np.float64) + popularity_weight * popularity(upvotes)
     if recency is not None:
         total += RECENCY_WEIGHT * recency
