@@ -127,7 +127,7 @@ def offline(args) -> None:
     # Variants: the single centroid, and ours over a small grid (top-k x popularity weight).
     weights = (0.0, 0.05, 0.1, 0.2)
     grid = [(f"top{k}", {"top_k": k, "temperature": None}) for k in (1, 2, 3, 5)]
-    grid += [(f"soft{t}", {"temperature": t}) for t in (0.02, 0.05, 0.1, 0.2)]
+    grid += [(f"soft{t}", {"temperature": t}) for t in (0.02, 0.05, 0.1, 0.2, 0.3)]
     ranks: dict[str, list[tuple[str, float]]] = defaultdict(list)
     skipped = 0
     for name, listed in users.items():
@@ -149,6 +149,12 @@ def offline(args) -> None:
             for w in weights:
                 ranks[f"{label}_pop{w}"].append((name, _rank_of(liked + w * popular, target)))
         centroid = ranking.centroid_interest(cand, prof)
+        for t in (0.05, 0.1):
+            soft, _ = ranking.interest(cand, prof, temperature=t)
+            for mix in (0.25, 0.5, 0.75):
+                for w in weights:
+                    ranks[f"mix{mix}soft{t}_pop{w}"].append(
+                        (name, _rank_of((1 - mix) * soft + mix * centroid + w * popular, target)))
         for clusters in (2, 3):
             liked = ranking.kmeans_interest(cand, prof, clusters=clusters)
             for w in weights:
@@ -197,26 +203,35 @@ def _ms(seconds: list[float]) -> dict:
 
 
 def latency(args) -> None:
-    data_dir = Path(tempfile.mkdtemp(prefix="dailypapers-recommend-"))
+    # --site reuses a data dir made by an earlier run (loading 74.7k papers takes minutes).
+    data_dir = args.site or Path(tempfile.mkdtemp(prefix="dailypapers-recommend-"))
     os.environ.update({"DAILYPAPERS_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "dailypapers.settings",
                        "ALLOWED_HOSTS": "testserver,127.0.0.1"})
+    os.environ.pop("DATABASE_URL", None)
     os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 40)
     import django
 
     django.setup()
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from django.db import connection
-    from django.test import Client
 
-    from dailypapers.collections.services import toggle_saved
-    from dailypapers.community.models import Vote
+    from dailypapers.papers.models import Paper
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    log(f"site in {data_dir}")
+    count = Paper.objects.count() or _load_site(args)
+    user = get_user_model().objects.filter(username="reader").first() or _make_reader(args)
+    latency_runs(args, user=user, papers=count)
+
+
+def _load_site(args) -> int:
+    from django.db import connection
+
     from dailypapers.papers.models import DailyEntry, Paper
     from dailypapers.personal import selectors
     from dailypapers.search.models import PaperVector
 
-    call_command("migrate", verbosity=0)
-    log(f"site in {data_dir}")
     with gzip.open(args.datasets / "arxiv_cs_daily" / "arxiv_cs_2025-03_2026-07.jsonl.gz", "rt") as file:
         rows, seen = [], set()
         for line in file:
@@ -235,7 +250,7 @@ def latency(args) -> None:
     batch = 5000
     for start in range(0, len(rows), batch):
         part = rows[start:start + batch]
-        papers = Paper.objects.bulk_create([
+        Paper.objects.bulk_create([
             Paper(arxiv_id=r["id"], title=" ".join(r["title"].split()), abstract=" ".join((r["abstract"] or "").split()),
                   categories=r["categories"], primary_category=r["categories"][0] if r["categories"] else "",
                   published_at=dt.datetime.fromisoformat(r["listing_date"]).replace(hour=0, tzinfo=dt.timezone.utc),
@@ -251,6 +266,15 @@ def latency(args) -> None:
             for i, (pk, _) in enumerate(papers)])
     connection.cursor().execute("ANALYZE")
     log(f"{len(rows)} papers with list entries and vectors in {time.perf_counter() - started:.0f} s")
+    return len(rows)
+
+
+def _make_reader(args):
+    from django.contrib.auth import get_user_model
+
+    from dailypapers.collections.services import toggle_saved
+    from dailypapers.community.models import Vote
+    from dailypapers.papers.models import DailyEntry, Paper
 
     user = get_user_model().objects.create_user("reader", "reader@example.org", "pw-long-enough-1")
     newest = DailyEntry.objects.order_by("-day").values_list("day", flat=True).first()
@@ -259,28 +283,41 @@ def latency(args) -> None:
     Vote.objects.bulk_create([Vote(user=user, paper_id=pk) for pk in older[:args.upvotes]])
     for pk in older[args.upvotes:]:
         toggle_saved(user=user, paper=Paper.objects.get(pk=pk))
+    return user
+
+
+def latency_runs(args, *, user, papers: int) -> None:
+    from django.test import Client
+
+    from dailypapers.papers.models import DailyEntry
+    from dailypapers.personal import selectors
+
     window = selectors.window(period="week")
     in_week = DailyEntry.objects.filter(day__gte=window[0], day__lte=window[1]).count()
-    log(f"user with {args.upvotes} upvotes and 20 saves; the week {window[0]}..{window[1]} lists {in_week} papers")
+    log(f"user with {user.votes.count()} upvotes and 20 saves; the week {window[0]}..{window[1]} lists {in_week} papers")
 
     client = Client()
     client.force_login(user)
     for _ in range(5):  # warm-up: connections, templates, the first impressions written
         assert client.get("/papers/for-you").status_code == 200
-    timings: dict[str, list[float]] = {"page_week": [], "page_month": [], "selector_week": []}
+    timings: dict[str, list[float]] = defaultdict(list)
     for i in range(args.requests):
         for name, call in (
             ("page_week", lambda: client.get("/papers/for-you")),
             ("page_month", lambda: client.get("/papers/for-you?period=month")),
             ("selector_week", lambda: selectors.for_you(user=user, period="week")),
         ):
-            t = time.perf_counter()
+            # Wall time, and this process's CPU time: on a shared, loaded machine the wall time
+            # also counts the time spent waiting for a core.
+            t, c = time.perf_counter(), time.process_time()
             call()
             timings[name].append(time.perf_counter() - t)
+            timings[name + "_cpu"].append(time.process_time() - c)
     month = selectors.window(period="month")
     in_month = DailyEntry.objects.filter(day__gte=month[0], day__lte=month[1]).count()
-    result = {"papers": len(rows), "upvotes": args.upvotes, "saves": 20, "week_candidates": in_week,
+    result = {"papers": papers, "upvotes": user.votes.count(), "saves": 20, "week_candidates": in_week,
               "month_candidates": in_month, "database": "sqlite", "loadavg_1m": os.getloadavg()[0],
+              "page_size": selectors.PAGE_SIZE, "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
               **{name: _ms(values) for name, values in timings.items()},
               "note": "Django test client in process: middleware, session, selector, impressions, template; no HTTP server"}
     merge_results("latency", result)
@@ -298,6 +335,7 @@ def main() -> None:
     lat.add_argument("--upvotes", type=int, default=200)
     lat.add_argument("--requests", type=int, default=200)
     lat.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
+    lat.add_argument("--site", type=Path, help="reuse this data dir from an earlier run")
     args = parser.parse_args()
     {"offline": offline, "latency": latency}[args.command](args)
 

@@ -19,6 +19,9 @@ INTEREST_TOP_K = 2
 POPULARITY_WEIGHT = 0.1
 # The soft maximum's temperature (None: the top-k mean instead).
 INTEREST_TEMPERATURE = 0.05
+# Share of the cosine to the profile's centroid mixed into the interest: a little of the user's
+# overall direction ranks well on the benchmark, while the soft maximum keeps each interest alive.
+CENTROID_WEIGHT = 0.25
 # Weight of listing recency within the window (1 = newest listing, 0 = oldest), a light nudge.
 RECENCY_WEIGHT = 0.02
 # A candidate this close (cosine) to a Not interested paper or closer is pushed down by
@@ -90,11 +93,14 @@ def negative_penalty(candidates: np.ndarray, negatives: np.ndarray) -> np.ndarra
 
 def scores(*, candidates: np.ndarray, profile: np.ndarray, upvotes: np.ndarray, recency: np.ndarray | None = None,
            negatives: np.ndarray | None = None, top_k: int = INTEREST_TOP_K,
-           temperature: float | None = INTEREST_TEMPERATURE,
+           temperature: float | None = INTEREST_TEMPERATURE, centroid_weight: float = CENTROID_WEIGHT,
            popularity_weight: float = POPULARITY_WEIGHT) -> tuple[np.ndarray, np.ndarray]:
     """(score per candidate, index of its nearest profile paper or -1), higher is better."""
     liked, nearest = interest(candidates, profile, top_k=top_k, temperature=temperature)
-    total = liked.astype(np.float64) + popularity_weight * popularity(upvotes)
+    total = liked.astype(np.float64)
+    if centroid_weight:
+        total = (1 - centroid_weight) * total + centroid_weight * centroid_interest(candidates, profile)
+    total += popularity_weight * popularity(upvotes)
     if recency is not None:
         total += RECENCY_WEIGHT * recency
     if negatives is not None:

@@ -11,7 +11,8 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Max, Prefetch
+from django.core.cache import caches
+from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -29,13 +30,15 @@ PERIODS = ("day", "week", "month")
 DEFAULT_PERIOD = "week"
 # How far back each tab reaches, counted in calendar days up to the newest list.
 PERIOD_DAYS = {"day": 1, "week": 7, "month": 30}
-PAGE_SIZE = 50
+# 30 cards: rendering a card costs about 1 ms of CPU, so a longer page would miss the 50 ms target at 75k papers.
+PAGE_SIZE = 30
 # A paper shown on this many separate visits without an upvote, save or Not interested fades:
 # it is drawn dimmed and sinks below every paper that has not faded.
 FADE_AFTER_IMPRESSIONS = 3
 FADE_PENALTY = 10.0
 # Profile papers: the most recent upvotes and saves, so one old burst of votes does not pin the feed.
 MAX_PROFILE = 500
+CANDIDATE_CACHE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -90,16 +93,18 @@ def filters_of(*, user) -> tuple[list[str], list[str]]:
     return (parse_keywords(row.include), parse_keywords(row.exclude)) if row else ([], [])
 
 
-def _vectors(ids) -> dict[int, np.ndarray]:
-    rows = PaperVector.objects.filter(paper_id__in=ids, model_id=model_id()).values_list("paper_id", "vector")
-    return {pk: np.frombuffer(blob, dtype=np.float32) for pk, blob in rows}
+def _vectors(rows) -> tuple[dict[int, int], np.ndarray]:
+    """(paper id -> row, matrix of unit rows) from PaperVector rows (paper id, blob): one
+    frombuffer over the joined blobs rather than one array per paper."""
+    rows = list(rows)
+    if not rows:
+        return {}, np.zeros((0, 1), np.float32)
+    matrix = np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.float32).reshape(len(rows), -1)
+    return {pk: i for i, (pk, _) in enumerate(rows)}, ranking.normalise(matrix)
 
 
-def _matrix(ids: list[int], vectors: dict[int, np.ndarray]) -> tuple[list[int], np.ndarray]:
-    kept = [pk for pk in ids if pk in vectors]
-    if not kept:
-        return [], np.zeros((0, 1), np.float32)
-    return kept, ranking.normalise(np.vstack([vectors[pk] for pk in kept]))
+def _vector_rows(**condition):
+    return PaperVector.objects.filter(model_id=model_id(), **condition).values_list("paper_id", "vector")
 
 
 def profile_of(*, user) -> dict[int, str]:
@@ -125,59 +130,97 @@ def window(*, period: str, now: datetime | None = None) -> tuple[date, date] | N
     return end - timedelta(days=PERIOD_DAYS[period] - 1), end
 
 
-def rank(*, user, candidates: list[tuple[int, int, datetime]], profile: dict[int, str],
-         negatives: list[int], impressions: dict[int, int] | None = None) -> list[tuple[int, float, int | None, bool]]:
-    """(paper id, score, nearest profile paper id, faded) for candidates given as (paper id, upvotes,
-    listed at), best first. Papers in the profile or marked Not interested are left out."""
-    skip = set(profile) | set(negatives)
-    candidates = [c for c in candidates if c[0] not in skip]
-    if not candidates:
-        return []
-    ids = [c[0] for c in candidates]
-    vectors = _vectors([*ids, *profile, *negatives])
-    profile_ids, profile_matrix = _matrix(list(profile), vectors)
-    _, negative_matrix = _matrix(list(negatives), vectors)
-    dim = next(iter(vectors.values())).shape[0] if vectors else 1
-    zero = np.zeros(dim, np.float32)  # a paper without a vector: interest 0, still ordered by popularity
-    matrix = np.vstack([vectors.get(pk, zero) for pk in ids])
-    matrix = ranking.normalise(matrix)
-    times = np.array([c[2].timestamp() for c in candidates])
-    span = times.max() - times.min()
-    recency = (times - times.min()) / span if span > 0 else np.zeros(len(ids))
+@dataclass(frozen=True)
+class Candidates:
+    """A window's papers in first-listing order: ids, upvotes and their unit vectors."""
+
+    ids: np.ndarray
+    upvotes: np.ndarray
+    rows: dict[int, int]  # paper id -> row of matrix
+    matrix: np.ndarray
+    where: np.ndarray | None = None  # for each id, its row of matrix or -1 (no vector yet)
+    by_listing: bool = True  # ids in listing order, oldest first: the recency prior applies
+
+
+def candidates_listed(*, start: date, end: date) -> Candidates:
+    """The papers listed start..end, each once, oldest listing first, with their vectors.
+
+    The same for every user, so kept per process (the local cache) under a key that changes when
+    a paper joins or leaves the window (entry count and highest entry id); upvotes, which only
+    feed the popularity prior, may be up to CANDIDATE_CACHE_SECONDS old."""
+    stamp = DailyEntry.objects.filter(day__gte=start, day__lte=end).aggregate(n=Count("pk"), top=Max("pk"))
+    key = f"for-you:candidates:{model_id()}:{start}:{end}:{stamp['n']}:{stamp['top']}"
+    found = caches["local"].get(key)
+    if found is None:
+        found = _candidates_listed(start=start, end=end)
+        caches["local"].set(key, found, CANDIDATE_CACHE_SECONDS)
+    return found
+
+
+def _candidates_listed(*, start: date, end: date) -> Candidates:
+    # Two queries, both joined on the window (no id lists sent back to the database).
+    first: dict[int, int] = {}
+    for pk, upvotes in (DailyEntry.objects.filter(day__gte=start, day__lte=end).order_by("submitted_at")
+                        .values_list("paper_id", "paper__upvotes")):
+        first.setdefault(pk, upvotes)
+    rows, matrix = _vectors(_vector_rows(paper__daily_entries__day__gte=start, paper__daily_entries__day__lte=end))
+    return Candidates(ids=np.fromiter(first.keys(), dtype=np.int64, count=len(first)),
+                      upvotes=np.fromiter(first.values(), dtype=np.float64, count=len(first)), rows=rows, matrix=matrix,
+                      where=np.array([rows.get(pk, -1) for pk in first], dtype=np.int64))
+
+
+def candidates_of(papers: list[Paper]) -> Candidates:
+    rows, matrix = _vectors(_vector_rows(paper_id__in=[p.pk for p in papers]))
+    return Candidates(ids=np.array([p.pk for p in papers], dtype=np.int64),
+                      upvotes=np.array([p.upvotes for p in papers], dtype=np.float64), rows=rows, matrix=matrix,
+                      by_listing=False)
+
+
+def rank(*, user, candidates: Candidates, profile: dict[int, str], negatives: list[int],
+         impressions: dict[int, int] | None = None, keep: set[int] | None = None,
+         limit: int | None = None) -> tuple[list[tuple[int, float, int | None, bool]], int]:
+    """((paper id, score, nearest profile paper id, faded) best first, at most `limit`; how many
+    were ranked). Papers in the profile or marked Not interested are left out; `keep`, when given,
+    is the set of papers the keyword filters let through."""
+    mask = ~np.isin(candidates.ids, np.array([*profile, *negatives], dtype=np.int64))
+    if keep is not None:
+        mask &= np.isin(candidates.ids, np.array(list(keep), dtype=np.int64))
+    ids, upvotes = candidates.ids[mask], candidates.upvotes[mask]
+    if not len(ids):
+        return [], 0
+    profile_rows, profile_matrix = _vectors(_vector_rows(paper_id__in=list(profile)))
+    profile_ids = list(profile_rows)
+    negative_rows, negative_matrix = _vectors(_vector_rows(paper_id__in=negatives)) if negatives else ({}, None)
+    dim = candidates.matrix.shape[1] if candidates.rows else profile_matrix.shape[1]
+    # A paper without a vector has a zero row: interest 0, still ordered by popularity.
+    where = (candidates.where if candidates.where is not None
+             else np.array([candidates.rows.get(pk, -1) for pk in candidates.ids.tolist()], dtype=np.int64))[mask]
+    matrix = np.zeros((len(ids), dim), np.float32)
+    if candidates.rows:
+        matrix[where >= 0] = candidates.matrix[where[where >= 0]]
+    recency = np.arange(len(ids), dtype=np.float64) / max(len(ids) - 1, 1) if candidates.by_listing else None
     scores, nearest = ranking.scores(
         candidates=matrix, profile=profile_matrix if profile_ids else np.zeros((0, dim), np.float32),
-        upvotes=np.array([c[1] for c in candidates]), recency=recency,
-        negatives=negative_matrix if len(negatives) and negative_matrix.shape[0] else None,
+        upvotes=upvotes, recency=recency, negatives=negative_matrix if negative_rows else None,
     )
-    impressions = impressions or {}
-    out = []
-    for i, pk in enumerate(ids):
-        faded = impressions.get(pk, 0) >= FADE_AFTER_IMPRESSIONS
-        score = float(scores[i]) - (FADE_PENALTY if faded else 0.0)
-        near = profile_ids[nearest[i]] if nearest[i] >= 0 and pk in vectors else None
-        out.append((pk, score, near, faded))
-    out.sort(key=lambda row: -row[1])
-    return out
+    tired = [pk for pk, count in (impressions or {}).items() if count >= FADE_AFTER_IMPRESSIONS]
+    faded = np.isin(ids, np.array(tired, dtype=np.int64))
+    scores = scores - FADE_PENALTY * faded
+    order = np.argsort(-scores, kind="stable")[:limit]
+    out = [(int(ids[i]), float(scores[i]), profile_ids[nearest[i]] if nearest[i] >= 0 and where[i] >= 0 else None,
+            bool(faded[i])) for i in order]
+    return out, len(ids)
 
 
-def _candidates(*, start: date, end: date) -> list[tuple[int, int, datetime]]:
-    """(paper id, upvotes, first listing time) of the papers listed start..end, each paper once."""
-    first: dict[int, tuple[int, int, datetime]] = {}
-    rows = (DailyEntry.objects.filter(day__gte=start, day__lte=end).order_by("submitted_at")
-            .values_list("paper_id", "paper__upvotes", "submitted_at"))
-    for pk, upvotes, at in rows:
-        first.setdefault(pk, (pk, upvotes, at))
-    return list(first.values())
-
-
-def _filtered(candidates: list, include: list[str], exclude: list[str]) -> list:
+def _passing(ids, include: list[str], exclude: list[str]) -> set[int] | None:
+    """The papers among these whose title or abstract passes the keyword filters (None: no filters)."""
     if not include and not exclude:
-        return candidates
+        return None
     wanted, unwanted = _keyword_pattern(include), _keyword_pattern(exclude)
-    texts = dict((pk, f"{t}\n{a}") for pk, t, a in
-                 Paper.objects.filter(pk__in=[c[0] for c in candidates]).values_list("pk", "title", "abstract"))
-    return [c for c in candidates
-            if (wanted is None or wanted.search(texts.get(c[0], ""))) and not (unwanted and unwanted.search(texts.get(c[0], "")))]
+    texts = Paper.objects.filter(pk__in=[int(pk) for pk in ids]).values_list("pk", "title", "abstract")
+    return {pk for pk, title, abstract in texts
+            if (wanted is None or wanted.search(f"{title}\n{abstract}"))
+            and not (unwanted and unwanted.search(f"{title}\n{abstract}"))}
 
 
 def _cards(ranked: list[tuple[int, float, int | None, bool]], *, start: date, end: date, profile: dict[int, str],
@@ -188,13 +231,14 @@ def _cards(ranked: list[tuple[int, float, int | None, bool]], *, start: date, en
     for entry in DailyEntry.objects.filter(paper_id__in=ids, day__gte=start, day__lte=end).select_related("submitted_by").order_by("submitted_at"):
         entries.setdefault(entry.paper_id, entry)
     near_ids = {row[2] for row in ranked if row[2] is not None}
-    titles = dict(Paper.objects.filter(pk__in=near_ids).values_list("pk", "title"))
-    arxiv = dict(Paper.objects.filter(pk__in=near_ids).values_list("pk", "arxiv_id"))
+    near = {pk: (arxiv_id, title) for pk, arxiv_id, title in
+            Paper.objects.filter(pk__in=near_ids).values_list("pk", "arxiv_id", "title")}
     cards = []
-    for pk, score, near, faded in ranked:
+    for pk, score, nearest, faded in ranked:
         if pk not in papers:
             continue
-        reason = Reason(arxiv_id=arxiv[near], title=titles[near], source=profile[near]) if near in titles else None
+        reason = (Reason(arxiv_id=near[nearest][0], title=near[nearest][1], source=profile[nearest])
+                  if nearest in near else None)
         cards.append(ForYouCard(paper=papers[pk], entry=entries.get(pk), rank_score=score, reason=reason, faded=faded,
                                 impressions=impressions.get(pk, 0)))
     return cards
@@ -213,19 +257,22 @@ def for_you(*, user, period: str = DEFAULT_PERIOD, now: datetime | None = None, 
     if not has_signal:
         return _cold_start(period=period, start=start, end=end, now=now, limit=limit, negatives=negatives,
                            include=include, exclude=exclude)
-    candidates = _filtered(_candidates(start=start, end=end), include, exclude)
+    candidates = candidates_listed(start=start, end=end)
+    keep = _passing(candidates.ids.tolist(), include, exclude)
     impressions = dict(Impression.objects.filter(user=user, paper__daily_entries__day__gte=start,
                                                  paper__daily_entries__day__lte=end).values_list("paper_id", "count"))
-    ranked = rank(user=user, candidates=candidates, profile=profile, negatives=negatives, impressions=impressions)
-    return ForYou(period=period, start=start, end=end, include=include, exclude=exclude, total=len(ranked),
-                  cards=_cards(ranked[:limit], start=start, end=end, profile=profile, impressions=impressions))
+    ranked, total = rank(user=user, candidates=candidates, profile=profile, negatives=negatives,
+                         impressions=impressions, keep=keep, limit=limit)
+    return ForYou(period=period, start=start, end=end, include=include, exclude=exclude, total=total,
+                  cards=_cards(ranked, start=start, end=end, profile=profile, impressions=impressions))
 
 
 def _cold_start(*, period, start, end, now, limit, negatives, include, exclude) -> ForYou:
     hidden = set(negatives)
     trending = [c for c in paper_selectors.trending(now=now, limit=limit + len(hidden)) if c.paper.pk not in hidden]
-    keep = {c[0] for c in _filtered([(c.paper.pk, 0, None) for c in trending], include, exclude)}
-    cards = [ForYouCard(paper=c.paper, entry=c.entry, rank_score=c.score or 0.0) for c in trending if c.paper.pk in keep]
+    keep = _passing([c.paper.pk for c in trending], include, exclude)
+    cards = [ForYouCard(paper=c.paper, entry=c.entry, rank_score=c.score or 0.0) for c in trending
+             if keep is None or c.paper.pk in keep]
     return ForYou(period=period, start=start, end=end, include=include, exclude=exclude, cold_start=True,
                   cards=cards[:limit], total=len(cards))
 
@@ -237,7 +284,6 @@ def rank_papers(*, user, papers: list[Paper]) -> list[Paper]:
     if not profile:
         return papers
     negatives = list(NotInterested.objects.filter(user=user).values_list("paper_id", flat=True))
-    now = timezone.now()
-    ranked = rank(user=user, candidates=[(p.pk, p.upvotes, now) for p in papers], profile=profile, negatives=negatives)
+    ranked, _ = rank(user=user, candidates=candidates_of(papers), profile=profile, negatives=negatives)
     by_pk = {p.pk: p for p in papers}
     return [by_pk[pk] for pk, *_ in ranked]
