@@ -1,5 +1,6 @@
 # make run  — venv, pinned deps, migrate, demo data, serve on $(HOST):$(PORT)
 # make test — the whole test suite (SQLite, or PostgreSQL when DATABASE_URL is set)
+# make lint — ruff, mypy and the import contract; make lock — re-lock requirements*.txt from pyproject.toml
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
@@ -11,21 +12,35 @@ export DAILYPAPERS_DATA_DIR ?= $(CURDIR)/data
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install install-dev secret bench clean vendor
+.PHONY: run test lint lock install install-dev secret bench clean vendor
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# requirements.txt is the complete runtime lock, installed as it is (--no-deps): tokenizers declares
+# huggingface_hub, which only the tests use, and resolving would pull it in unpinned.
 $(STAMP): $(BIN)/python requirements.txt pyproject.toml
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -r requirements.txt
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 $(STAMP)-dev: $(STAMP) requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
+
+# Installed by tokenizers' metadata but never imported at run time (only tests/test_hf_client.py uses the
+# huggingface_hub client): kept out of the runtime lock, pinned in the dev one.
+NOT_RUNTIME := huggingface-hub hf-xet fsspec pyyaml click filelock httpx2 httpcore2 truststore
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" \
+	$(BIN)/pip-compile --quiet --no-strip-extras --no-emit-index-url --no-emit-find-links
+
+# Re-lock after editing the dependencies in pyproject.toml; existing pins are kept unless they must move
+# (upgrade one with: make lock UPGRADE="--upgrade-package NAME").
+lock: install-dev
+	$(PIP_COMPILE) $(UPGRADE) $(NOT_RUNTIME:%=--unsafe-package %) -o requirements.txt pyproject.toml
+	$(PIP_COMPILE) $(UPGRADE) --extra dev -c requirements.txt -o requirements-dev.txt pyproject.toml
 
 install: $(STAMP)
 install-dev: $(STAMP)-dev
@@ -44,6 +59,11 @@ run: install secret
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# One line per tool. mypy's Django plugin imports the settings, which want a key: any will do.
+lint: install-dev
+	$(BIN)/ruff check src tests bench scripts
+	SECRET_KEY=lint-only $(BIN)/mypy
 
 bench: install-dev
 	$(BIN)/python bench/ingest_jsonl.py

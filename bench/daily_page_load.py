@@ -42,6 +42,7 @@ The server (a process group of its own) is stopped at the end, even on error.
 """
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -223,12 +224,9 @@ class Server:
 
 def machine_info() -> dict:
     cpu = ""
-    try:
-        cpu = next(
-            (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), ""
-        )
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                    if line.startswith("model name")), "")
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
     git = subprocess.run(["git", "-C", str(REPO_DIR), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     dirty = subprocess.run(["git", "-C", str(REPO_DIR), "status", "--porcelain"], capture_output=True, text=True)
@@ -245,7 +243,9 @@ def machine_info() -> dict:
         "platform": platform.platform(),
         "django": django.get_version(),
         "gunicorn": gunicorn.__version__,
-        "wrk": (wrk_version.stdout or wrk_version.stderr).splitlines()[0] if (wrk_version.stdout or wrk_version.stderr) else "",
+        "wrk": (wrk_version.stdout or wrk_version.stderr).splitlines()[0]
+        if (wrk_version.stdout or wrk_version.stderr)
+        else "",
         "git_commit": git.stdout.strip(),
         "git_dirty": bool(dirty.stdout.strip()),
     }
@@ -255,7 +255,8 @@ def site_ids(env: dict) -> tuple[list[str], list[str]]:
     code = (
         "import json; from dailypapers.papers.models import Paper, DailyEntry;"
         "days = sorted({d.isoformat() for d in DailyEntry.objects.values_list('day', flat=True)});"
-        "ids = list(Paper.objects.filter(daily_entries__isnull=False).distinct().order_by('?').values_list('arxiv_id', flat=True)[:500]);"
+        "ids = list(Paper.objects.filter(daily_entries__isnull=False).distinct().order_by('?')"
+        ".values_list('arxiv_id', flat=True)[:500]);"
         "print(json.dumps({'days': days, 'ids': ids}))"
     )
     out = run([*dailypapers_cmd(), "shell", "-c", code], env).stdout
@@ -330,7 +331,8 @@ def main() -> int:
             "days_miss": {
                 "path": "/papers/date/" + days[0],
                 "script": lua_script(tmp, "days_miss", [f"/papers/date/{d}" for d in days], unique_query=True),
-                "what": "day pages with a unique query string (cache-busting attempts; the key ignores unread parameters)",
+                "what": "day pages with a unique query string "
+                "(cache-busting attempts; the key ignores unread parameters)",
             },
         }
         if args.only:
@@ -339,7 +341,9 @@ def main() -> int:
 
         # Sanity: every URL answers 200 (a redirect or 404 would measure the wrong thing).
         for name, target in targets.items():
-            for path in [target["path"]] + ([f"/papers/date/{days[-1]}", f"/papers/{ids[-1]}"] if name == "daily" else []):
+            for path in [target["path"]] + (
+                [f"/papers/date/{days[-1]}", f"/papers/{ids[-1]}"] if name == "daily" else []
+            ):
                 status, body = fetch(base + path)
                 if status != 200:
                     raise RuntimeError(f"{path} answered {status}, not 200")
@@ -382,7 +386,7 @@ def main() -> int:
                 "rounds": results,
             }
         bare_rps = summary["bare"]["rps_median"]
-        for name, s in summary.items():
+        for s in summary.values():
             s["ratio_to_bare"] = round(s["rps_median"] / bare_rps, 3) if bare_rps else None
         # Ratio per round too (same round = same machine conditions), then the median.
         ratios = [d["rps"] / b["rps"] for d, b in zip(rounds["daily"], rounds["bare"]) if b["rps"]]

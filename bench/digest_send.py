@@ -73,7 +73,9 @@ Subscription.objects.bulk_create([Subscription(email=f"reader{{i}}@example.org",
     for i in range({args.subscribers})], batch_size=1000)
 print(DailyEntry.objects.latest("day").day.isoformat())
 """
-        day = subprocess.run([sys.executable, "-c", setup], env=env, check=True, capture_output=True, text=True).stdout.strip()
+        day = subprocess.run(
+            [sys.executable, "-c", setup], env=env, check=True, capture_output=True, text=True
+        ).stdout.strip()
         server = subprocess.Popen([sys.executable, "-c", SMTP_SERVER, str(port)], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, text=True)
         time.sleep(1.0)
@@ -98,7 +100,10 @@ print(DailyEntry.objects.latest("day").day.isoformat())
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print(f"{'run':8} {'wall s':>8} {'digests/s':>10} {'subs/s':>9}  summary")
     for name, run in runs.items():
-        print(f"{name:8} {run['wall_s']:>8} {str(run['digests_per_s']):>10} {run['subscriptions_per_s']:>9}  {run['summary']}")
+        print(
+            f"{name:8} {run['wall_s']:>8} {str(run['digests_per_s']):>10} {run['subscriptions_per_s']:>9}  "
+            f"{run['summary']}"
+        )
     print(f"SMTP server received {result['smtp_received']} messages for {args.subscribers} subscribers")
 
 

@@ -24,11 +24,12 @@ import sys
 import time
 from pathlib import Path
 
+import bench_data
 import numpy as np
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
-DATASETS = REPO_DIR.parent / "shared" / "datasets"
+DATASETS = bench_data.datasets_dir()
 CACHE_DIR = (
     Path(os.environ["XDG_CACHE_HOME"]) / "dailypapers-bench" if os.environ.get("XDG_CACHE_HOME")
     else Path("/tmp/dailypapers-bench-cache")
@@ -97,7 +98,11 @@ def embed_cached(texts: list[str], *, threads: int = 2, batch: int = 32, log=Non
             if log and (done // batch) % 20 == 0:
                 log(f"embedded {done}/{len(missing)} ({done / (time.perf_counter() - started):.1f}/s)")
     db.close()
-    return np.vstack([np.frombuffer(found[h], dtype=np.float32) for h in hashes]) if texts else np.zeros((0, 384), np.float32)
+    return (
+        np.vstack([np.frombuffer(found[h], dtype=np.float32) for h in hashes])
+        if texts
+        else np.zeros((0, 384), np.float32)
+    )
 
 
 def paper_text(title: str, abstract: str) -> str:
@@ -136,10 +141,10 @@ def main() -> None:
     warm = sub.add_parser("warm")
     warm.add_argument("--sets", default="hf,scifact,arxiv")
     warm.add_argument("--arxiv-every", type=int, default=7)
-    warm.add_argument("--datasets", type=Path, default=DATASETS, help="the shared datasets folder (../shared/datasets)")
+    bench_data.add_argument(warm)
     warm.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    DATASETS = args.datasets
+    DATASETS = bench_data.require(bench_data.use(args.datasets), "the data sets folder")
 
     def log(*parts):
         print(f"[{time.strftime('%H:%M:%S')}]", *parts, file=sys.stderr, flush=True)

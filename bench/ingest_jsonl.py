@@ -3,7 +3,8 @@
 
     python bench/ingest_jsonl.py [FILE] [--rounds 3] [--keep]
 
-FILE defaults to /work/shared/datasets/arxiv_cs_daily/arxiv_cs_2025-03_2026-07.jsonl.gz
+FILE defaults to arxiv_cs_daily/arxiv_cs_2025-03_2026-07.jsonl.gz in the data sets folder
+(--datasets DIR, $DAILYPAPERS_DATASETS, else <repo>/../shared/datasets)
 (74,728 arXiv cs papers, daily-listing format). Each round, in a throwaway data
 dir (tempfile): `dailypapers migrate`, then times as subprocesses
 
@@ -23,6 +24,7 @@ the target (>= 2,000 papers/s into SQLite, first run) is only reported.
 """
 
 import argparse
+import contextlib
 import datetime as dt
 import gzip
 import json
@@ -39,10 +41,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import bench_data
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 RESULTS = BENCH_DIR / "results" / "ingest_jsonl.json"
-DEFAULT_FILE = Path("/work/shared/datasets/arxiv_cs_daily/arxiv_cs_2025-03_2026-07.jsonl.gz")
 TARGET_PAPERS_PER_S = 2000
 
 
@@ -106,10 +109,9 @@ def count_records(path: Path) -> int:
 
 def machine_info() -> dict:
     cpu = ""
-    try:
-        cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "")
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                    if line.startswith("model name")), "")
     git = subprocess.run(["git", "-C", str(REPO_DIR), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     dirty = subprocess.run(["git", "-C", str(REPO_DIR), "status", "--porcelain"], capture_output=True, text=True)
     import django
@@ -130,14 +132,13 @@ def machine_info() -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("file", nargs="?", type=Path, default=DEFAULT_FILE)
+    parser.add_argument("file", nargs="?", type=Path, help="a JSONL(.gz) file (default: the arXiv cs set)")
+    bench_data.add_argument(parser)
     parser.add_argument("--rounds", type=int, default=3, help="fresh database each round (3)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data dirs")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
-    if not args.file.is_file():
-        print(f"bench: no such file: {args.file}", file=sys.stderr)
-        return 2
+    args.file = bench_data.require(args.file or bench_data.use(args.datasets) / bench_data.ARXIV_CS, "JSONL file")
 
     help_text = subprocess.run([*dailypapers_cmd(), "ingest", "--help"], capture_output=True, text=True,
                                env={**os.environ, "SECRET_KEY": "bench"})
@@ -173,7 +174,8 @@ def main() -> int:
                 result[phase] = run
                 print(
                     f"round {n} {phase:6s} {run['wall_s']:7.1f} s  {run['papers_per_s']:7.0f} papers/s"
-                    f"  peak RSS {run['peak_rss_mib']:6.0f} MiB  cpu {run['user_s'] + run['sys_s']:.1f} s  {run['stdout'][-80:]}",
+                    f"  peak RSS {run['peak_rss_mib']:6.0f} MiB  cpu {run['user_s'] + run['sys_s']:.1f} s  "
+                    f"{run['stdout'][-80:]}",
                     file=sys.stderr,
                 )
             result["db_mib"] = round(sum(f.stat().st_size for f in data.glob("dailypapers.sqlite3*")) / 2**20, 1)
@@ -232,8 +234,10 @@ def main() -> int:
         stats = " / ".join(f"{v} {k}" for k, v in s["stats"].items())
         print(f"{label:28s} {s['wall_s_median']:8.1f} {s['papers_per_s_median']:9.0f} {s['peak_rss_mib_median']:13.0f}"
               f" {s['cpu_s_median']:7.1f}  {stats}")
-    print(f"\n{records} records; database {report['db_mib']} MiB; first ingest"
-          f" {summary['first']['papers_per_cpu_s_median']:.0f} papers per CPU-second (wall time includes waiting for CPU)")
+    print(
+        f"\n{records} records; database {report['db_mib']} MiB; first ingest"
+        f" {summary['first']['papers_per_cpu_s_median']:.0f} papers per CPU-second (wall time includes waiting for CPU)"
+    )
     print(f"first ingest {summary['first']['papers_per_s_median']:.0f} papers/s"
           f" (target >= {TARGET_PAPERS_PER_S}): {'MET' if met else 'NOT MET'}")
     print(f"medians of {args.rounds} round(s); written to {args.output}")

@@ -22,7 +22,8 @@ a Python-scan baseline, and indexing throughput. Production code paths
 Results are merged into bench/results/search.json (one key per part; other keys
 are kept). Nothing fails on time: targets are only reported.
 
-Data: SciFact (/work/shared/datasets/scifact) is used for evaluation only and
+Data: SciFact (scifact/ in the data sets folder: --datasets DIR, $DAILYPAPERS_DATASETS, else
+<repo>/../shared/datasets) is used for evaluation only and
 never written into the repository; embeddings of SciFact, the demo papers and a
 2,000-paper arXiv subset are cached OUTSIDE the repo, in
 $XDG_CACHE_HOME/dailypapers-bench (default /tmp/dailypapers-bench-cache).
@@ -69,13 +70,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import bench_data
 import numpy as np
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 RESULTS = BENCH_DIR / "results" / "search.json"
-SCIFACT = Path("/work/shared/datasets/scifact")
-ARXIV_FILE = Path("/work/shared/datasets/arxiv_cs_daily/arxiv_cs_2025-03_2026-07.jsonl.gz")
+SCIFACT = bench_data.datasets_dir() / bench_data.SCIFACT  # main() points these at --datasets
+ARXIV_FILE = bench_data.datasets_dir() / bench_data.ARXIV_CS
 CACHE = Path(os.environ["XDG_CACHE_HOME"]) / "dailypapers-bench" if os.environ.get("XDG_CACHE_HOME") else Path(
     "/tmp/dailypapers-bench-cache"
 )
@@ -170,7 +172,7 @@ def run_child(args: list[str], env: dict | None = None) -> tuple[dict, float]:
 # ----------------------------------------------------------------------------- data
 
 def scifact():
-    corpus = [json.loads(line) for line in (SCIFACT / "corpus.jsonl").open()]
+    corpus = [json.loads(line) for line in (bench_data.require(SCIFACT, "SciFact") / "corpus.jsonl").open()]
     queries = {q["_id"]: q["text"] for q in map(json.loads, (SCIFACT / "queries.jsonl").open())}
     qrels: dict[str, dict[int, int]] = {}
     for i, line in enumerate((SCIFACT / "qrels" / "train.tsv").open()):
@@ -186,7 +188,9 @@ def arxiv_records():
     from dailypapers.papers.records import PaperRecord
     from dailypapers.papers.sources import jsonl
 
-    return [r for r in jsonl.read_files(paths=[ARXIV_FILE]) if isinstance(r, PaperRecord)]
+    return [
+        r for r in jsonl.read_files(paths=[bench_data.require(ARXIV_FILE, "arXiv JSONL")]) if isinstance(r, PaperRecord)
+    ]
 
 
 def demo_records():
@@ -496,7 +500,7 @@ def part_keyword_variants(args):
                     scores[f"zscore {w / 10}"].append(ndcg_at(fuse_variant(kw, sem_c, "zscore", w / 10), qrels[qid]))
             table[name] = {k: round(statistics.fmean(v), 4) for k, v in scores.items()}
             # The exact-title rule: the same 500 titles as `relevance`, at rank 1?
-            at1 = {k: 0 for k in scores}
+            at1 = dict.fromkeys(scores, 0)
             for d, tv in zip(title_docs, title_vecs):
                 kw = dict(keyword.reader.search(d["title"], filters=keyword.Filters(), limit=200)) if spec is None \
                     else kw_search(d["title"], *spec)
@@ -514,7 +518,7 @@ def part_keyword_variants(args):
         print(f"  {'keyword query':34s} {'BM25 only':>16s}  {'best weighted min-max':>26s}  {'best z-score':>26s}")
         print(f"  {'':34s} {'nDCG  title@1':>16s}  {'w    nDCG  title@1':>26s}  {'w    nDCG  title@1':>26s}")
         for name, row in table.items():
-            def cell(k):
+            def cell(k, row=row):
                 return f"{row[k]['ndcg@10']:.4f} {row[k]['exact_title@1']:.3f}"
             bm = max((k for k in row if k.startswith("minmax")), key=lambda k: row[k]["ndcg@10"])
             bz = max((k for k in row if k.startswith("zscore")), key=lambda k: row[k]["ndcg@10"])
@@ -526,7 +530,6 @@ def part_keyword_variants(args):
 
 # ----------------------------------------------------------------------------- 1c. six query sets
 
-DATASETS = REPO_DIR.parent / "shared" / "datasets"
 SET_SIZE = 300
 NO_VECTOR_PAPERS = 100  # left out of the vector index: papers ingested but not embedded yet
 _NAME_LIKE = re.compile(r"^(?=.*[A-Za-z])(?=(?:.*[A-Z]){2}|.*\d)[A-Za-z0-9]{4,}$")  # ConvLLaVA, GPT4o, MMLU, T5X
@@ -640,6 +643,8 @@ def part_relevance_sets(args):
     try:
         setup_django(data_dir, migrate=True)
         sys.path.insert(0, str(BENCH_DIR))
+        from datetime import datetime
+
         from django.conf import settings
         from embed_cache import embed_cached, paper_text
 
@@ -649,14 +654,14 @@ def part_relevance_sets(args):
         from dailypapers.search import keyword, selectors, services, vectors
         from dailypapers.search.embedders import get_embedder
         from dailypapers.search.keyword import Filters
-        from datetime import datetime
 
         model_id = get_embedder().model_id
         papers = hf_papers(Path(args.hf))
         log(f"HF papers: {len(papers)}; loading into the database")
         upsert_papers(records=[PaperRecord(
             arxiv_id=p["arxiv_id"], title=p["title"], abstract=p["abstract"], authors=p["authors"],
-            published_at=datetime.fromisoformat(p["published_at"].replace("Z", "+00:00")) if p["published_at"] else None,
+            published_at=(datetime.fromisoformat(p["published_at"].replace("Z", "+00:00"))
+                          if p["published_at"] else None),
         ) for p in papers])
         services.index_keywords(rebuild=True)
         pk_of = dict(Paper.objects.values_list("arxiv_id", "pk"))
@@ -758,13 +763,17 @@ def part_relevance_sets(args):
         best = {}
         for name, queries in sets.items():
             best[name] = sorted(
-                max([s for _, s in vectors.reader.search(qvecs[selectors.parse_query(q).text], model_id=model_id, limit=1)] or [0])
+                max([s for _, s in vectors.reader.search(qvecs[selectors.parse_query(q).text], model_id=model_id,
+                                                         limit=1)] or [0])
                 for q, _ in queries)
-        floor_table = {name: {f"p{p}": round(pct(v, p), 3) for p in (5, 25, 50, 75, 95, 99)} for name, v in best.items()}
+        floor_table = {
+            name: {f"p{p}": round(pct(v, p), 3) for p in (5, 25, 50, 75, 95, 99)} for name, v in best.items()
+        }
 
         result = {
             "data": {"hf_papers": len(papers), "no_vector_papers": NO_VECTOR_PAPERS, "set_size": args.n,
-                     "seed": args.seed, "scifact": f"BEIR SciFact train ({len(corpus)} docs, {len(sf_queries)} queries)",
+                     "seed": args.seed,
+                     "scifact": f"BEIR SciFact train ({len(corpus)} docs, {len(sf_queries)} queries)",
                      "sets": {k: len(v) for k, v in sets.items()}},
             "best_cosine_percentiles": floor_table,
         }
@@ -812,8 +821,11 @@ def print_relevance_sets(r):
     print(f"\n== 1c. Six query sets ({r['data']})")
     print(f"  {'set':28s} {'BM25':>7s} {'RRF':>7s} {'old hyb':>7s} {'ours':>7s} {'target':>7s}")
     for name, row in r["table"].items():
-        print(f"  {name:28s} " + " ".join(f"{row.get(s, float('nan')):7.3f}" for s in ("bm25", "rrf", "old_hybrid", "ours"))
-              + (f" {targets[name]:7.2f}" if name in targets else ""))
+        print(
+            f"  {name:28s} "
+            + " ".join(f"{row.get(s, float('nan')):7.3f}" for s in ("bm25", "rrf", "old_hybrid", "ours"))
+            + (f" {targets[name]:7.2f}" if name in targets else "")
+        )
     print(f"  typo corrected to the original word: {r['typo_corrected_exactly']}")
     print("  best cosine per query (percentiles):")
     for name, row in r["best_cosine_percentiles"].items():
@@ -867,9 +879,12 @@ def part_keyword_latency(args):
         result = {"papers": len(arxiv), "queries": len(queries), "keyword_build_s": round(build_s, 1),
                   "first_release_query": summary_ms(before), "keyword_candidates": summary_ms(after),
                   "loadavg": loadavg()}
-        print(f"\n== keyword side at {len(arxiv)} papers ({len(queries)} queries, load {result['loadavg']}): "
-              f"first release p50 {result['first_release_query']['p50_ms']} / p99 {result['first_release_query']['p99_ms']} ms; "
-              f"now p50 {result['keyword_candidates']['p50_ms']} / p99 {result['keyword_candidates']['p99_ms']} ms")
+        print(
+            f"\n== keyword side at {len(arxiv)} papers ({len(queries)} queries, load {result['loadavg']}): "
+            f"first release p50 {result['first_release_query']['p50_ms']} / "
+            f"p99 {result['first_release_query']['p99_ms']} ms; "
+            f"now p50 {result['keyword_candidates']['p50_ms']} / p99 {result['keyword_candidates']['p99_ms']} ms"
+        )
         merge_results("keyword_latency_75k", result)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -943,8 +958,12 @@ def cached_only(texts: list[str]) -> np.ndarray | None:
     unique = list(dict.fromkeys(hashes))
     for start in range(0, len(unique), 900):
         chunk = unique[start:start + 900]
-        found.update(db.execute(f"SELECT hash, vector FROM vectors WHERE model = ? AND hash IN ({','.join('?' * len(chunk))})",
-                                [MiniLMInt8.model_id, *chunk]))
+        found.update(
+            db.execute(
+                f"SELECT hash, vector FROM vectors WHERE model = ? AND hash IN ({','.join('?' * len(chunk))})",
+                [MiniLMInt8.model_id, *chunk],
+            )
+        )
     db.close()
     if len(found) < len(unique):
         return None
@@ -968,14 +987,18 @@ def real_vectors() -> tuple[np.ndarray, np.ndarray, str]:
     import embed_cache
     from embed_cache import embed_cached, hf_texts
 
-    embed_cache.DATASETS = ARXIV_FILE.parents[1]  # it looks beside the checkout, which a worktree is not
+    embed_cache.DATASETS = bench_data.datasets_dir()  # the folder main() chose
     ids, texts = arxiv_subset()
     vecs = cached_only(texts)
     if vecs is None and (hf := cached_only(hf_texts())) is not None:
         with gzip.open(embed_cache.DATASETS / "hf_daily_papers" / "papers.jsonl.gz", "rt") as file:
             hf_ids = [row["arxiv_id"] for row in map(json.loads, file)]
         log("the arXiv subset is not in the embedding cache yet: using the Hugging Face daily papers' vectors")
-        return np.array(hf_ids), hf, f"the {len(hf_ids)} Hugging Face daily papers (the arXiv subset was not embedded yet)"
+        return (
+            np.array(hf_ids),
+            hf,
+            f"the {len(hf_ids)} Hugging Face daily papers (the arXiv subset was not embedded yet)",
+        )
     if vecs is None:
         log(f"arXiv subset: embedding {len(ids)} papers into the cache")
         vecs = embed_cached(texts, log=log)
@@ -1217,13 +1240,18 @@ def print_ann(size, info):
             continue
         r = info[name]
         build = r.get("build_s", r.get("build_s_threads2"))
-        print(f"  {name}: build {build} s{' (extrapolated ' + str(r['build_s_extrapolated']) + ' s)' if 'build_s_extrapolated' in r else ''}, "
-              f"files {r.get('files_mb', r.get('file_mb'))} MB; private memory alone "
-              f"{r['memory_alone']['private_mb']} MB, with a sibling {r['memory_with_a_sibling']['private_mb']} MB")
+        print(
+            f"  {name}: build {build} s"
+            f"{' (extrapolated ' + str(r['build_s_extrapolated']) + ' s)' if 'build_s_extrapolated' in r else ''}, "
+            f"files {r.get('files_mb', r.get('file_mb'))} MB; private memory alone "
+            f"{r['memory_alone']['private_mb']} MB, with a sibling {r['memory_with_a_sibling']['private_mb']} MB"
+        )
         for breadth, c in r["curve"].items():
-            print(f"    {unit}={breadth:>5}: recall@10 {c['recall@10']:.3f}  limit 10 p50 {c['limit10']['p50_ms']:.2f} / "
-                  f"p99 {c['limit10']['p99_ms']:.2f} ms  limit 200 p50 {c['limit200']['p50_ms']:.2f} / "
-                  f"p99 {c['limit200']['p99_ms']:.2f} ms")
+            print(
+                f"    {unit}={breadth:>5}: recall@10 {c['recall@10']:.3f}  limit 10 p50 {c['limit10']['p50_ms']:.2f} / "
+                f"p99 {c['limit10']['p99_ms']:.2f} ms  limit 200 p50 {c['limit200']['p50_ms']:.2f} / "
+                f"p99 {c['limit200']['p99_ms']:.2f} ms"
+            )
 
 
 # ----------------------------------------------------------------------------- 2./3. latency
@@ -1687,12 +1715,13 @@ def part_indexing(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    bench_data.add_argument(parser)
     sub = parser.add_subparsers(dest="part", required=True)
     sub.add_parser("relevance")
     sub.add_parser("keyword-variants")
     p = sub.add_parser("relevance-sets")
-    p.add_argument("--hf", default=str(DATASETS / "hf_daily_papers" / "papers.jsonl.gz"))
-    p.add_argument("--scifact", default=str(DATASETS / "scifact"))
+    p.add_argument("--hf", help="the Hugging Face daily papers (default: in the data sets folder)")
+    p.add_argument("--scifact", help="the SciFact folder (default: in the data sets folder)")
     p.add_argument("--n", type=int, default=SET_SIZE)
     p.add_argument("--seed", type=int, default=9)
     p.add_argument("--sweep", action="store_true", help="also every ranking parameter on a grid")
@@ -1700,8 +1729,8 @@ def main():
     p.add_argument("--weights", default="0.2,0.3,0.4,0.5", help="SEARCH_KEYWORD_WEIGHT values to sweep")
     p.add_argument("--strong", default="0.5,0.8,99", help="SEARCH_STRONG_MATCH values to sweep (99: no such tier)")
     p = sub.add_parser("keyword-latency")
-    p.add_argument("--arxiv", default=str(DATASETS / "arxiv_cs_daily" / "arxiv_cs_2025-03_2026-07.jsonl.gz"))
-    p.add_argument("--scifact", default=str(DATASETS / "scifact"))
+    p.add_argument("--arxiv", help="the arXiv cs JSONL (default: in the data sets folder)")
+    p.add_argument("--scifact", help="the SciFact folder (default: in the data sets folder)")
     p = sub.add_parser("latency")
     p.add_argument("--sizes", default="10k,75k,1m")
     p.add_argument("--no-scan", action="store_true")
@@ -1712,7 +1741,9 @@ def main():
     p = sub.add_parser("scan")
     p.add_argument("--keep", action="store_true")
     p = sub.add_parser("indexing")
-    p.add_argument("--with-1m-keyword", action="store_true", help="also a separate 1M keyword build (latency 1m has one)")
+    p.add_argument(
+        "--with-1m-keyword", action="store_true", help="also a separate 1M keyword build (latency 1m has one)"
+    )
     p = sub.add_parser("all")
     p.add_argument("--keep", action="store_true")
     p = sub.add_parser("_worker")
@@ -1737,6 +1768,19 @@ def main():
     p.add_argument("--n", type=int, default=300)
     p.add_argument("--batch", type=int, default=32)
     args = parser.parse_args()
+    # One data sets folder for this process and the children it starts (they inherit the environment).
+    global SCIFACT, ARXIV_FILE
+    datasets = bench_data.use(args.datasets)
+    SCIFACT, ARXIV_FILE = datasets / bench_data.SCIFACT, datasets / bench_data.ARXIV_CS
+    for name, default in (
+        ("hf", bench_data.HF_PAPERS),
+        ("scifact", bench_data.SCIFACT),
+        ("arxiv", bench_data.ARXIV_CS),
+    ):
+        if hasattr(args, name) and getattr(args, name) is None:
+            setattr(args, name, str(datasets / default))
+        if getattr(args, name, None) and not (name == "scifact" and getattr(args, "no_scifact", False)):
+            bench_data.require(Path(getattr(args, name)), f"--{name}")
     if args.part == "relevance":
         part_relevance(args)
     elif args.part == "keyword-variants":

@@ -1,11 +1,19 @@
+"""Fixtures shared by the test modules (their helpers are in helpers.py)."""
+
 import socket
-from datetime import date, datetime, timezone
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache, caches
 
-from dailypapers.papers.records import DailyRecord, OrganizationRecord, PaperRecord
+from dailypapers.papers.records import PaperRecord
 from dailypapers.papers.services import upsert_papers
+
+from .helpers import launch_chromium, load_papers, load_three_days
+from .replay import ReplayServer
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture(autouse=True)
@@ -19,41 +27,70 @@ def _isolated(settings, tmp_path):
         each.clear()
 
 
-def _at(day: str, hour: int = 12) -> datetime:
-    return datetime.fromisoformat(day).replace(hour=hour, tzinfo=timezone.utc)
-
-
-def make_paper(arxiv_id: str, *, day: str | None, upvotes: int, hour: int = 12, **fields) -> PaperRecord:
-    return PaperRecord(
-        arxiv_id=arxiv_id,
-        title=fields.pop("title", f"Paper {arxiv_id}"),
-        abstract=fields.pop("abstract", f"Abstract of {arxiv_id} about attention and $x^2$ math."),
-        authors=fields.pop("authors", ["Ada Lovelace", "Alan Turing"]),
-        categories=fields.pop("categories", ["cs.CL", "cs.LG"]),
-        published_at=fields.pop("published_at", _at("2026-03-10")),
-        upvotes=upvotes,
-        daily=DailyRecord(day=date.fromisoformat(day), submitted_at=_at(day, hour), submitter_name="akhaliq") if day else None,
-        **fields,
-    )
-
-
-def load_three_days() -> None:
-    """Lists on Fri 2026-03-13, Mon 2026-03-16 and Tue 2026-03-17 (a weekend gap between)."""
-    upsert_papers(records=[
-        make_paper("2603.00001", day="2026-03-13", upvotes=5),
-        make_paper("2603.00002", day="2026-03-16", upvotes=40, hour=9, title="Top paper with $\\alpha$ math",
-                   organization=OrganizationRecord(slug="acme-ai", name="ACME AI"),
-                   github_repo="https://github.com/acme/top", github_stars=1234),
-        make_paper("2603.00003", day="2026-03-16", upvotes=12, hour=8),
-        make_paper("2603.00004", day="2026-03-16", upvotes=12, hour=10),
-        make_paper("2603.00005", day="2026-03-17", upvotes=3),
-        make_paper("hep-th/9901001", day=None, upvotes=0, title="An old-style paper"),
-    ])
-
-
 @pytest.fixture
 def three_days(db):
     load_three_days()
+
+
+@pytest.fixture
+def fresh_papers(db):
+    """Papers published in the last days, so they may go on today's list."""
+    now = datetime.now(timezone.utc)
+    upsert_papers(records=[
+        PaperRecord(arxiv_id=f"2611.0000{i}", title=f"Fresh paper {i}", abstract="About things.",
+                    authors=["Ada Lovelace", "Alan Turing"], published_at=now - timedelta(days=1))
+        for i in range(1, 8)
+    ] + [PaperRecord(arxiv_id="2001.00001", title="Old paper", authors=["X"], published_at=now - timedelta(days=400))])
+
+
+@pytest.fixture
+def replay(settings):
+    """A loopback HTTP server replaying recorded arXiv and Hugging Face answers; the settings point at it."""
+    server = ReplayServer().start()
+    settings.ARXIV_API_URL = f"{server.url}/api/query"
+    settings.ARXIV_OAI_URL = f"{server.url}/oai"
+    settings.HF_API_URL = f"{server.url}/api"
+    settings.ARXIV_REQUEST_PAUSE_SECONDS = 0
+    settings.HTTP_TIMEOUT_SECONDS = 1
+    settings.HTTP_RETRIES = 2
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def arxiv(replay):
+    """The replay server with every recorded arXiv API answer."""
+    for file in sorted((FIXTURES / "arxiv_api").glob("*.json")):
+        replay.add_arxiv_recording(file)
+    return replay
+
+
+# --- browser tests (live server: data fixtures come before `page`) -----------------------------------------------
+
+@pytest.fixture
+def three_days_live():
+    load_three_days()
+
+
+@pytest.fixture
+def indexed_papers():
+    load_papers()
+
+
+@pytest.fixture
+def page():
+    # Playwright's sync API switches greenlets, and with them Django's per-context
+    # database connections: no ORM calls while it runs (data fixtures come first).
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        yield page
+        browser.close()
+        assert errors == [], f"JavaScript errors: {errors}"
 
 
 class _Inbox:
@@ -64,13 +101,13 @@ class _Inbox:
         self.refuse: dict[str, str] = {}  # address -> SMTP reply to RCPT TO, e.g. "550 5.1.1 No such user"
         self.before_accepting = None  # called with the message count before each DATA is accepted
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's hook name
         if address in self.refuse:
             return self.refuse[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         import email
         from email import policy
 

@@ -80,7 +80,7 @@ class ReplayServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 split = urlsplit(self.path)
                 params = dict(parse_qsl(split.query, keep_blank_values=True))
                 with replay._lock:

@@ -6,7 +6,7 @@ import tempfile
 os.environ.setdefault("SECRET_KEY", "tests-only-" + "x" * 40)
 os.environ.setdefault("DAILYPAPERS_DATA_DIR", tempfile.mkdtemp(prefix="dailypapers-tests-"))
 
-from dailypapers.settings import *  # noqa: E402,F403
+from dailypapers.settings import *  # noqa: F403
 
 ARXIV_REQUEST_PAUSE_SECONDS = 0
 HTTP_TIMEOUT_SECONDS = 2

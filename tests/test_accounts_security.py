@@ -139,7 +139,9 @@ def test_a_new_account_signs_in_only_after_its_address_is_verified(smtp):
     assert not signed_in(client)
     response = log_in(client, "newcomer", "a-long-pass-phrase-9")
     assert response["Location"] == "/accounts/confirm-email/" and not signed_in(client)
-    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", smtp.messages[0][1].get_body(("plain",)).get_content())[0]
+    link = re.search(
+        r"https?://\S+/accounts/confirm-email/\S+/", smtp.messages[0][1].get_body(("plain",)).get_content()
+    )[0]
     assert client.post("/" + link.split("://", 1)[1].split("/", 1)[1]).status_code == 302
     assert signed_in(client)
 

@@ -11,7 +11,7 @@ from huggingface_hub.errors import BadRequestError, HfHubHTTPError
 from dailypapers.papers.records import DailyRecord, PaperRecord
 from dailypapers.papers.services import upsert_papers
 
-from .conftest import _at, load_three_days
+from .helpers import _at, load_three_days
 
 # Every listing of the data below, newest day first, each day most upvoted first:
 # Tue 03-17: 00005 (3)

@@ -20,7 +20,7 @@ from dailypapers.papers.records import OrganizationRecord
 from dailypapers.papers.services import upsert_papers
 from dailypapers.search import services as search_services
 
-from .conftest import _at, load_three_days, make_paper
+from .helpers import _at, load_three_days, make_paper
 
 pytestmark = pytest.mark.django_db
 
@@ -133,7 +133,9 @@ def test_paper_detail(client, data):
     assert body["id"] == "2603.00002" and body["organization"]["slug"] == "acme-ai"
     assert body["github_repo"] == "https://github.com/acme/top" and body["github_stars"] == 1234
     assert body["authors"] == ["Ada Lovelace", "Alan Turing"]
-    assert body["listings"] == [{"day": "2026-03-16", "rank": 1, "submitted_at": "2026-03-16T09:00:00Z", "submitted_by": "akhaliq"}]
+    assert body["listings"] == [
+        {"day": "2026-03-16", "rank": 1, "submitted_at": "2026-03-16T09:00:00Z", "submitted_by": "akhaliq"}
+    ]
     assert client.get(f"{V1}/papers/hep-th/9901001").json()["listings"] == []
 
 
@@ -284,16 +286,27 @@ def test_vote_and_unvote(client, data, user, token):
 
 
 def test_submit_a_paper(client, data, user, token):
-    upsert_papers(records=[make_paper("2603.00099", day=None, upvotes=0, published_at=timezone.now() - timedelta(days=1))])
-    response = client.post(f"{V1}/submissions", {"arxiv_id": "https://arxiv.org/abs/2603.00099v1", "comment": "Worth a read."},
-                           content_type="application/json", **bearer(token))
+    upsert_papers(
+        records=[make_paper("2603.00099", day=None, upvotes=0, published_at=timezone.now() - timedelta(days=1))]
+    )
+    response = client.post(
+        f"{V1}/submissions",
+        {"arxiv_id": "https://arxiv.org/abs/2603.00099v1", "comment": "Worth a read."},
+        content_type="application/json",
+        **bearer(token),
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["paper"]["id"] == "2603.00099" and body["paper"]["num_comments"] == 1
     assert Paper.objects.get(arxiv_id="2603.00099").daily_entries.get().submitted_by == user
-    again = client.post(f"{V1}/submissions", {"arxiv_id": "2603.00099"}, content_type="application/json", **bearer(token))
+    again = client.post(
+        f"{V1}/submissions", {"arxiv_id": "2603.00099"}, content_type="application/json", **bearer(token)
+    )
     assert "already on the list" in assert_error(again, 403)["error"]
-    assert_error(client.post(f"{V1}/submissions", {"arxiv_id": "not an id"}, content_type="application/json", **bearer(token)), 403)
+    assert_error(
+        client.post(f"{V1}/submissions", {"arxiv_id": "not an id"}, content_type="application/json", **bearer(token)),
+        403,
+    )
     assert_error(client.post(f"{V1}/submissions", {}, content_type="application/json", **bearer(token)), 422)
     assert_error(client.post(f"{V1}/submissions", "{not json", content_type="application/json", **bearer(token)), 400)
 
@@ -303,26 +316,38 @@ def test_comment_reply_and_list(client, data, user, token):
     first = client.post(url, {"body": "Nice **result**."}, content_type="application/json", **bearer(token))
     assert first.status_code == 201, first.content
     assert first.json()["author"] == "reader" and "<strong>result</strong>" in first.json()["body_html"]
-    reply = client.post(url, {"body": "Agreed.", "parent_id": first.json()["id"]}, content_type="application/json", **bearer(token))
+    reply = client.post(
+        url, {"body": "Agreed.", "parent_id": first.json()["id"]}, content_type="application/json", **bearer(token)
+    )
     assert reply.status_code == 201 and reply.json()["parent_id"] == first.json()["id"]
     listed = client.get(url).json()
-    assert [(c["body"], c["parent_id"]) for c in listed["items"]] == [("Nice **result**.", None), ("Agreed.", first.json()["id"])]
+    assert [(c["body"], c["parent_id"]) for c in listed["items"]] == [
+        ("Nice **result**.", None),
+        ("Agreed.", first.json()["id"]),
+    ]
     assert listed["count"] == 2
-    assert_error(client.post(url, {"body": "x", "parent_id": 999999}, content_type="application/json", **bearer(token)), 404)
+    assert_error(
+        client.post(url, {"body": "x", "parent_id": 999999}, content_type="application/json", **bearer(token)), 404
+    )
     assert_error(client.post(url, {"body": "   "}, content_type="application/json", **bearer(token)), 403)
     Comment.objects.filter(pk=reply.json()["id"]).update(deleted_at=timezone.now())
     removed = client.get(url).json()["items"][1]
     assert removed["removed"] and removed["body"] == "" and removed["author"] is None
     Paper.objects.filter(arxiv_id="2603.00002").update(comments_locked=True)
-    assert "locked" in assert_error(client.post(url, {"body": "More."}, content_type="application/json", **bearer(token)), 403)["error"]
+    locked = client.post(url, {"body": "More."}, content_type="application/json", **bearer(token))
+    assert "locked" in assert_error(locked, 403)["error"]
 
 
 def test_banned_user_gets_403_with_the_error_shape(client, data, user, token):
     Ban.objects.create(user=user, reason="spam")
     assert "banned" in assert_error(client.post(f"{V1}/papers/2603.00002/vote", **bearer(token)), 403)["error"]
     assert_error(client.delete(f"{V1}/papers/2603.00002/vote", **bearer(token)), 403)
-    assert_error(client.post(f"{V1}/papers/2603.00002/comments", {"body": "hi"}, content_type="application/json", **bearer(token)), 403)
-    assert_error(client.post(f"{V1}/submissions", {"arxiv_id": "2603.00001"}, content_type="application/json", **bearer(token)), 403)
+    assert_error(client.post(f"{V1}/papers/2603.00002/comments", {"body": "hi"}, content_type="application/json",
+                             **bearer(token)), 403)
+    assert_error(
+        client.post(f"{V1}/submissions", {"arxiv_id": "2603.00001"}, content_type="application/json", **bearer(token)),
+        403,
+    )
     assert client.get(f"{V1}/me", **bearer(token)).json()["banned"] is True
     assert not Vote.objects.exists() and not Comment.objects.exists()
 

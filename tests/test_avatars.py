@@ -12,10 +12,12 @@ from PIL import Image
 from dailypapers.papers.avatars import AVATAR_MAX_PIXELS
 from dailypapers.papers.models import Organization
 
-from .test_community import client_for, make_user
+from .helpers import client_for, make_user
 
 pytestmark = pytest.mark.django_db
-TRAILER = b"<html><script>alert(document.domain)</script></html>\n%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+TRAILER = (
+    b"<html><script>alert(document.domain)</script></html>\n%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+)
 
 
 def image_file(name: str, fmt: str, *, size=(40, 30), mode="RGB", color="orange", trailer: bytes = b"") -> io.BytesIO:
@@ -113,7 +115,8 @@ def test_an_avatar_uploaded_in_the_admin_is_re_encoded_too():
     name, data = stored()
     assert re.fullmatch(r"organizations/[0-9a-f]{32}\.png", name) and TRAILER not in data
     refused = client.post("/admin/papers/organization/add/", {
-        "name": "Other", "slug": "other", "avatar": image_file("huge.png", "PNG", size=(12_000, 12_000), mode="1", color=0),
+        "name": "Other", "slug": "other",
+        "avatar": image_file("huge.png", "PNG", size=(12_000, 12_000), mode="1", color=0),
     })
     assert refused.status_code == 200 and "million pixels" in refused.content.decode()
     assert not Organization.objects.filter(slug="other").exists()

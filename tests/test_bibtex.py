@@ -6,14 +6,16 @@ from datetime import datetime, timezone
 import bibtexparser
 import pytest
 from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from dailypapers.papers import bibtex
 from dailypapers.papers.bibtex import BibPaper
 from dailypapers.papers.services import upsert_papers
 from dailypapers.search.services import index_keywords
 
-from .conftest import make_paper
+from .helpers import make_paper
 
 
 def parse(text: str):
@@ -91,9 +93,10 @@ def test_keys_are_stable_and_unique_within_a_file():
     assert bibtex.base_key(twin) == bibtex.base_key(ATTENTION) == "vaswani2017attentionneed"
     assert bibtex.base_key(other) == "anonymousroad"
     # Suffixes follow arXiv-id order, whatever order the papers come in.
-    assert bibtex.keys([twin, other, ATTENTION]) == ["vaswani2017attentionneedb", "anonymousroad", "vaswani2017attentionneeda"]
+    expected = ["vaswani2017attentionneedb", "anonymousroad", "vaswani2017attentionneeda"]
+    assert bibtex.keys([twin, other, ATTENTION]) == expected
     library = parse(bibtex.bibliography([twin, other, ATTENTION]))
-    assert [e.key for e in library.entries] == ["vaswani2017attentionneedb", "anonymousroad", "vaswani2017attentionneeda"]
+    assert [e.key for e in library.entries] == expected
     assert [e["eprint"] for e in library.entries] == ["1706.99999", "2401.00003", "1706.03762"]
     assert "year" not in library.entries[1].fields_dict and "author" not in library.entries[1].fields_dict
 

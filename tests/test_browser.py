@@ -1,43 +1,12 @@
 """A real browser (Debian's chromium, driven by Playwright) against a live test server."""
 
-import os
 import re
-import shutil
 
 import pytest
 
-from .conftest import load_three_days
+from .helpers import BROWSER_MARKS
 
-CHROMIUM = os.environ.get("DAILYPAPERS_CHROMIUM", "/usr/bin/chromium")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM), reason=f"no chromium at {CHROMIUM}"),
-]
-
-
-@pytest.fixture
-def three_days_live():
-    load_three_days()
-
-
-@pytest.fixture
-def page():
-    # Playwright's sync API switches greenlets, and with them Django's per-context
-    # database connections: no ORM calls while it runs (data fixtures come first).
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"]
-        )
-        page = browser.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        yield page
-        browser.close()
-        assert errors == [], f"JavaScript errors: {errors}"
+pytestmark = BROWSER_MARKS
 
 
 def test_daily_list_paper_page_math_and_next_day(live_server, three_days_live, page):
@@ -63,13 +32,6 @@ def test_daily_list_paper_page_math_and_next_day(live_server, three_days_live, p
     assert page.evaluate("getComputedStyle(document.querySelector('.katex')).fontFamily").startswith("KaTeX_Main")
 
 
-@pytest.fixture
-def indexed_papers():
-    from .test_search import load_papers
-
-    load_papers()
-
-
 def test_search_as_you_type_updates_results_in_place(live_server, indexed_papers, page):
     from playwright.sync_api import expect
 
@@ -78,7 +40,9 @@ def test_search_as_you_type_updates_results_in_place(live_server, indexed_papers
     page.evaluate("window.marker = 'same page'")
     page.locator("#id_q").fill("diffusion synthesis")
     expect(page.locator("article.card").first).to_have_attribute("data-arxiv-id", "2601.00003")
-    expect(page).to_have_url(re.compile(r"/papers\?q=diffusion\+synthesis$"))  # the address follows, so it can be shared
+    expect(page).to_have_url(
+        re.compile(r"/papers\?q=diffusion\+synthesis$")
+    )  # the address follows, so it can be shared
     assert page.evaluate("window.marker") == "same page"  # htmx swapped the results, no reload
     assert page.locator("#results mark").first.inner_text().lower().startswith("diffusion")
 
@@ -91,7 +55,8 @@ def fresh_paper():
     from dailypapers.papers.services import upsert_papers
 
     upsert_papers(records=[PaperRecord(arxiv_id="2611.00001", title="A fresh paper", abstract="About $x$.",
-                                       authors=["Ada Lovelace"], published_at=datetime.now(timezone.utc) - timedelta(days=1))])
+                                       authors=["Ada Lovelace"],
+                                       published_at=datetime.now(timezone.utc) - timedelta(days=1))])
 
 
 def test_sign_up_upvote_and_comment_in_the_browser(live_server, fresh_paper, page, mailoutbox):

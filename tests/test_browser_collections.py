@@ -2,7 +2,9 @@
 
 import pytest
 
-from .test_browser import CHROMIUM, pytestmark, three_days_live  # noqa: F401 - the browser tests' marks and data
+from .helpers import BROWSER_MARKS, launch_chromium
+
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
@@ -19,7 +21,7 @@ def test_save_from_a_card_then_read_cite_and_export(live_server, three_days_live
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"])
+        browser = launch_chromium(playwright)
         page = browser.new_page()
         violations = []
         page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)

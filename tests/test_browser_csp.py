@@ -3,8 +3,9 @@ break no directive, maths still renders and htmx still swaps; KaTeX caps absurd 
 
 import pytest
 
-from .conftest import load_three_days, make_paper
-from .test_browser import CHROMIUM, pytestmark  # noqa: F401  (browser marker, skip without chromium)
+from .helpers import BROWSER_MARKS, launch_chromium, load_papers, load_three_days, make_paper
+
+pytestmark = BROWSER_MARKS
 
 VIOLATIONS = """
 window.__csp = [];
@@ -23,8 +24,6 @@ def site():
         "2603.00009", day="2026-03-18", upvotes=1, title="Huge rule",
         abstract=r"A rule that asks for a huge box: $$\rule{100000em}{100000em}$$ and $\alpha$.",
     )])
-    from .test_search import load_papers
-
     load_papers()
 
 
@@ -33,7 +32,7 @@ def browser_page():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"])
+        browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.add_init_script(VIOLATIONS)
         console: list[str] = []

@@ -6,13 +6,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from .test_browser import CHROMIUM, page  # noqa: F401 -- the shared chromium page fixture
+from .helpers import BROWSER_MARKS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not __import__("os").path.exists(CHROMIUM), reason=f"no chromium at {CHROMIUM}"),
-]
+pytestmark = BROWSER_MARKS
 
 DAY = "2026-03-16"
 BAD = {
@@ -26,9 +22,13 @@ GOOD = "2603.00009"
 # Every link and image on the page that a browser would not resolve to http(s) or mailto,
 # and every href that starts, after any whitespace or control characters, with a script scheme.
 UNSAFE_LINKS_JS = r"""() => [
-    ...[...document.querySelectorAll('a[href], area[href]')].filter(a => !['http:', 'https:', 'mailto:'].includes(a.protocol)).map(a => a.getAttribute('href')),
-    ...[...document.querySelectorAll('img[src]')].filter(i => !['http:', 'https:'].includes(new URL(i.src).protocol)).map(i => i.getAttribute('src')),
-    ...[...document.querySelectorAll('[href], [src], [action], [formaction]')].flatMap(e => ['href', 'src', 'action', 'formaction'].map(n => e.getAttribute(n) || '')).filter(v => /^[\s\x00-\x20]*(javascript|data|vbscript):/i.test(v)),
+    ...[...document.querySelectorAll('a[href], area[href]')]
+        .filter(a => !['http:', 'https:', 'mailto:'].includes(a.protocol)).map(a => a.getAttribute('href')),
+    ...[...document.querySelectorAll('img[src]')]
+        .filter(i => !['http:', 'https:'].includes(new URL(i.src).protocol)).map(i => i.getAttribute('src')),
+    ...[...document.querySelectorAll('[href], [src], [action], [formaction]')]
+        .flatMap(e => ['href', 'src', 'action', 'formaction'].map(n => e.getAttribute(n) || ''))
+        .filter(v => /^[\s\x00-\x20]*(javascript|data|vbscript):/i.test(v)),
 ]"""
 
 
@@ -51,7 +51,7 @@ def imported_links(tmp_path):
     assert out.getvalue().strip() == f"5 new / 0 updated / 0 unchanged / 0 skipped / {3 * len(BAD)} skipped fields"
 
 
-def test_no_javascript_link_reaches_any_page(live_server, imported_links, page):  # noqa: F811
+def test_no_javascript_link_reaches_any_page(live_server, imported_links, page):
     pages = [f"/papers/{arxiv_id}" for arxiv_id in [*BAD, GOOD]] + [
         f"/papers/date/{DAY}", "/papers/week/2026-W12", "/papers?q=attention", "/organizations/org-1",
     ]

@@ -2,7 +2,9 @@
 
 import pytest
 
-from .test_browser import CHROMIUM, pytestmark, three_days_live  # noqa: F401 - the browser tests' marks and data
+from .helpers import BROWSER_MARKS, launch_chromium
+
+pytestmark = BROWSER_MARKS
 
 PAGES = ["/papers", "/papers/trending", "/papers/date/2026-03-16", "/papers/week/2026-W12",
          "/papers/2603.00002", "/papers?q=attention", "/organizations/acme-ai", "/digest/subscribe"]
@@ -23,7 +25,7 @@ def test_no_page_scrolls_sideways_on_a_phone(live_server, three_days_live, carol
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"])
+        browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": width, "height": 800})
         too_wide = {}
         for signed_in in (False, True):

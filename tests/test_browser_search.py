@@ -1,4 +1,5 @@
-"""The search page in a real browser: history while typing, clean addresses with and without JavaScript, narrow screens."""
+"""The search page in a real browser: history while typing, clean addresses with and without JavaScript,
+narrow screens."""
 
 import os
 from pathlib import Path
@@ -6,7 +7,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from .test_browser import indexed_papers, page, pytestmark  # noqa: F401 - fixtures and marks shared with the other browser tests
+from .helpers import BROWSER_MARKS
+
+pytestmark = BROWSER_MARKS
 
 SCREENSHOTS = os.environ.get("DAILYPAPERS_SCREENSHOTS")  # a folder: save the page at 390 and 1280 px there
 
@@ -58,7 +61,10 @@ def test_filters_and_an_emptied_box_keep_a_clean_address(live_server, indexed_pa
     page.locator("input[name=category]").fill("cs.CV")
     page.locator("input[name=category]").press("Tab")  # change
     expect(page).to_have_url(f"{live_server.url}/papers?q=networks&category=cs.CV")
-    assert {c.get_attribute("data-arxiv-id") for c in page.locator("article.card").all()} == {"2601.00002", "2601.00005"}
+    assert {c.get_attribute("data-arxiv-id") for c in page.locator("article.card").all()} == {
+        "2601.00002",
+        "2601.00005",
+    }
     page.locator("select[name=sort]").select_option("date")
     expect(page).to_have_url(f"{live_server.url}/papers?q=networks&category=cs.CV&sort=date")
 

@@ -1,9 +1,6 @@
 """The `dailypapers` command as a user runs it, and the bundled demo."""
 
-import os
 import sqlite3
-import subprocess
-import sys
 from io import StringIO
 
 import pytest
@@ -11,13 +8,7 @@ from django.core.management import call_command
 
 from dailypapers.papers.models import DailyEntry, Organization, Paper
 
-
-def run_cli(*args: str, data_dir, **env) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
-    environ.update(DAILYPAPERS_DATA_DIR=str(data_dir), **env)
-    return subprocess.run(
-        [sys.executable, "-m", "dailypapers.cli", *args], env=environ, capture_output=True, text=True, timeout=120
-    )
+from .helpers import run_cli
 
 
 def test_no_secret_key_is_a_clear_error_not_a_default(tmp_path):

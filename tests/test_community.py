@@ -3,8 +3,8 @@ through the real HTTP stack (and a real SMTP server on loopback for the mails)."
 
 import io
 import re
-from html.parser import HTMLParser
 from datetime import datetime, timedelta, timezone
+from html.parser import HTMLParser
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -19,39 +19,17 @@ from dailypapers.papers.models import DailyEntry, Organization, Paper
 from dailypapers.papers.records import PaperRecord
 from dailypapers.papers.services import upsert_papers
 
-from .test_sources import arxiv, replay  # noqa: F401  (the recorded-arXiv fixtures)
+from .helpers import client_for, make_user
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
 NOW = datetime.now(timezone.utc)
 
 
-@pytest.fixture
-def fresh_papers(db):
-    """Papers published in the last days, so they may go on today's list."""
-    upsert_papers(records=[
-        PaperRecord(arxiv_id=f"2611.0000{i}", title=f"Fresh paper {i}", abstract="About things.",
-                    authors=["Ada Lovelace", "Alan Turing"], published_at=NOW - timedelta(days=1))
-        for i in range(1, 8)
-    ] + [PaperRecord(arxiv_id="2001.00001", title="Old paper", authors=["X"], published_at=NOW - timedelta(days=400))])
-
-
-def make_user(username="ada", *, verified=True, staff=False) -> User:
-    user = User.objects.create_user(username=username, email=f"{username}@example.org", password="pw-long-enough-1",
-                                    is_staff=staff, is_superuser=staff)
-    EmailAddress.objects.create(user=user, email=user.email, verified=verified, primary=True)
-    return user
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_sign_up_verify_by_mail_then_upvote_submit_comment_and_reply(client, smtp, fresh_papers):
     response = client.post("/accounts/signup/", {
-        "email": "grace@example.org", "username": "grace", "password1": "a-long-pass-phrase-9", "password2": "a-long-pass-phrase-9",
+        "email": "grace@example.org", "username": "grace",
+        "password1": "a-long-pass-phrase-9", "password2": "a-long-pass-phrase-9",
     })
     assert response.status_code == 302
     assert len(smtp.messages) == 1
@@ -70,7 +48,9 @@ def test_sign_up_verify_by_mail_then_upvote_submit_comment_and_reply(client, smt
     assert client.post("/papers/2611.00001/vote").status_code == 302
     assert Paper.objects.get(arxiv_id="2611.00001").upvotes == 1
 
-    response = client.post("/papers/submit", {"paper": "https://arxiv.org/abs/2611.00002v1", "comment": "Great **work**"})
+    response = client.post(
+        "/papers/submit", {"paper": "https://arxiv.org/abs/2611.00002v1", "comment": "Great **work**"}
+    )
     assert response.status_code == 302 and response["Location"] == "/papers/2611.00002"
     entry = DailyEntry.objects.get(paper__arxiv_id="2611.00002")
     assert entry.submitted_by == user and entry.source == "community"
@@ -93,7 +73,9 @@ def test_password_reset_by_mail(client, smtp):
     make_user("ada")
     assert client.post("/accounts/password/reset/", {"email": "ada@example.org"}).status_code == 302
     (_, message), = smtp.messages
-    link = re.search(r"https?://[^\s]+/accounts/password/reset/key/[^\s]+/", message.get_body(("plain",)).get_content())[0]
+    link = re.search(
+        r"https?://[^\s]+/accounts/password/reset/key/[^\s]+/", message.get_body(("plain",)).get_content()
+    )[0]
     path = "/" + link.split("://", 1)[1].split("/", 1)[1]
     response = client.get(path)
     assert response.status_code == 302  # allauth moves the key out of the URL
@@ -284,10 +266,12 @@ def test_organizations_avatar_checks_members_and_paper_organization(fresh_papers
     page = Client().get("/organizations/lab").content.decode()
     assert "<script>x</script>" not in page and "Lab &lt;script&gt;x&lt;/script&gt;" in page
 
-    bad = io.BytesIO(b"GIF89a not really"); bad.name = "x.png"
+    bad = io.BytesIO(b"GIF89a not really")
+    bad.name = "x.png"
     response = client.post("/organizations/new", {"name": "Other", "slug": "other", "avatar": bad})
     assert response.status_code == 400 and not Organization.objects.filter(slug="other").exists()
-    big = io.BytesIO(b"\0" * 1_100_000); big.name = "big.png"
+    big = io.BytesIO(b"\0" * 1_100_000)
+    big.name = "big.png"
     response = client.post("/organizations/new", {"name": "Big", "slug": "big", "avatar": big})
     assert response.status_code == 400 and "at most 1 MB" in response.content.decode()
     assert client.post("/organizations/new", {"name": "Lab again", "slug": "lab"}).status_code == 400
@@ -298,7 +282,10 @@ def test_organizations_avatar_checks_members_and_paper_organization(fresh_papers
     invitation = member.invitations.get()
     assert client_for(member).post(f"/settings/invitations/{invitation.pk}/accept").status_code == 302
     assert Membership.objects.get(user=member).role == "member"
-    assert client_for(member).post("/organizations/lab/members", {"username": "stranger", "role": "admin"}).status_code == 403
+    assert (
+        client_for(member).post("/organizations/lab/members", {"username": "stranger", "role": "admin"}).status_code
+        == 403
+    )
 
     # Issue 8: an admin of "lab" may not put a paper they did not submit under it; its submitter may
     # put it under an organization they are a member of, and not under another.
@@ -320,7 +307,9 @@ def test_authorship_claim_approved_in_the_admin_shows_on_profile_and_badge(fresh
     assert client_for(ada).post(f"/papers/2611.00001/claim/{author.pk}").status_code == 302
     claim = AuthorshipClaim.objects.get()
     assert claim.status == "pending"
-    response = client_for(staff).post("/admin/community/authorshipclaim/", {"action": "approve", "_selected_action": [claim.pk]})
+    response = client_for(staff).post(
+        "/admin/community/authorshipclaim/", {"action": "approve", "_selected_action": [claim.pk]}
+    )
     assert response.status_code == 302
     claim.refresh_from_db()
     assert claim.status == "approved" and claim.decided_by == staff
@@ -339,7 +328,8 @@ def test_moderation_actions_are_recorded(fresh_papers):
     comment = services.post_comment(user=user, paper=paper, body="rude")
     report = services.report_comment(user=staff, comment=comment, reason="rude")
     admin.post("/admin/community/report/", {"action": "hide_and_resolve", "_selected_action": [report.pk]})
-    comment.refresh_from_db(); report.refresh_from_db()
+    comment.refresh_from_db()
+    report.refresh_from_db()
     assert comment.hidden_at and report.resolved_by == staff
     assert "[hidden by a moderator]" in Client().get("/papers/2611.00001").content.decode()
     admin.post("/admin/papers/paper/", {"action": "lock_comments", "_selected_action": [paper.pk]})
@@ -377,7 +367,9 @@ def test_login_and_signup_rate_limits_answer_429(client, settings):
     settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login": "3/m/ip", "signup": "2/m/ip"}
     codes = [client.post("/accounts/login/", {"login": "x", "password": "y"}).status_code for _ in range(4)]
     assert codes[-1] == 429
-    assert "Try again in 60 seconds" in client.post("/accounts/login/", {"login": "x", "password": "y"}).content.decode()
+    assert (
+        "Try again in 60 seconds" in client.post("/accounts/login/", {"login": "x", "password": "y"}).content.decode()
+    )
     codes = [client.post("/accounts/signup/", {"email": "bad"}).status_code for _ in range(3)]
     assert codes[-1] == 429
 

@@ -154,7 +154,9 @@ def _database_url() -> str:
     settings = connection.settings_dict
     if connection.vendor == "sqlite":
         return f"sqlite:///{settings['NAME']}"
-    return f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
+    return (
+        f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -196,7 +198,9 @@ def test_digest_command():
     with pytest.raises(CommandError, match="not a period"):
         call_command("digest", "send", "--period", "day:2026-02-30")
     call_command("digest", "send", "--period", DAY.key, "--quiet", stdout=out)
-    assert out.getvalue().strip() == f"digest {DAY.key}: 1 sent / 0 already sent / 0 with nothing to send / 0 refused (marked inactive) / 0 deferred"
+    assert out.getvalue().strip() == (
+        f"digest {DAY.key}: 1 sent / 0 already sent / 0 with nothing to send / 0 refused (marked inactive) / 0 deferred"
+    )
 
 
 def test_closed_periods_skip_weekends_and_follow_the_rollover():

@@ -14,8 +14,7 @@ from dailypapers.papers.services import upsert_papers
 from dailypapers.search.keyword import Filters
 from dailypapers.search.selectors import search_papers
 
-from .conftest import _at, load_three_days
-from .test_search import load_papers
+from .helpers import _at, load_papers, load_three_days
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +27,8 @@ def load_data() -> None:
     load_three_days()
     upsert_papers(records=[
         PaperRecord(
-            arxiv_id="2603.00010", title="Compilers <for> \"all\" & more", abstract="A \x0bcontrol character & <b>markup</b>.",
+            arxiv_id="2603.00010", title="Compilers <for> \"all\" & more",
+            abstract="A \x0bcontrol character & <b>markup</b>.",
             authors=["Grace Hopper", "Ada Lovelace"], categories=["cs.PL", "cs.AI"], published_at=_at("2026-03-12"),
             upvotes=2, organization=ACME,
         ),
@@ -127,7 +127,9 @@ def test_search_feed(client, db, fmt):
     feed = parse(client, f"/feeds/search.{fmt}?q=diffusion+image+synthesis", fmt)
     assert feed.feed.title == "Daily Papers: Search: diffusion image synthesis"
     assert feed.feed.link == "http://testserver/papers?q=diffusion+image+synthesis"
-    expected = [c.paper.arxiv_id for c in search_papers(query="diffusion image synthesis", filters=Filters(), per_page=50).cards]
+    expected = [
+        c.paper.arxiv_id for c in search_papers(query="diffusion image synthesis", filters=Filters(), per_page=50).cards
+    ]
     assert entry_ids(feed)[0] == "2601.00003" and entry_ids(feed) == expected
     assert entry_ids(parse(client, f"/feeds/search.{fmt}?q=2601.00006", fmt)) == ["2601.00006"]
 
@@ -201,7 +203,8 @@ def test_autodiscovery_links_on_the_matching_pages(client, data):
     # A page without a feed of its own.
     assert feed_links(client, "/papers/2603.00002") == []
     # Every advertised feed is a valid feed.
-    for url in ["/papers", "/papers/date/2026-03-16", "/papers/trending", "/organizations/acme-ai", f"/authors/{grace.pk}"]:
+    pages = ["/papers", "/papers/date/2026-03-16", "/papers/trending", "/organizations/acme-ai", f"/authors/{grace.pk}"]
+    for url in pages:
         for kind, href in feed_links(client, url):
             parse(client, href, "rss" if kind == "application/rss+xml" else "atom")
 

@@ -3,7 +3,7 @@
 import pytest
 from huggingface_hub import HfApi
 
-from .test_search import load_papers
+from .helpers import load_papers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -85,7 +85,9 @@ NON_STRING = st.one_of(st.integers(), st.booleans(), st.floats(), st.lists(st.in
 NOT_A_COUNT = st.one_of(
     st.integers(max_value=-1), st.integers(min_value=10**9 + 1), st.booleans(), st.floats(), st.text(max_size=4),
 )
-NOT_STARS = st.one_of(st.integers(max_value=-1), st.integers(min_value=2**31), st.booleans(), st.floats(), st.text(max_size=4))
+NOT_STARS = st.one_of(
+    st.integers(max_value=-1), st.integers(min_value=2**31), st.booleans(), st.floats(), st.text(max_size=4)
+)
 BAD_URLS = st.one_of(
     st.sampled_from([
         "javascript:alert(document.domain)//github.com/a/b", "JavaScript:alert(1)", " javascript:alert(1)",
@@ -148,7 +150,10 @@ def _mutations(field_bad: dict, record_bad: dict, valid: st.SearchStrategy) -> s
     """A Case with the key to change and its value: valid, one bad optional field, or one fatal flaw."""
     return st.one_of(
         valid.map(lambda text: (Case("valid"), "_text", text)),
-        *[strategy.map(lambda v, k=key, f=field: (Case("field", f), k, v)) for key, (field, strategy) in field_bad.items()],
+        *[
+            strategy.map(lambda v, k=key, f=field: (Case("field", f), k, v))
+            for key, (field, strategy) in field_bad.items()
+        ],
         *[strategy.map(lambda v, k=key: (Case("record"), k, v)) for key, strategy in record_bad.items()],
     )
 
@@ -186,7 +191,8 @@ HF_FIELD_BAD = {
         st.just({"name": "x" * 201}),
     )),
     "organization.avatar": ("organization.avatar_url", BAD_URLS),
-    "submittedBy": ("daily.submitter_name", st.one_of(NON_STRING.filter(bool), st.just("x" * 151)).map(lambda n: {"name": n})),
+    "submittedBy": ("daily.submitter_name",
+                    st.one_of(NON_STRING.filter(bool), st.just("x" * 151)).map(lambda n: {"name": n})),
 }
 HF_RECORD_BAD = {
     "id": NOT_AN_ID,
@@ -290,7 +296,10 @@ def _listing_row(arxiv_id: str, text: str = "") -> dict:
 
 LISTING_FIELD_BAD = {
     # A string is not a list of authors: it used to be split into one author per character.
-    "authors": ("authors", st.one_of(st.text(min_size=1, max_size=10), st.integers(), st.lists(st.integers(), min_size=1))),
+    "authors": (
+        "authors",
+        st.one_of(st.text(min_size=1, max_size=10), st.integers(), st.lists(st.integers(), min_size=1)),
+    ),
     "categories": ("categories", st.one_of(st.integers(), st.text(max_size=5), st.just(["x" * 40]))),
     "comment": ("comments", NON_STRING),
     "abstract": ("abstract", NON_STRING),
@@ -350,7 +359,8 @@ def test_listing_authors_string_is_refused_not_split(tmp_path):
 
 @pytest.mark.parametrize("row, skipped_fields, abstract", [
     ({**_listing_row("2501.00001"), "categories": 5}, 1, "About ."),  # was a TypeError
-    ({**_snapshot_row("2501.00001"), "abstract": "Nul \u0000by\u0000te"}, 0, "Nul byte"),  # was a DataError on PostgreSQL
+    # A NUL byte was a DataError on PostgreSQL.
+    ({**_snapshot_row("2501.00001"), "abstract": "Nul \u0000by\u0000te"}, 0, "Nul byte"),
 ])
 def test_the_reported_crashes_are_a_skipped_field_or_a_clean_text(tmp_path, row, skipped_fields, abstract):
     path = tmp_path / "rows.jsonl"
@@ -442,11 +452,14 @@ def _oai_record(arxiv_id: str, *, text: str = "", version: str = "v1", title: st
     status = ' status="deleted"' if deleted else ""
     header = f"<header{status}><identifier>oai:arXiv.org:{arxiv_id}</identifier></header>"
     return (
-        f"<record>{header}<metadata><arXivRaw xmlns=\"http://arxiv.org/OAI/arXivRaw/\">"
-        f"<id>{saxutils.escape(arxiv_id if raw_id is None else raw_id)}</id><version version={saxutils.quoteattr(version)}>"
+        f'<record>{header}<metadata><arXivRaw xmlns="http://arxiv.org/OAI/arXivRaw/">'
+        f"<id>{saxutils.escape(arxiv_id if raw_id is None else raw_id)}</id>"
+        f"<version version={saxutils.quoteattr(version)}>"
         f"<date>{saxutils.escape(date_text)}</date></version><title>{saxutils.escape(title)}</title>"
-        f"<authors>Ada {saxutils.escape(text)} and B. Author</authors><categories>{saxutils.escape(categories)}</categories>"
-        f"<doi>{saxutils.escape(doi)}</doi><abstract>About {saxutils.escape(text)}.</abstract></arXivRaw></metadata></record>"
+        f"<authors>Ada {saxutils.escape(text)} and B. Author</authors>"
+        f"<categories>{saxutils.escape(categories)}</categories>"
+        f"<doi>{saxutils.escape(doi)}</doi><abstract>About {saxutils.escape(text)}.</abstract>"
+        "</arXivRaw></metadata></record>"
     )
 
 

@@ -106,7 +106,9 @@ def test_a_bad_link_does_not_replace_a_good_stored_one(tmp_path):
 
 # arXiv's sources have no link fields: the GitHub link is found in the comments or abstract,
 # and only a real github.com URL counts.
-PAYLOAD = "Code: javascript:alert(1)//github.com/a/b data:text/html,x //github.com/c/d vbscript:x https:// github.com/e/f"
+PAYLOAD = (
+    "Code: javascript:alert(1)//github.com/a/b data:text/html,x //github.com/c/d vbscript:x https:// github.com/e/f"
+)
 
 
 def test_a_github_link_is_only_found_as_an_http_url():
@@ -169,7 +171,8 @@ def test_oai_records_never_yield_a_bad_link(replay):
 
 
 @pytest.mark.parametrize("markdown", [
-    "[x](javascript:alert(1))", "[x](JaVaScRiPt:alert(1))", "[x]( javascript:alert(1))", "[x](java&#x73;cript:alert(1))",
+    "[x](javascript:alert(1))", "[x](JaVaScRiPt:alert(1))", "[x]( javascript:alert(1))",
+    "[x](java&#x73;cript:alert(1))",
     "[x](data:text/html;base64,PHNjcmlwdD4=)", "[x](vbscript:msgbox(1))", "<javascript:alert(1)>",
     "[x][r]\n\n[r]: javascript:alert(1)", '<a href="data:text/html,x">raw</a>',
 ])
@@ -200,7 +203,7 @@ def test_migration_blanks_stored_bad_links_and_fixes_slugs():
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old = executor.loader.project_state(before).apps
-    OldOrganization, OldPaper = old.get_model("papers", "Organization"), old.get_model("papers", "Paper")
+    OldOrganization, OldPaper = old.get_model("papers", "Organization"), old.get_model("papers", "Paper")  # noqa: N806 - classes
     bad_org = OldOrganization.objects.create(slug="foo.bar", name="Foo", avatar_url="javascript:alert(1)")
     good_org = OldOrganization.objects.create(slug="acme", name="ACME", avatar_url="https://example.org/a.png")
     OldPaper.objects.create(arxiv_id="2401.00001", title="Bad", github_repo="javascript:alert(1)//github.com/a/b",

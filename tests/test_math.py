@@ -6,7 +6,11 @@ from dailypapers.papers.templatetags.papertext import math
 @pytest.mark.parametrize(
     "text, html",
     [
-        ("We use $\\alpha$ and $x^2$.", 'We use <span class="tex" data-display="0">\\alpha</span> and <span class="tex" data-display="0">x^2</span>.'),
+        (
+            "We use $\\alpha$ and $x^2$.",
+            'We use <span class="tex" data-display="0">\\alpha</span> and '
+            '<span class="tex" data-display="0">x^2</span>.',
+        ),
         ("$$E=mc^2$$ shown", '<span class="tex" data-display="1">E=mc^2</span> shown'),
         ("\\(a+b\\) too", '<span class="tex" data-display="0">a+b</span> too'),
         # Prose with prices is not math (pandoc's rule), and \$ is a literal dollar.

@@ -18,7 +18,7 @@ from dailypapers.community.models import Ban, Invitation, Membership
 from dailypapers.digests.models import Subscription
 from dailypapers.papers.models import Organization, Paper
 
-from .test_community import client_for, fresh_papers, make_user  # noqa: F401  (fresh_papers is a fixture)
+from .helpers import client_for, make_user
 
 pytestmark = pytest.mark.django_db
 PAPER = "2611.00001"
@@ -187,7 +187,9 @@ def test_an_invited_user_is_no_member_until_they_accept(lab, fresh_papers):
     assert client_for(boss).post("/organizations/lab/members", {"username": "bob", "role": "admin"}).status_code == 302
     assert not Membership.objects.filter(user=bob).exists()
     # No rights before accepting: bob cannot invite, and cannot put his submission under the lab.
-    assert client_for(bob).post("/organizations/lab/members", {"username": "carol", "role": "member"}).status_code == 403
+    assert (
+        client_for(bob).post("/organizations/lab/members", {"username": "carol", "role": "member"}).status_code == 403
+    )
     services.submit_paper(user=bob, raw_id=PAPER)
     assert set_org(bob, "lab").status_code == 403
 
@@ -246,7 +248,9 @@ def test_members_leave_admins_remove_and_nobody_else_does(lab):
     carol = Membership.objects.create(organization=org, user=make_user("carol"))
     dave = Membership.objects.create(organization=org, user=make_user("dave"))
     assert client_for(carol.user).post(f"/organizations/lab/members/{dave.pk}/remove").status_code == 403
-    assert client_for(carol.user).post(f"/organizations/lab/members/{dave.pk}/role", {"role": "admin"}).status_code == 403
+    assert (
+        client_for(carol.user).post(f"/organizations/lab/members/{dave.pk}/role", {"role": "admin"}).status_code == 403
+    )
     html = client_for(carol.user).get("/organizations/lab").content.decode()
     assert f"/organizations/lab/members/{carol.pk}/remove" in html  # her "Leave" button
     assert f"/organizations/lab/members/{dave.pk}/remove" not in html

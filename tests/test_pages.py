@@ -8,7 +8,7 @@ from dailypapers.papers import selectors
 from dailypapers.papers.models import Paper
 from dailypapers.papers.services import upsert_papers
 
-from .conftest import make_paper
+from .helpers import make_paper
 
 pytestmark = pytest.mark.django_db
 

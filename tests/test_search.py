@@ -1,66 +1,23 @@
 """Hybrid search, similar papers and the search API, with the real embedder and indexes."""
 
 import re
+import threading
 import time
-from datetime import date, datetime, timezone
+from datetime import date
 
 import pytest
 from django.core.management import call_command
 
-from dailypapers.papers.records import DailyRecord, OrganizationRecord, PaperRecord
+from dailypapers.papers.records import PaperRecord
 from dailypapers.papers.services import upsert_papers
 from dailypapers.search import keyword, selectors, services, vectors
 from dailypapers.search.embedders import get_embedder
 from dailypapers.search.keyword import Filters
 from dailypapers.search.models import PaperVector
 
+from .helpers import PAPERS, ids, load_papers, search
+
 pytestmark = pytest.mark.django_db
-
-PAPERS = [
-    ("2601.00001", "Attention Is All You Need for Machine Translation",
-     "We propose the Transformer, a network architecture based solely on attention mechanisms for translating sentences.",
-     ["Ashish Vaswani", "Noam Shazeer"], ["cs.CL", "cs.LG"], "2026-01-05", 50, "google"),
-    ("2601.00002", "Deep Residual Learning for Image Recognition",
-     "Residual networks ease the training of very deep convolutional networks for classifying photographs of objects.",
-     ["Kaiming He"], ["cs.CV"], "2026-01-10", 30, None),
-    ("2601.00003", "Denoising Diffusion Probabilistic Models",
-     "High quality image synthesis using diffusion probabilistic models, a class of latent variable models.",
-     ["Jonathan Ho"], ["cs.LG"], "2026-01-15", 80, None),
-    ("2601.00004", "Proximal Policy Optimization Algorithms",
-     "A family of policy gradient methods for reinforcement learning that alternate between sampling and optimizing.",
-     ["John Schulman"], ["cs.LG"], "2026-01-20", 10, None),
-    ("2601.00005", "Canine Breed Identification from Pictures",
-     "We classify dog breeds in pet photos with a convolutional network trained on labelled puppy images.",
-     ["Ada Lovelace"], ["cs.CV"], "2026-01-25", 5, None),
-    ("2601.00006", "Retrieval-Augmented Generation for Knowledge-Intensive Tasks",
-     "Language models that retrieve documents from a dense index before generating answers to open-domain questions.",
-     ["Patrick Lewis"], ["cs.CL"], "2026-02-01", 40, "meta"),
-]
-
-
-def load_papers(*, embed: bool = True):
-    records = []
-    for arxiv_id, title, abstract, authors, cats, published, upvotes, org in PAPERS:
-        at = datetime.fromisoformat(published).replace(tzinfo=timezone.utc)
-        records.append(PaperRecord(
-            arxiv_id=arxiv_id, title=title, abstract=abstract, authors=authors, categories=cats,
-            published_at=at, upvotes=upvotes, doi=f"10.1234/dp.{arxiv_id}",
-            organization=OrganizationRecord(slug=org, name=org.title()) if org else None,
-            daily=DailyRecord(day=date.fromisoformat(published), submitted_at=at) if upvotes >= 30 else None,
-        ))
-    upsert_papers(records=records)
-    services.index_keywords(rebuild=True)
-    if embed:
-        services.embed_pending()
-
-
-def ids(results) -> list[str]:
-    return [c.paper.arxiv_id for c in results.cards]
-
-
-def search(query: str, **filters) -> selectors.SearchResults:
-    return selectors.search_papers(query=query, filters=Filters(**filters))
-
 
 @pytest.fixture
 def papers(db):
@@ -124,16 +81,75 @@ def test_embedder_failure_falls_back_to_keywords_with_a_note(papers, monkeypatch
     assert "keyword matches only" in results.note
 
 
-def test_slow_embedder_times_out_to_keywords(papers, monkeypatch, settings):
-    settings.SEARCH_EMBED_TIMEOUT = 0.2
+class BlockingEmbedder:
+    """The real embedder, except that the queries in `blocked` block until the test calls release()."""
+
+    def __init__(self, real):
+        self.real = real
+        self.blocked: set[str] = set()
+        self.embedded: list[str] = []  # every query text embed() was called with, in order
+        self.started: dict[str, threading.Event] = {}  # set when that query's embedding has begun
+        self.released = threading.Event()
+
+    def embed(self, texts):
+        self.embedded.extend(texts)
+        if texts[0] in self.blocked:
+            self.started.setdefault(texts[0], threading.Event()).set()
+            self.released.wait(timeout=60)  # a bound only so that a failing test cannot hang the run
+        return self.real(texts)
+
+    def release(self):
+        """Unblock every blocked embedding and wait until every query-embedding thread is free again."""
+        self.released.set()
+        slots = [selectors._embed_slots.acquire(timeout=60) for _ in range(selectors._EMBED_THREADS)]
+        for _ in range(sum(slots)):
+            selectors._embed_slots.release()
+        assert all(slots), "an abandoned query embedding never returned"
+
+
+@pytest.fixture
+def blocking_embedder(monkeypatch):
     embedder = get_embedder()
-    real = embedder.embed
-    monkeypatch.setattr(embedder, "embed", lambda texts: (time.sleep(0.6), real(texts))[1])
+    fake = BlockingEmbedder(embedder.embed)
+    monkeypatch.setattr(embedder, "embed", fake.embed)
+    yield fake
+    fake.release()  # nothing abandoned outlives the test
+
+
+def test_slow_embedder_times_out_to_keywords(papers, settings, blocking_embedder):
+    settings.SEARCH_EMBED_TIMEOUT = 0.2
+    blocking_embedder.blocked = {"reinforcement"}
     started = time.perf_counter()
     results = search("reinforcement")
-    assert time.perf_counter() - started < 0.55
+    # Answered while its embedding is still blocked: keyword results and the note.
+    assert blocking_embedder.started["reinforcement"].is_set() and not blocking_embedder.released.is_set()
     assert "keyword matches only" in results.note and ids(results)[0] == "2601.00004"
-    time.sleep(0.5)  # let the abandoned embedding finish before the next test
+    assert time.perf_counter() - started < 5  # generous: the timeout is 0.2 s, the embedder would block 60 s
+    # The next query does not queue behind the abandoned embedding: it is embedded at once and found by meaning.
+    settings.SEARCH_EMBED_TIMEOUT = 30
+    following = search("hound snapshots")
+    assert not blocking_embedder.released.is_set()
+    assert following.note == "" and ids(following)[0] == "2601.00005"
+    # Released, the abandoned embedding ends and fills the cache: the same query again needs no embedding.
+    blocking_embedder.release()
+    embedded = len(blocking_embedder.embedded)
+    again = search("reinforcement")
+    assert again.note == "" and ids(again)[0] == "2601.00004"
+    assert len(blocking_embedder.embedded) == embedded
+
+
+def test_no_query_waits_behind_abandoned_embeddings(papers, settings, blocking_embedder):
+    settings.SEARCH_EMBED_TIMEOUT = 0.2
+    blocking_embedder.blocked = {"reinforcement", "policy gradient"}
+    for query in blocking_embedder.blocked:
+        assert "keyword matches only" in search(query).note
+    # Every embedding thread is held by an abandoned query: the next one is answered by keywords straight away,
+    # not after its own (here long) timeout.
+    settings.SEARCH_EMBED_TIMEOUT = 30
+    started = time.perf_counter()
+    results = search("diffusion")
+    assert time.perf_counter() - started < 5 and not blocking_embedder.released.is_set()
+    assert "keyword matches only" in results.note and ids(results)[0] == "2601.00003"
 
 
 def test_query_embeddings_are_cached(papers, monkeypatch):
@@ -206,7 +222,9 @@ def test_search_page(client, papers):
     assert 'id="results"' in html and 'hx-get="/papers"' in html
 
 
-@pytest.mark.parametrize("query", ['title:"unclosed', "((()))", "a:b:c", "[1 TO", "-", "*", "AND OR NOT", "强化学习", "🙂", "\\"])
+@pytest.mark.parametrize(
+    "query", ['title:"unclosed', "((()))", "a:b:c", "[1 TO", "-", "*", "AND OR NOT", "强化学习", "🙂", "\\"]
+)
 def test_query_syntax_never_breaks_search(client, papers, query):
     assert client.get("/papers", {"q": query}).status_code == 200
 

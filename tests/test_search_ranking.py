@@ -6,21 +6,25 @@ import pytest
 
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import PaperRecord
-from dailypapers.papers.services import upsert_papers
 from dailypapers.search import selectors, services
 from dailypapers.search.keyword import Filters
 from dailypapers.search.models import PaperVector
 from dailypapers.search.query import parse_query
+
+from .helpers import ids, load, search
 
 pytestmark = pytest.mark.django_db
 
 # Papers about attention and softmax: semantic neighbours of "Entmax" and of each other.
 TOPICS = [
     ("Sparse Attention with Softmax Temperature", "We study softmax temperature for sparse attention in transformers."),
-    ("Normalising Attention Weights", "Attention weights are normalised with a softmax over the keys of a transformer."),
+    ("Normalising Attention Weights",
+     "Attention weights are normalised with a softmax over the keys of a transformer."),
     ("Sparsemax for Multi-Label Classification", "Sparsemax is a sparse alternative to the softmax activation."),
-    ("Activation Functions for Attention", "A comparison of activation functions that map scores to attention probabilities."),
-    ("Learning Sparse Transformers", "Transformers whose attention heads select a few tokens with sparse normalisation."),
+    ("Activation Functions for Attention",
+     "A comparison of activation functions that map scores to attention probabilities."),
+    ("Learning Sparse Transformers",
+     "Transformers whose attention heads select a few tokens with sparse normalisation."),
     ("Probability Mappings in Neural Networks", "Mapping logits to probabilities: softmax, sparsemax and relatives."),
 ]
 
@@ -51,21 +55,6 @@ def corpus() -> list[PaperRecord]:
                ["Ada Lovelace"], 8),
     ]
     return records
-
-
-def load(records: list[PaperRecord], *, embed: bool = True) -> None:
-    upsert_papers(records=records)
-    services.index_keywords(rebuild=True)
-    if embed:
-        services.embed_pending()
-
-
-def ids(results) -> list[str]:
-    return [c.paper.arxiv_id for c in results.cards]
-
-
-def search(query: str, **filters) -> selectors.SearchResults:
-    return selectors.search_papers(query=query, filters=Filters(**filters))
 
 
 @pytest.fixture
@@ -121,7 +110,8 @@ def test_the_semantic_floor_decides_what_meaning_alone_returns(papers, settings)
 def test_a_paper_without_a_vector_is_first_for_its_exact_title(db):
     title = "Sparse Attention for Long Documents"
     crowd = [record(f"2603.{i:05d}", f"Sparse Attention for Long Documents, part {i}" if i % 2 else
-                    f"Long documents and sparse attention {i}", "Sparse attention over long documents.", ["A B"], 1 + i % 27)
+                    f"Long documents and sparse attention {i}", "Sparse attention over long documents.", ["A B"],
+                    1 + i % 27)
              for i in range(1, 51)]
     load(crowd)
     load([record("2603.00999", title, "Efficient transformers for books.", ["C D"], 28)], embed=False)

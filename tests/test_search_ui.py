@@ -15,8 +15,7 @@ from dailypapers.search import services
 from dailypapers.search.forms import trim_query
 from dailypapers.search.selectors import MAX_QUERY_LENGTH, SearchResults
 
-from .test_community import make_user
-from .test_search import load_papers
+from .helpers import load_papers, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +41,11 @@ def test_form_submit_with_empty_fields_redirects_to_the_parameters_in_use(client
 
     response = client.get("/papers", {"q": "networks", **EMPTY_FORM, "category": "cs.CV", "sort": "date", "page": "1"})
     assert response.status_code == 302
-    assert parse_qsl(urlsplit(response["Location"]).query) == [("q", "networks"), ("category", "cs.CV"), ("sort", "date")]
+    assert parse_qsl(urlsplit(response["Location"]).query) == [
+        ("q", "networks"),
+        ("category", "cs.CV"),
+        ("sort", "date"),
+    ]
     # A clean address is served as it is, and parameters the page doesn't know are dropped.
     assert client.get("/papers", {"q": "diffusion"}).status_code == 200
     assert client.get("/papers", {"q": "diffusion", "utm_source": "x"})["Location"] == "/papers?q=diffusion"
@@ -136,7 +139,9 @@ def test_cards_show_which_fields_matched(client, papers, monkeypatch):
     fake_results(monkeypatch, matched={first.pk: ["title", "authors"], second.pk: ["meaning"]})
     html = client.get("/papers", {"q": "anything"}).content.decode()
     cards = dict(zip(card_ids(html), re.split(r'<article class="card"', html)[1:]))
-    assert '<span class="matched" title="why this paper is here">matched: title, authors</span>' in cards[first.arxiv_id]
+    assert (
+        '<span class="matched" title="why this paper is here">matched: title, authors</span>' in cards[first.arxiv_id]
+    )
     assert ">similar meaning</span>" in cards[second.arxiv_id]
     assert 'class="matched"' not in cards[third.arxiv_id]  # nothing said when nothing is known
 

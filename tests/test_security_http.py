@@ -18,8 +18,7 @@ from django.test import Client, RequestFactory
 
 from dailypapers.pagecache import cached_response
 
-from .conftest import load_three_days
-from .test_cli import run_cli
+from .helpers import load_three_days, run_cli
 
 User = get_user_model()
 
@@ -393,7 +392,8 @@ def test_a_real_serve_leaves_no_control_socket_behind(tmp_path):
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "dailypapers.cli", "serve", "--no-background", "--port", str(port), "--workers", "1"],
+            [sys.executable, "-m", "dailypapers.cli", "serve", "--no-background", "--port", str(port),
+             "--workers", "1"],
             env=env, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path,
         )
     try:

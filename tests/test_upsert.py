@@ -25,7 +25,9 @@ def test_an_older_version_keeps_the_newer_author_list():
 
 
 def test_a_source_that_does_not_know_a_field_keeps_it():
-    upsert_papers(records=[PaperRecord(arxiv_id="2401.00002", title="T", github_repo="https://github.com/a/b", upvotes=7)])
+    upsert_papers(
+        records=[PaperRecord(arxiv_id="2401.00002", title="T", github_repo="https://github.com/a/b", upvotes=7)]
+    )
     upsert_papers(records=[PaperRecord(arxiv_id="2401.00002", title="T v2", version=2, abstract="New abstract")])
     paper = Paper.objects.get(arxiv_id="2401.00002")
     assert (paper.title, paper.github_repo, paper.upvotes) == ("T v2", "https://github.com/a/b", 7)
@@ -60,5 +62,7 @@ def test_a_new_listing_marks_the_paper_modified():
     upsert_papers(records=[PaperRecord(arxiv_id="2401.00004", title="T")])
     before = Paper.objects.get().modified_at
     at = datetime(2026, 3, 16, 9, tzinfo=timezone.utc)
-    upsert_papers(records=[PaperRecord(arxiv_id="2401.00004", title="T", daily=DailyRecord(day=at.date(), submitted_at=at))])
+    upsert_papers(
+        records=[PaperRecord(arxiv_id="2401.00004", title="T", daily=DailyRecord(day=at.date(), submitted_at=at))]
+    )
     assert Paper.objects.get().modified_at > before

@@ -57,7 +57,9 @@ def load(n: int) -> None:
 
 
 def stored_vectors() -> dict[int, np.ndarray]:
-    return {pk: np.frombuffer(blob, dtype=np.float32) for pk, blob in PaperVector.objects.values_list("paper_id", "vector")}
+    return {
+        pk: np.frombuffer(blob, dtype=np.float32) for pk, blob in PaperVector.objects.values_list("paper_id", "vector")
+    }
 
 
 def assert_index_equals_database(model_id: str) -> None:

@@ -12,7 +12,7 @@ each other's content-version bumps).
 import os
 from pathlib import Path
 
-from dailypapers.settings import *  # noqa: F401,F403
+from dailypapers.settings import *  # noqa: F403
 from dailypapers.settings import TEMPLATES as _TEMPLATES
 
 ROOT_URLCONF = "benchsite.urls"
@@ -20,4 +20,6 @@ ROOT_URLCONF = "benchsite.urls"
 TEMPLATES = [dict(_TEMPLATES[0], DIRS=[*_TEMPLATES[0]["DIRS"], Path(__file__).resolve().parent / "templates"])]
 
 if os.environ.get("BENCH_CACHE") == "locmem":
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 10000}}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 10000}}
+    }

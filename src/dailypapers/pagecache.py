@@ -16,8 +16,8 @@ import hashlib
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.cache import cache, caches
 from django.contrib.messages import get_messages
+from django.core.cache import cache, caches
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import has_vary_header
 

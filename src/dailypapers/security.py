@@ -62,10 +62,11 @@ def _where_control_characters(request: HttpRequest) -> str:
                 return ""  # not JSON at all: the view answers that
             if any(_CONTROL.search(text) for text in _json_strings(body)):
                 return "JSON body"
-        elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data") and any(
             # Form fields only: uploaded files are bytes and are checked where they are read.
-            if any(_CONTROL.search(key) or any(_CONTROL.search(v) for v in values) for key, values in request.POST.lists()):
-                return "form"
+            _CONTROL.search(key) or any(_CONTROL.search(v) for v in values) for key, values in request.POST.lists()
+        ):
+            return "form"
     return ""
 
 

@@ -16,6 +16,7 @@ DAILYPAPERS_TRUSTED_PROXY_COUNT  reverse proxies in front of the app (0): the cl
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -173,6 +174,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 
+CACHES: dict[str, dict[str, Any]]
 if cache_url := os.environ.get("CACHE_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": cache_url}}
 else:

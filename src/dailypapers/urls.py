@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 
 from dailypapers import views
 
-admin.site.login = secure_admin_login(admin.site.login)  # the site's login, with its throttling, for the admin too
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]  # the site's login, with its throttling, for the admin too
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="papers:daily", permanent=False)),
@@ -16,8 +16,8 @@ urlpatterns = [
     path("settings/", include("dailypapers.api.token_urls")),
     path("digest/", include("dailypapers.digests.urls")),
     path("", include("dailypapers.personal.urls")),  # /papers/for-you before the papers catch-all
-    path("", include("dailypapers.exports.urls")),
-    path("", include("dailypapers.collections.urls")),  # a paper's /save before the papers catch-all  # "….bib" before the papers app's catch-all paper route
+    path("", include("dailypapers.exports.urls")),  # "….bib" before the papers app's catch-all paper route
+    path("", include("dailypapers.collections.urls")),  # a paper's /save before the papers catch-all
     path("", include("dailypapers.community.urls")),  # before the papers app's catch-all paper route
     path("", include("dailypapers.papers.urls")),
     re_path(r"^media/(?P<path>.*)$", views.media),

@@ -4,6 +4,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import Resolver404
 from django.views.static import serve
@@ -19,7 +20,7 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     # Only the app's own 404s say why (e.g. "No paper 2401.00001 here yet."): the resolver's
     # carries the URL patterns tried and the files they live in.
     own = isinstance(exception, Http404) and not isinstance(exception, Resolver404)
-    reason = str(exception) if own and exception.args else ""
+    reason = str(exception) if own and exception is not None and exception.args else ""
     return render(
         request, "papers/error.html",
         {"status": 404, "title": "Not found", "reason": reason or "There is no page at this address."},
@@ -38,7 +39,9 @@ def limit_posts(setting: str):
     """Rate-limit a view's POSTs per user (or client address) by the named setting ("count/period");
     the 429 page says the window."""
     def decorator(view):
-        limited = ratelimit(key="user_or_ip", rate=lambda group, request: getattr(settings, setting), method="POST", block=True)(view)
+        limited = ratelimit(
+            key="user_or_ip", rate=lambda group, request: getattr(settings, setting), method="POST", block=True
+        )(view)
 
         @wraps(view)
         def wrapper(request, *args, **kwargs):
@@ -65,13 +68,13 @@ def rate_limited(request: HttpRequest, exception: Exception | None = None) -> Ht
     return response
 
 
-def media(request: HttpRequest, path: str) -> HttpResponse:
+def media(request: HttpRequest, path: str) -> HttpResponseBase:
     """Uploaded avatars: small and few, so the app serves them itself. A missing file is a plain
     404 (Django's static view names the file's absolute path on disk). No upload may act as a
     page even if its bytes were crafted to: no content sniffing, and a sandbox that runs no
     script and loads nothing."""
     try:
-        response = serve(request, path, document_root=settings.MEDIA_ROOT)
+        response = serve(request, path, document_root=str(settings.MEDIA_ROOT))
     except Http404:
         raise Http404("There is no such file.") from None
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

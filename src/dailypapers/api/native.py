@@ -8,14 +8,16 @@ and `pages`. Every error is {"error": "sentence", "detail": optional}.
 
 import re
 import threading
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
+from typing import Annotated
 
 from django.conf import settings as django_settings
 from django.db.models import Count, Exists, OuterRef
-from django_ratelimit.core import is_ratelimited
 from django.http import Http404, HttpRequest
 from django.urls import register_converter
+from django_ratelimit.core import is_ratelimited
 from ninja import NinjaAPI, Query, Router, Status
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.security import HttpBearer
@@ -74,7 +76,7 @@ class TokenAuth(HttpBearer):
         user = getattr(request, "_api_token_user", None) or user_for_token(token.strip())
         if user is None:
             return None
-        request._api_token_user = user
+        request._api_token_user = user  # type: ignore[attr-defined]  # a memo shared with the rate limiter
         request.user = user
         return user
 
@@ -171,8 +173,10 @@ def _on_unauthenticated(request, exc: AuthenticationError):
 def _on_throttled(request, exc: Throttled):
     wait = max(int(exc.wait or 1), 1)
     return _error(
-        request, 429,
-        f"Too many requests from your address: at most {anon_rate()} without an API token. Try again in {wait} seconds.",
+        request,
+        429,
+        f"Too many requests from your address: at most {anon_rate()} without an API token. "
+        f"Try again in {wait} seconds.",
         headers={"Retry-After": str(wait)},
     )
 
@@ -187,7 +191,7 @@ COMMON_ERRORS = {400, 422, 429}
 AUTH_ERRORS = {401, 403}
 
 
-def responses(ok, *, ok_status: int = 200, errors: set[int] = frozenset()) -> dict:
+def responses(ok, *, ok_status: int = 200, errors: Iterable[int] = ()) -> dict:
     return {ok_status: ok, frozenset(COMMON_ERRORS | set(errors)): s.ErrorOut}
 
 
@@ -233,9 +237,9 @@ def _listed(cards: list[selectors.Card], *, first_rank: int) -> list[dict]:
     return [
         {
             "rank": first_rank + i,
-            "day": c.entry.day,
-            "submitted_at": c.entry.submitted_at,
-            "submitted_by": c.entry.submitter_display or None,
+            "day": c.listing.day,
+            "submitted_at": c.listing.submitted_at,
+            "submitted_by": c.listing.submitter_display or None,
             "trending_score": c.score,
             "paper": _paper(c.paper, names[c.paper.pk]),
         }
@@ -253,7 +257,8 @@ class PageParams(s.Schema):
 
 
 def _paging(count: int, params: PageParams) -> dict:
-    return {"count": count, "page": params.page, "per_page": params.per_page, "pages": max(1, -(-count // params.per_page))}
+    return {"count": count, "page": params.page, "per_page": params.per_page,
+            "pages": max(1, -(-count // params.per_page))}
 
 
 def _paper_or_404(raw_id: str) -> Paper:
@@ -269,14 +274,13 @@ def _paper_or_404(raw_id: str) -> Paper:
 
 # --- papers --------------------------------------------------------------------------------------
 
-Category = s.Text(32, pattern=r"^[A-Za-z0-9.\-]*$")
-Slug = s.Text(100, pattern=r"^[-a-zA-Z0-9_]*$")
+SearchQuery = Annotated[str, s.Field(max_length=MAX_QUERY_LENGTH, min_length=1), s.PRINTABLE]
 
 
 class PaperFilters(s.Schema):
-    category: Category = s.Field("", description="An arXiv category, e.g. cs.CL (any of the paper's categories)")
-    organization: Slug = s.Field("", description="An organization's slug")
-    author: s.Text(300) = s.Field("", description="An author's full name (case-insensitive)")
+    category: s.Category = s.Field("", description="An arXiv category, e.g. cs.CL (any of the paper's categories)")
+    organization: s.Slug = s.Field("", description="An organization's slug")
+    author: s.AuthorName = s.Field("", description="An author's full name (case-insensitive)")
     published_from: date | None = s.Field(None, description="Published on or after (YYYY-MM-DD)")
     published_to: date | None = s.Field(None, description="Published on or before (YYYY-MM-DD)")
     listed: bool | None = s.Field(None, description="Only papers on some daily list (true) or on none (false)")
@@ -297,7 +301,9 @@ def list_papers(request, filters: Query[PaperFilters], paging: Query[PageParams]
     if author := filters.author.strip():
         papers = papers.filter(Exists(Authorship.objects.filter(paper=OuterRef("pk"), author__name__iexact=author)))
     if filters.published_from:
-        papers = papers.filter(published_at__gte=datetime.combine(filters.published_from, time.min, tzinfo=dt_timezone.utc))
+        papers = papers.filter(
+            published_at__gte=datetime.combine(filters.published_from, time.min, tzinfo=dt_timezone.utc)
+        )
     if filters.published_to:
         papers = papers.filter(published_at__date__lte=filters.published_to)
     if filters.listed is not None:
@@ -308,7 +314,9 @@ def list_papers(request, filters: Query[PaperFilters], paging: Query[PageParams]
     order = ("-published_at", "-pk") if filters.sort == "published" else ("-upvotes", "-published_at", "-pk")
     count = papers.count()
     page = list(
-        selectors.card_papers().filter(pk__in=papers.values("pk")).order_by(*order)[paging.offset:paging.offset + paging.per_page]
+        selectors.card_papers()
+        .filter(pk__in=papers.values("pk"))
+        .order_by(*order)[paging.offset : paging.offset + paging.per_page]
     )
     return {**_paging(count, paging), "items": _papers(page)}
 
@@ -329,7 +337,10 @@ def list_comments(request, arxiv_id: str, paging: Query[PageParams]):
     paper = _paper_or_404(arxiv_id)
     comments = Comment.objects.filter(paper=paper).select_related("author").order_by("created_at", "pk")
     count = comments.count()
-    return {**_paging(count, paging), "items": [_comment(c) for c in comments[paging.offset:paging.offset + paging.per_page]]}
+    return {
+        **_paging(count, paging),
+        "items": [_comment(c) for c in comments[paging.offset : paging.offset + paging.per_page]],
+    }
 
 
 def _comment(comment: Comment) -> dict:
@@ -368,7 +379,9 @@ _PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 def _limit_writes(request, setting: str) -> None:
     """The community's per-user write limits (RATE_VOTE, RATE_COMMENT, RATE_SUBMIT) apply to API writes too."""
     rate = getattr(django_settings, setting)
-    if is_ratelimited(request, group=f"api-{setting}", key=lambda group, req: str(req.auth.pk), rate=rate, increment=True):
+    if is_ratelimited(
+        request, group=f"api-{setting}", key=lambda group, req: str(req.auth.pk), rate=rate, increment=True
+    ):
         period = rate.split("/")[-1]
         seconds = int(period[:-1] or 1) * _PERIOD_SECONDS.get(period[-1], 60)
         raise ApiError(429, f"Too many requests: at most {rate}. Try again in {seconds} seconds.",
@@ -387,13 +400,15 @@ def _vote(request, arxiv_id: str, *, want: bool) -> dict:
 
 
 @router.post("/papers/{anytext:arxiv_id}/vote", auth=token_auth, tags=["community"],
-             response=responses(s.VoteOut, errors={404} | AUTH_ERRORS), summary="Upvote a paper (token needed; idempotent)")
+             response=responses(s.VoteOut, errors={404} | AUTH_ERRORS),
+             summary="Upvote a paper (token needed; idempotent)")
 def vote(request, arxiv_id: str):
     return _vote(request, arxiv_id, want=True)
 
 
 @router.delete("/papers/{anytext:arxiv_id}/vote", auth=token_auth, tags=["community"],
-               response=responses(s.VoteOut, errors={404} | AUTH_ERRORS), summary="Take an upvote back (token needed; idempotent)")
+               response=responses(s.VoteOut, errors={404} | AUTH_ERRORS),
+               summary="Take an upvote back (token needed; idempotent)")
 def unvote(request, arxiv_id: str):
     return _vote(request, arxiv_id, want=False)
 
@@ -426,7 +441,9 @@ def _in_range(start: date, label: str) -> date:
     return start
 
 
-def _daily_list(period: str, label: str, start: date, end: date, cards, previous, following, paging: PageParams) -> dict:
+def _daily_list(
+    period: str, label: str, start: date, end: date, cards, previous, following, paging: PageParams
+) -> dict:
     page = cards[paging.offset:paging.offset + paging.per_page]
     return {
         "period": period, "label": label, "start": start, "end": end, "previous": previous, "next": following,
@@ -491,10 +508,10 @@ search = Router(tags=["search"])
 
 
 class SearchParams(s.Schema):
-    q: s.Text(MAX_QUERY_LENGTH, min_length=1) = s.Field(..., description="Words, an arXiv id or URL, a DOI or a title")
-    category: Category = ""
-    organization: Slug = ""
-    author: s.Text(300) = ""
+    q: SearchQuery = s.Field(..., description="Words, an arXiv id or URL, a DOI or a title")
+    category: s.Category = ""
+    organization: s.Slug = ""
+    author: s.AuthorName = ""
     published_from: date | None = None
     published_to: date | None = None
     listed: bool = s.Field(False, description="Only papers on some daily list")
@@ -526,7 +543,7 @@ orgs = Router(tags=["organizations"])
 
 
 def _organization(org: Organization, paper_count: int) -> dict:
-    return {**_organization_ref(org), "paper_count": paper_count}
+    return {**(_organization_ref(org) or {}), "paper_count": paper_count}
 
 
 @orgs.get("/organizations", response=responses(s.OrganizationPage), summary="Organizations, by name")
@@ -559,7 +576,7 @@ me = Router(tags=["community"])
 def submit(request, data: s.SubmissionIn):
     _limit_writes(request, "RATE_SUBMIT")
     entry = community.submit_paper(user=request.auth, raw_id=data.arxiv_id, comment=data.comment)
-    paper = selectors.paper_detail(arxiv_id=entry.paper.arxiv_id)
+    paper = selectors.paper_detail(arxiv_id=entry.paper.arxiv_id) or entry.paper  # just submitted: it is there
     return Status(201, {"day": entry.day, "submitted_at": entry.submitted_at,
                         "paper": _paper(paper, [a.author.name for a in paper.authorships.all()])})
 
@@ -567,7 +584,8 @@ def submit(request, data: s.SubmissionIn):
 @me.get("/me", auth=token_auth, response=responses(s.MeOut, errors=AUTH_ERRORS), summary="The token's user")
 def whoami(request):
     user = request.auth
-    return {"username": user.get_username(), "date_joined": user.date_joined, "banned": Ban.objects.filter(user=user).exists()}
+    return {"username": user.get_username(), "date_joined": user.date_joined,
+            "banned": Ban.objects.filter(user=user).exists()}
 
 
 for each in (router, lists, search, orgs, me):

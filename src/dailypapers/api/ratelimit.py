@@ -33,7 +33,7 @@ def _has_valid_token(request: HttpRequest) -> bool:
     raw = bearer_token(request)
     user = user_for_token(raw) if raw else None
     if user is not None:
-        request._api_token_user = user
+        request._api_token_user = user  # type: ignore[attr-defined]  # a memo for the API's token auth
     return user is not None
 
 

@@ -16,9 +16,17 @@ def _printable(value: str) -> str:
     return value
 
 
-def Text(max_length: int, **kwargs):  # noqa: N802 - a type factory
-    """A string without control characters (PostgreSQL refuses NUL bytes) of bounded length."""
-    return Annotated[str, Field(max_length=max_length, **kwargs), AfterValidator(_printable)]
+PRINTABLE = AfterValidator(_printable)
+
+# Request strings: no control characters (PostgreSQL refuses NUL bytes), a bounded length. Spelled out as
+# Annotated aliases rather than made by a function, so that type checkers read them as types.
+Category = Annotated[str, Field(max_length=32, pattern=r"^[A-Za-z0-9.\-]*$"), PRINTABLE]
+Slug = Annotated[str, Field(max_length=100, pattern=r"^[-a-zA-Z0-9_]*$"), PRINTABLE]
+AuthorName = Annotated[str, Field(max_length=300), PRINTABLE]
+CommentBody = Annotated[str, Field(max_length=10_000, min_length=1), PRINTABLE]
+CommentText = Annotated[str, Field(max_length=10_000), PRINTABLE]
+ArxivIdInput = Annotated[str, Field(max_length=200, min_length=1, description="An arXiv id or URL, e.g. 2401.12345"),
+                         PRINTABLE]
 
 
 # --- errors -----------------------------------------------------------------------------------------
@@ -97,7 +105,9 @@ class DailyListOut(Schema):
     label: str = Field(description="2026-03-16, 2026-W12 or 2026-03")
     start: date
     end: date
-    previous: str | None = Field(description="The previous period with papers (days) or the previous period (weeks, months)")
+    previous: str | None = Field(
+        description="The previous period with papers (days) or the previous period (weeks, months)"
+    )
     next: str | None
     count: int
     page: int
@@ -176,7 +186,7 @@ class CommentPage(Schema):
 
 
 class CommentIn(Schema):
-    body: Text(10_000, min_length=1)
+    body: CommentBody
     parent_id: int | None = Field(None, ge=1, le=2**53, description="Reply to this comment")
 
 
@@ -187,8 +197,8 @@ class VoteOut(Schema):
 
 
 class SubmissionIn(Schema):
-    arxiv_id: Text(200, min_length=1, description="An arXiv id or URL, e.g. 2401.12345")
-    comment: Text(10_000) = Field("", description="Posted as the first comment")
+    arxiv_id: ArxivIdInput
+    comment: CommentText = Field("", description="Posted as the first comment")
 
 
 class SubmissionOut(Schema):

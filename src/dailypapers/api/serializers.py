@@ -37,7 +37,8 @@ def paper_json(paper: Paper, *, authors: list[str], entry: DailyEntry | None = N
     if entry is not None:
         data["submittedOnDailyAt"] = _time(entry.submitted_at)
         if entry.submitter_display:
-            data["submittedOnDailyBy"] = {"name": entry.submitter_display, "user": entry.submitter_display, "type": "user"}
+            name = entry.submitter_display
+            data["submittedOnDailyBy"] = {"name": name, "user": name, "type": "user"}
     return data
 
 
@@ -70,7 +71,9 @@ def author_names(papers: list[Paper]) -> dict[int, list[str]]:
 
     names: dict[int, list[str]] = {p.pk: [] for p in papers}
     for paper_id, name in (
-        Authorship.objects.filter(paper__in=papers).order_by("paper_id", "position").values_list("paper_id", "author__name")
+        Authorship.objects.filter(paper__in=papers)
+        .order_by("paper_id", "position")
+        .values_list("paper_id", "author__name")
     ):
         names[paper_id].append(name)
     return names

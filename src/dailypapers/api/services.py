@@ -23,7 +23,7 @@ def create_token(*, user, name: str) -> tuple[ApiToken, str]:
     try:
         community.ensure_can_post(user)  # a banned user's token would only be refused at every write
     except community.Refused as exc:
-        raise TokenRefused(str(exc))
+        raise TokenRefused(str(exc)) from exc
     name = " ".join(name.split())
     if not name:
         raise TokenRefused("Give the token a name, e.g. the script that will use it.")

@@ -9,8 +9,11 @@ from . import services
 from .models import ApiToken
 
 
-def _page(request: HttpRequest, *, new_token: str = "", new_name: str = "", error: str = "", status: int = 200) -> HttpResponse:
-    tokens = ApiToken.objects.filter(user=request.user).order_by("revoked_at", "-created_at")
+def _page(
+    request: HttpRequest, *, new_token: str = "", new_name: str = "", error: str = "", status: int = 200
+) -> HttpResponse:
+    user = request.user if request.user.is_authenticated else None  # the views are for signed-in users only
+    tokens = ApiToken.objects.filter(user=user).order_by("revoked_at", "-created_at")
     response = render(
         request, "api/tokens.html",
         {"tokens": tokens, "new_token": new_token, "new_name": new_name, "error": error,

@@ -114,17 +114,17 @@ def _rescored(cards: list[Card]) -> list[Card]:
     """Cards of a period in trending order, scored as of the period's newest listing (or now)."""
     if not cards:
         return cards
-    as_of = min(timezone.now(), max(c.entry.submitted_at for c in cards))
+    as_of = min(timezone.now(), max(c.listing.submitted_at for c in cards))
     scored = [
         Card(
             paper=c.paper, entry=c.entry,
             score=selectors.trending_score(
-                upvotes=c.paper.upvotes, hours=max((as_of - c.entry.submitted_at).total_seconds() / 3600, 0.0)
+                upvotes=c.paper.upvotes, hours=max((as_of - c.listing.submitted_at).total_seconds() / 3600, 0.0)
             ),
         )
         for c in cards
     ]
-    scored.sort(key=lambda c: (-c.score, c.entry.submitted_at))
+    scored.sort(key=lambda c: (-(c.score or 0.0), c.listing.submitted_at))
     return scored
 
 
@@ -136,7 +136,9 @@ def _latest_entries(*, offset: int, count: int, submitter: str) -> list[Card]:
     )
     if submitter:
         username = f"submitted_by__{get_user_model().USERNAME_FIELD}__iexact"
-        entries = entries.filter(Q(**{username: submitter}) | Q(submitted_by__isnull=True, submitter_name__iexact=submitter))
+        entries = entries.filter(
+            Q(**{username: submitter}) | Q(submitted_by__isnull=True, submitter_name__iexact=submitter)
+        )
     return [Card(paper=e.paper, entry=e) for e in entries[offset:offset + count]]
 
 

@@ -50,7 +50,8 @@ def collections_holding(*, user, paper: Paper) -> set[int]:
     """The ids of the user's collections that hold this paper."""
     if not user.is_authenticated:
         return set()
-    return set(CollectionItem.objects.filter(collection__owner=user, paper=paper).values_list("collection_id", flat=True))
+    items = CollectionItem.objects.filter(collection__owner=user, paper=paper)
+    return set(items.values_list("collection_id", flat=True))
 
 
 def paper_titled(*, title: str) -> Paper | None:

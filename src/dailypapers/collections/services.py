@@ -4,10 +4,10 @@ Every refusal is a community Refused with a sentence for the user."""
 import re
 
 import bibtexparser
-from bibtexparser.model import DuplicateBlockKeyBlock
-from pylatexenc.latex2text import LatexNodes2Text
+from bibtexparser.model import DuplicateBlockKeyBlock, Entry
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from pylatexenc.latex2text import LatexNodes2Text
 
 from dailypapers.community.services import Refused, ensure_can_post
 from dailypapers.papers.models import Paper
@@ -157,8 +157,9 @@ def match_entries(*, text: str) -> tuple[list[Paper], list[str]]:
     title; and a line for each entry that matched none. Raises Refused for a file that isn't BibTeX."""
     library = bibtexparser.parse_string(text)
     # A key used twice is still an entry to match (files merged from several sources repeat keys).
+    # Only duplicated entries: a duplicated @string is a String block, with no fields to match.
     entries = library.entries + [b.ignore_error_block for b in library.failed_blocks
-                                 if isinstance(b, DuplicateBlockKeyBlock) and b.ignore_error_block is not None]
+                                 if isinstance(b, DuplicateBlockKeyBlock) and isinstance(b.ignore_error_block, Entry)]
     failed = [b for b in library.failed_blocks if not isinstance(b, DuplicateBlockKeyBlock)]
     if not entries:
         raise Refused("No BibTeX entries found in that file." + (
@@ -168,7 +169,7 @@ def match_entries(*, text: str) -> tuple[list[Paper], list[str]]:
         raise Refused(f"That file has {len(entries):,} entries; import at most {MAX_IMPORT_ENTRIES:,} at a time.")
     latex = LatexNodes2Text()
     wanted = []
-    for entry in sorted(entries, key=lambda e: e.start_line):
+    for entry in sorted(entries, key=lambda e: e.start_line or 0):
         fields = {f.key.lower(): " ".join(latex.latex_to_text(str(f.value)).split()) for f in entry.fields}
         doi = _DOI_PREFIX.sub("", fields.get("doi", "")).lower()
         wanted.append((entry.key, fields.get("title", ""), _arxiv_id(fields), doi))
@@ -184,8 +185,9 @@ def match_entries(*, text: str) -> tuple[list[Paper], list[str]]:
         if paper is not None:
             matched.append(paper)
         else:
-            unmatched.append(f"{key}: {title or '(no title)'}" + (f" (arXiv {arxiv_id}, not held here)" if arxiv_id else ""))
-    unmatched += [f"(a block at line {b.start_line + 1} is not BibTeX)" for b in failed]
+            held = f" (arXiv {arxiv_id}, not held here)" if arxiv_id else ""
+            unmatched.append(f"{key}: {title or '(no title)'}{held}")
+    unmatched += [f"(a block at line {(b.start_line or 0) + 1} is not BibTeX)" for b in failed]
     return matched, unmatched
 
 

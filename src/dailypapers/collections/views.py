@@ -199,7 +199,8 @@ def toggle_saved(request: HttpRequest, raw_id: str) -> HttpResponse:
     paper = _paper(raw_id)
     saved = services.toggle_saved(user=request.user, paper=paper)
     if request.headers.get("HX-Request"):
-        return render(request, "collections/_save.html", {"paper_id": paper.arxiv_id, "saved": saved, "user": request.user})
+        return render(request, "collections/_save.html",
+                      {"paper_id": paper.arxiv_id, "saved": saved, "user": request.user})
     messages.success(request, "Saved to your Reading list." if saved else "Taken off your Reading list.")
     back = request.POST.get("next", "")
     return redirect(back if back.startswith("/") and not back.startswith("//") else paper.get_absolute_url())

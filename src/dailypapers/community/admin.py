@@ -127,6 +127,8 @@ class ModeratedUserAdmin(UserAdmin):
     @admin.action(description="Ban the selected users (they can still read)")
     def ban(self, request, queryset):
         for user in queryset.exclude(pk=request.user.pk):
-            Ban.objects.get_or_create(user=user, defaults={"reason": "Banned from the user list", "banned_by": request.user})
+            Ban.objects.get_or_create(
+                user=user, defaults={"reason": "Banned from the user list", "banned_by": request.user}
+            )
             _log(self, request, user, "Banned the user")
         messages.success(request, "Banned the selected users.")

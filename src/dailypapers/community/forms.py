@@ -24,7 +24,9 @@ class ReportForm(forms.Form):
 
 class OrganizationForm(forms.Form):
     name = forms.CharField(max_length=200)
-    slug = forms.SlugField(max_length=100, required=False, help_text="Its address: /organizations/<slug>. From the name if empty.")
+    slug = forms.SlugField(
+        max_length=100, required=False, help_text="Its address: /organizations/<slug>. From the name if empty."
+    )
     # A plain file field: Pillow is run once, in clean_avatar, so every refusal has our message.
     avatar = forms.FileField(
         required=False, help_text="PNG, JPEG, WebP or GIF, at most 1 MB; stored as a 256×256 PNG.",

@@ -15,6 +15,9 @@ class Vote(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "paper"], name="one_vote_per_user_and_paper")]
         indexes = [models.Index(fields=["paper", "created_at"])]
 
+    def __str__(self) -> str:
+        return f"vote by {self.user} for {self.paper.arxiv_id}"
+
 
 class Comment(models.Model):
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="discussion")
@@ -26,6 +29,11 @@ class Comment(models.Model):
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True, help_text="Deleted by its author")
     hidden_at = models.DateTimeField(null=True, blank=True, help_text="Hidden by a moderator")
+
+    # Not columns: set by selectors.discussion on the comments it returns.
+    children: list["Comment"]
+    is_paper_author: bool
+    is_submitter: bool
 
     class Meta:
         ordering = ["created_at"]
@@ -49,6 +57,9 @@ class Report(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["comment", "reporter"], name="one_report_per_user_and_comment")]
 
+    def __str__(self) -> str:
+        return f"report by {self.reporter} on comment {self.comment_id}"
+
 
 class Ban(models.Model):
     """A banned user reads but does not post, vote or submit."""
@@ -57,6 +68,9 @@ class Ban(models.Model):
     reason = models.CharField(max_length=500)
     banned_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"ban of {self.user}"
 
 
 class Membership(models.Model):
@@ -71,6 +85,9 @@ class Membership(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "user"], name="one_membership_per_org")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) in {self.organization.slug}"
 
 
 class AuthorshipClaim(models.Model):
@@ -92,6 +109,9 @@ class AuthorshipClaim(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "paper", "author"], name="one_claim_per_author_entry")]
 
+    def __str__(self) -> str:
+        return f"{self.user} as {self.author} on {self.paper.arxiv_id} ({self.status})"
+
 
 class Invitation(models.Model):
     """An admin asked `user` to join `organization`: they become a member only once they accept,
@@ -105,3 +125,6 @@ class Invitation(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "user"], name="one_invitation_per_org")]
+
+    def __str__(self) -> str:
+        return f"{self.user} invited to {self.organization.slug} as {self.role}"

@@ -78,7 +78,8 @@ def submit_paper(*, user, raw_id: str, comment: str = "", now: datetime | None =
     try:
         arxiv_id, _ = parse_arxiv_id(raw_id)
     except ValueError:
-        raise Refused(f"“{raw_id.strip()[:100]}” is not an arXiv id or URL (e.g. 2401.12345 or https://arxiv.org/abs/2401.12345).")
+        raise Refused(f"“{raw_id.strip()[:100]}” is not an arXiv id or URL "
+                      "(e.g. 2401.12345 or https://arxiv.org/abs/2401.12345).") from None
     now = now or timezone.now()
     day = feed_day(now)
     paper = Paper.objects.filter(arxiv_id=arxiv_id).first() or _fetch_from_arxiv(arxiv_id)
@@ -109,7 +110,7 @@ def _fetch_from_arxiv(arxiv_id: str) -> Paper:
     try:
         upsert_papers(records=arxiv_api.fetch_records(id_list=[arxiv_id]))
     except SourceError as exc:
-        raise Refused(f"Could not fetch {arxiv_id} from arXiv: {exc}")
+        raise Refused(f"Could not fetch {arxiv_id} from arXiv: {exc}") from exc
     paper = Paper.objects.filter(arxiv_id=arxiv_id).first()
     if paper is None:
         raise Refused(f"arXiv has no paper {arxiv_id}.")
@@ -135,7 +136,9 @@ def post_comment(*, user, paper: Paper, body: str, parent: Comment | None = None
         raise Refused("You can only reply to a visible comment on this paper.")
     body = _clean_body(body)
     with transaction.atomic():
-        comment = Comment.objects.create(paper=paper, author=user, parent=parent, body=body, body_html=markdown.render(body))
+        comment = Comment.objects.create(
+            paper=paper, author=user, parent=parent, body=body, body_html=markdown.render(body)
+        )
         Paper.objects.filter(pk=paper.pk).update(num_comments=F("num_comments") + 1)
     bump_content_version()
     return comment

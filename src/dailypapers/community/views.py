@@ -34,7 +34,9 @@ def _login_first(view):
 
 def _back(request: HttpRequest, default: str = "/papers") -> str:
     target = request.POST.get("next") or request.GET.get("next") or request.headers.get("Referer") or default
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return default
     return target
 
@@ -43,7 +45,7 @@ def _paper(raw_id: str) -> Paper:
     try:
         arxiv_id, _ = parse_arxiv_id(raw_id)
     except ValueError:
-        raise Http404(f"“{raw_id}” is not an arXiv id.")
+        raise Http404(f"“{raw_id}” is not an arXiv id.") from None
     return get_object_or_404(Paper, arxiv_id=arxiv_id)
 
 
@@ -169,7 +171,9 @@ def set_organization(request: HttpRequest, raw_id: str) -> HttpResponse:
     paper = _paper(raw_id)
     form = PaperOrganizationForm(request.POST)
     if not form.is_valid():
-        return bad_request(request, reason="An organization is given by its slug: letters, digits, dashes or underscores.")
+        return bad_request(
+            request, reason="An organization is given by its slug: letters, digits, dashes or underscores."
+        )
     slug = form.cleaned_data["organization"]
     organization = get_object_or_404(Organization, slug=slug) if slug else None
     try:
@@ -241,7 +245,9 @@ def organization_member_remove(request: HttpRequest, slug: str, pk: int) -> Http
 
 @_login_first
 def invitations(request: HttpRequest) -> HttpResponse:
-    return render(request, "community/invitations.html", {"invitations": selectors.pending_invitations(user=request.user)})
+    return render(
+        request, "community/invitations.html", {"invitations": selectors.pending_invitations(user=request.user)}
+    )
 
 
 @require_POST

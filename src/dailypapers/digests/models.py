@@ -8,7 +8,9 @@ class Subscription(models.Model):
         WEEKLY = "weekly", "Weekly"
 
     email = models.EmailField()
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="subscriptions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="subscriptions"
+    )
     frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.DAILY)
     topic = models.CharField(max_length=250, blank=True, help_text="A saved search: only papers matching it")
     min_upvotes = models.PositiveIntegerField(default=0)
@@ -19,7 +21,9 @@ class Subscription(models.Model):
     inactive_reason = models.CharField(max_length=300, blank=True, help_text="e.g. the mail server refused the address")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["email", "frequency", "topic"], name="one_subscription_per_email_kind")]
+        constraints = [
+            models.UniqueConstraint(fields=["email", "frequency", "topic"], name="one_subscription_per_email_kind")
+        ]
 
     def __str__(self) -> str:
         return f"{self.email} ({self.frequency}{', ' + self.topic if self.topic else ''})"
@@ -49,3 +53,6 @@ class DigestDelivery(models.Model):
     class Meta:
         verbose_name_plural = "digest deliveries"
         constraints = [models.UniqueConstraint(fields=["subscription", "period"], name="one_digest_per_period")]
+
+    def __str__(self) -> str:
+        return f"{self.period} digest to {self.subscription.email} ({self.status})"

@@ -6,6 +6,7 @@ import logging
 import smtplib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -99,7 +100,7 @@ def request_subscription(*, email: str, frequency: str, topic: str = "", min_upv
     mailed to the address (or, past DIGEST_MAILS_PER_ADDRESS_PER_HOUR, silently not)."""
     from allauth.account.models import EmailAddress
 
-    requested = {"email": email.strip().lower(), "frequency": frequency, "topic": topic.strip(),
+    requested: dict[str, Any] = {"email": email.strip().lower(), "frequency": frequency, "topic": topic.strip(),
                  "min_upvotes": min_upvotes}
     if user is not None and user.is_authenticated and EmailAddress.objects.filter(
             user=user, email__iexact=requested["email"], verified=True).exists():
@@ -147,7 +148,9 @@ def confirm(*, token: str) -> Subscription | None:
     return None if requested is None else _apply(**requested)
 
 
-def _apply(*, email: str, frequency: str, topic: str, min_upvotes: int, owner=None, personal: bool = False) -> Subscription:
+def _apply(
+    *, email: str, frequency: str, topic: str, min_upvotes: int, owner=None, personal: bool = False
+) -> Subscription:
     """Create or change the subscription and make it active. Only the verified `owner` ties it
     to an account and chooses `personal`; a mailed link changes neither."""
     with transaction.atomic():
@@ -222,7 +225,9 @@ def digest_items(papers: list[Paper]) -> dict[int, dict]:
     """What a digest shows of each paper, computed once per period (not per subscriber)."""
     names: dict[int, list[str]] = {p.pk: [] for p in papers}
     for paper_id, name in (
-        Authorship.objects.filter(paper__in=papers).order_by("paper_id", "position").values_list("paper_id", "author__name")
+        Authorship.objects.filter(paper__in=papers)
+        .order_by("paper_id", "position")
+        .values_list("paper_id", "author__name")
     ):
         names[paper_id].append(name)
     return {
@@ -232,7 +237,9 @@ def digest_items(papers: list[Paper]) -> dict[int, dict]:
     }
 
 
-def build_message(*, subscription: Subscription, period: Period, items: list[dict], connection=None) -> EmailMultiAlternatives:
+def build_message(
+    *, subscription: Subscription, period: Period, items: list[dict], connection=None
+) -> EmailMultiAlternatives:
     token = unsubscribe_token(subscription)
     unsubscribe_url = settings.BASE_URL + reverse("digests:unsubscribe", args=[token])
     context = {
@@ -246,7 +253,8 @@ def build_message(*, subscription: Subscription, period: Period, items: list[dic
         to=[subscription.email],
         connection=connection,
         headers={
-            "List-Unsubscribe": f"<mailto:{settings.DIGEST_UNSUBSCRIBE_MAILTO}?subject=unsubscribe%20{token}>, <{unsubscribe_url}>",
+            "List-Unsubscribe":
+                f"<mailto:{settings.DIGEST_UNSUBSCRIBE_MAILTO}?subject=unsubscribe%20{token}>, <{unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             # The same id for the same digest: a duplicate, if ever sent, is recognisable.
             "Message-ID": f"<digest-{subscription.pk}-{period.key.replace(':', '-')}@{host}>",
@@ -326,7 +334,7 @@ def send_digests(*, period: Period, on_progress=None) -> SendStats:
     return stats
 
 
-def _smtp_code(exc: Exception) -> int:
+def _smtp_code(exc: smtplib.SMTPRecipientsRefused | smtplib.SMTPResponseException) -> int:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return min(code for code, _ in exc.recipients.values())
     return exc.smtp_code

@@ -7,23 +7,25 @@ author of a paper its own element (Django writes one author per item).
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.html import escape
 
 from dailypapers.api.serializers import author_names
-from dailypapers.collections.selectors import papers as collection_papers, visible_collection
+from dailypapers.collections.selectors import papers as collection_papers
+from dailypapers.collections.selectors import visible_collection
+from dailypapers.pagecache import cached_response
 from dailypapers.papers import periods, selectors
 from dailypapers.papers.models import Author, DailyEntry, Organization, Paper
 from dailypapers.papers.selectors import Card
 from dailypapers.search.keyword import Filters
 from dailypapers.search.selectors import MAX_QUERY_LENGTH, search_papers
-from dailypapers.pagecache import cached_response
 from dailypapers.views import bad_request
 
 MAX_ITEMS = 50
@@ -107,7 +109,7 @@ class PaperFeed(Feed):
     def get_object(self, request, *args, **kwargs) -> Subject:
         return self.subject(request, **kwargs)
 
-    def subject(self, request, **kwargs) -> Subject:
+    def subject(self, request, *args: Any, **kwargs: Any) -> Subject:  # each feed names its URL's arguments
         raise NotImplementedError
 
     # The feed.
@@ -167,9 +169,11 @@ class DailyFeed(PaperFeed):
 
     def subject(self, request, value: str | None = None) -> Subject:
         day = parse_day(value) if value is not None else selectors.latest_day()
-        link = reverse("papers:date", args=[day.isoformat()]) if value is not None else reverse("papers:daily")
+        link = reverse("papers:date", args=[day.isoformat()]) if value is not None and day else reverse("papers:daily")
         if day is None:
-            return Subject(title="Daily papers", description="The daily list of papers (empty so far).", link=link, items=[])
+            return Subject(
+                title="Daily papers", description="The daily list of papers (empty so far).", link=link, items=[]
+            )
         return Subject(
             title=f"Daily papers of {day:%b %-d, %Y}" if value is not None else "Daily papers",
             description=f"The papers listed on {day:%A, %B %-d, %Y}, most upvoted first.",
@@ -191,7 +195,9 @@ class TrendingFeed(PaperFeed):
 def search_query(request) -> str:
     query = request.GET.get("q", "").strip()
     if not query:
-        raise BadFeedRequest("A search feed needs a query: add ?q=… to the address, e.g. /feeds/search.rss?q=diffusion.")
+        raise BadFeedRequest(
+            "A search feed needs a query: add ?q=… to the address, e.g. /feeds/search.rss?q=diffusion."
+        )
     if len(query) > MAX_QUERY_LENGTH:
         raise BadFeedRequest(f"The query is too long: at most {MAX_QUERY_LENGTH} characters.")
     return query

@@ -50,16 +50,16 @@ class PaperAdmin(RefreshesPages):
 
     @admin.action(description="Lock the discussion of the selected papers")
     def lock_comments(self, request, queryset):
-        for paper in queryset:
-            Paper.objects.filter(pk=paper.pk).update(comments_locked=True)
-            self.log_change(request, paper, "Locked comments")
-        bump_content_version()
+        self._set_comments_locked(request, queryset, locked=True)
 
     @admin.action(description="Unlock the discussion of the selected papers")
     def unlock_comments(self, request, queryset):
+        self._set_comments_locked(request, queryset, locked=False)
+
+    def _set_comments_locked(self, request, queryset, *, locked: bool) -> None:
         for paper in queryset:
-            Paper.objects.filter(pk=paper.pk).update(comments_locked=False)
-            self.log_change(request, paper, "Unlocked comments")
+            Paper.objects.filter(pk=paper.pk).update(comments_locked=locked)
+            self.log_change(request, paper, "Locked comments" if locked else "Unlocked comments")
         bump_content_version()
 
 
@@ -71,7 +71,7 @@ class AuthorAdmin(RefreshesPages):
 class OrganizationAdminForm(forms.ModelForm):
     class Meta:
         model = Organization
-        fields = "__all__"
+        fields = ["slug", "name", "avatar_url", "hf_name", "avatar"]  # every editable field, named
 
     def clean_avatar(self):
         """A new upload is re-encoded like every other (papers.avatars); a kept or cleared one is left as it is."""

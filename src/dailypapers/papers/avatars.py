@@ -27,7 +27,7 @@ def reencode_avatar(upload) -> ContentFile:
         with warnings.catch_warnings():
             # Pillow warns from 89 Mpx on; our own, lower cap below is the check that counts.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(upload, formats=AVATAR_FORMATS)  # reads the header only
+            image: Image.Image = Image.open(upload, formats=AVATAR_FORMATS)  # reads the header only
         with image:
             if image.width * image.height > AVATAR_MAX_PIXELS:
                 raise ValidationError(f"The avatar is {image.width}×{image.height} pixels. {too_big}")

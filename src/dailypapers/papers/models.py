@@ -108,6 +108,9 @@ class Authorship(models.Model):
         constraints = [models.UniqueConstraint(fields=["paper", "position"], name="unique_author_position")]
         indexes = [models.Index(fields=["author", "paper"])]
 
+    def __str__(self) -> str:
+        return f"{self.author} at {self.position} on {self.paper.arxiv_id}"
+
 
 class DailyEntry(models.Model):
     """A paper on the daily list of one feed day (the list's day, not the arXiv date)."""

@@ -19,6 +19,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
+from typing import cast
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -384,10 +385,10 @@ class PaperRecord:
                 except ValueError as exc:
                     setattr(self, name, None)
                     problems[name] = str(exc)
-        for name, validate in (("organization", _organization), ("daily", _daily)):
+        for name, validate_nested in (("organization", _organization), ("daily", _daily)):
             if (value := getattr(self, name)) is not None:
                 try:
-                    setattr(self, name, validate(value, problems))
+                    setattr(self, name, validate_nested(value, problems))
                 except ValueError as exc:
                     setattr(self, name, None)
                     problems[name] = str(exc)
@@ -413,6 +414,7 @@ def make_record(*, where: str, raw_id: object, title: object, **fields) -> "Pape
     if fields.get("version") is None:
         fields["version"] = id_version
     try:
-        return PaperRecord(arxiv_id=arxiv_id, title=title, where=where, **fields)
+        # Any title a source read: PaperRecord's own validation refuses one that is not text.
+        return PaperRecord(arxiv_id=arxiv_id, title=cast(str, title), where=where, **fields)
     except ValueError as exc:
         return Skipped(where, f"{arxiv_id}: {exc}")

@@ -33,9 +33,21 @@ class Card:
     entry: DailyEntry | None = None
     score: float | None = None
 
+    @property
+    def listing(self) -> DailyEntry:
+        """The entry of a card from a daily list, which always has one."""
+        if self.entry is None:
+            raise ValueError(f"{self.paper.arxiv_id} is not listed here")
+        return self.entry
+
 
 def _entries(*, start: date, end: date) -> list[Card]:
     """Papers listed on days start..end inclusive, by upvotes then submission time, each paper once."""
+    return [Card(paper=e.paper, entry=e) for e in _first_entries(start=start, end=end)]
+
+
+def _first_entries(*, start: date, end: date) -> list[DailyEntry]:
+    """Each paper's first entry on days start..end inclusive, by upvotes then submission time."""
     entries = (
         DailyEntry.objects.filter(day__gte=start, day__lte=end)
         .select_related("submitted_by")
@@ -45,9 +57,7 @@ def _entries(*, start: date, end: date) -> list[Card]:
     first_entry: dict[int, DailyEntry] = {}
     for entry in entries:
         first_entry.setdefault(entry.paper_id, entry)
-    cards = [Card(paper=e.paper, entry=e) for e in first_entry.values()]
-    cards.sort(key=lambda c: (-c.paper.upvotes, c.entry.submitted_at))
-    return cards
+    return sorted(first_entry.values(), key=lambda e: (-e.paper.upvotes, e.submitted_at))
 
 
 def papers_of_day(*, day: date) -> list[Card]:
@@ -80,13 +90,12 @@ def trending(*, now: datetime | None = None, limit: int = 50) -> list[Card]:
     if newest is None:
         return []
     as_of = min(now or timezone.now(), newest)
-    cards = _entries(start=(as_of - TRENDING_WINDOW).date(), end=as_of.date())
-    scored = []
-    for card in cards:
-        hours = max((as_of - card.entry.submitted_at).total_seconds() / 3600, 0.0)
-        scored.append(Card(paper=card.paper, entry=card.entry, score=trending_score(upvotes=card.paper.upvotes, hours=hours)))
-    scored.sort(key=lambda c: (-c.score, c.entry.submitted_at))
-    return scored[:limit]
+    scored: list[tuple[float, DailyEntry]] = []
+    for entry in _first_entries(start=(as_of - TRENDING_WINDOW).date(), end=as_of.date()):
+        hours = max((as_of - entry.submitted_at).total_seconds() / 3600, 0.0)
+        scored.append((trending_score(upvotes=entry.paper.upvotes, hours=hours), entry))
+    scored.sort(key=lambda s: (-s[0], s[1].submitted_at))
+    return [Card(paper=entry.paper, entry=entry, score=score) for score, entry in scored[:limit]]
 
 
 def trending_score(*, upvotes: int, hours: float) -> float:

@@ -1,12 +1,13 @@
 """Writes to papers. Every source goes through upsert_papers; nothing else writes papers."""
 
+import functools
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.cache import cache
-from django.db import connection, transaction
-from django.db import models
+from django.db import connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -54,7 +55,7 @@ def upsert_papers(
     *,
     records: Iterable[PaperRecord | Skipped],
     batch_size: int = 1000,
-    on_progress: Callable[[int], None] | None = None,
+    on_progress: Callable[[int], object] | None = None,
 ) -> UpsertStats:
     """Insert new papers, update changed ones, leave the rest untouched.
 
@@ -149,7 +150,8 @@ def _organizations(records: list[PaperRecord]) -> dict[str, Organization]:
     for slug, rec in wanted.items():
         org = orgs[slug]
         changed = {
-            name: value for name, value in (("name", rec.name), ("avatar_url", rec.avatar_url), ("hf_name", rec.hf_name))
+            name: value
+            for name, value in (("name", rec.name), ("avatar_url", rec.avatar_url), ("hf_name", rec.hf_name))
             if value and getattr(org, name) != value
         }
         if changed:
@@ -205,11 +207,15 @@ def _write_batch(records: list[PaperRecord], stats: UpsertStats) -> None:
             continue
         if record.version is not None and paper.version is not None and record.version < paper.version:
             # An older version of a paper we already hold: keep the newer text.
-            fields = {k: v for k, v in fields.items() if k not in {"version", "title", "abstract", "updated_at", "comments"}}
+            fields = {
+                k: v for k, v in fields.items() if k not in {"version", "title", "abstract", "updated_at", "comments"}
+            }
         if record.daily and latest_listing.get(paper.pk, record.daily.day) > record.daily.day:
             # A snapshot from an earlier list than one we already hold: it may only fill
             # gaps, so importing old and new lists in any order ends in the same state.
-            fields = {k: v for k, v in fields.items() if k.startswith("imported_") or getattr(paper, k) in (None, "", [])}
+            fields = {
+                k: v for k, v in fields.items() if k.startswith("imported_") or getattr(paper, k) in (None, "", [])
+            }
         before = {name: getattr(paper, name) for name in fields}
         if _apply(paper, fields):
             changed_papers.append(paper)
@@ -246,17 +252,17 @@ def _insert_papers(papers: list[Paper], *, now) -> None:
     if not papers:
         return
     fields = [f for f in Paper._meta.concrete_fields if not f.primary_key]
-    adapt = []
+    adapt: list[Callable[[Any], Any] | None] = []
     for field in fields:
         if isinstance(field, models.JSONField):
-            adapt.append(lambda value, field=field: field.get_db_prep_save(value, connection))
+            adapt.append(functools.partial(field.get_db_prep_save, connection=connection))
         elif isinstance(field, models.DateTimeField):
             adapt.append(connection.ops.adapt_datetimefield_value)
         else:
             adapt.append(None)
     for paper in papers:
         paper.created_at = paper.modified_at = now
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields if f.column)  # concrete: all have one
     placeholders = ", ".join(["%s"] * len(fields))
     rows = [
         tuple(value if convert is None else convert(value)
@@ -280,7 +286,7 @@ def _write_authorships(records: list[PaperRecord], papers: dict[str, Paper], new
         if r.authors is not None and not (
             # An older arXiv version keeps the newer author list, as it keeps the newer text.
             r.arxiv_id not in new_ids and r.version is not None
-            and papers[r.arxiv_id].version is not None and r.version < papers[r.arxiv_id].version
+            and (stored := papers[r.arxiv_id].version) is not None and r.version < stored
         )
     ]
     current: dict[int, list[str]] = {}
@@ -296,15 +302,17 @@ def _write_authorships(records: list[PaperRecord], papers: dict[str, Paper], new
     replace = [r for r in with_authors if current.get(papers[r.arxiv_id].pk, []) != r.authors]
     if not replace:
         return set()
-    author_ids = _author_ids({name for r in replace for name in r.authors})
-    Authorship.objects.filter(paper_id__in=[papers[r.arxiv_id].pk for r in replace if r.arxiv_id not in new_ids]).delete()
+    author_ids = _author_ids({name for r in replace for name in r.authors or ()})
+    Authorship.objects.filter(
+        paper_id__in=[papers[r.arxiv_id].pk for r in replace if r.arxiv_id not in new_ids]
+    ).delete()
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {Authorship._meta.db_table} (paper_id, author_id, position) VALUES (%s, %s, %s)",
             [
                 (papers[r.arxiv_id].pk, author_ids[name], position)
                 for r in replace
-                for position, name in enumerate(r.authors)
+                for position, name in enumerate(r.authors or ())
             ],
         )
     return {r.arxiv_id for r in replace}
@@ -317,24 +325,26 @@ def _write_daily_entries(records: list[PaperRecord], papers: dict[str, Paper]) -
     paper_ids = [papers[r.arxiv_id].pk for r in with_daily]
     existing = {
         (e.paper_id, e.day): e
-        for e in DailyEntry.objects.filter(paper_id__in=paper_ids, day__in={r.daily.day for r in with_daily})
+        for e in DailyEntry.objects.filter(paper_id__in=paper_ids, day__in={r.daily.day for r in with_daily if r.daily})
     }
     create, update, touched = [], [], set()
     for r in with_daily:
+        if (daily := r.daily) is None:  # never: with_daily holds only records with one
+            continue
         paper = papers[r.arxiv_id]
-        entry = existing.get((paper.pk, r.daily.day))
+        entry = existing.get((paper.pk, daily.day))
         if entry is None:
             create.append(
                 DailyEntry(
-                    paper=paper, day=r.daily.day, submitted_at=r.daily.submitted_at,
-                    submitter_name=r.daily.submitter_name, source=r.daily.source,
+                    paper=paper, day=daily.day, submitted_at=daily.submitted_at,
+                    submitter_name=daily.submitter_name, source=daily.source,
                 )
             )
             touched.add(r.arxiv_id)
-        elif entry.source == r.daily.source and (
-            entry.submitted_at != r.daily.submitted_at or entry.submitter_name != r.daily.submitter_name
+        elif entry.source == daily.source and (
+            entry.submitted_at != daily.submitted_at or entry.submitter_name != daily.submitter_name
         ):
-            entry.submitted_at, entry.submitter_name = r.daily.submitted_at, r.daily.submitter_name
+            entry.submitted_at, entry.submitter_name = daily.submitted_at, daily.submitter_name
             update.append(entry)
             touched.add(r.arxiv_id)
     DailyEntry.objects.bulk_create(create, batch_size=500)

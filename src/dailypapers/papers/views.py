@@ -9,9 +9,9 @@ from django.urls import reverse
 
 from dailypapers.community import selectors as community_selectors
 from dailypapers.community.services import is_org_admin
+from dailypapers.pagecache import cached_response
 from dailypapers.search.selectors import similar_papers
 from dailypapers.search.views import search
-from dailypapers.pagecache import cached_response
 from dailypapers.views import bad_request
 
 from . import periods, selectors
@@ -43,7 +43,8 @@ def _period_links(period: str, start: date, end: date) -> dict:
         "tabs": [
             {"name": "Daily", "active": period == "day", "url": reverse("papers:date", args=[start.isoformat()])},
             {"name": "Weekly", "active": period == "week", "url": reverse("papers:week", args=[_week_label(start)])},
-            {"name": "Monthly", "active": period == "month", "url": reverse("papers:month", args=[start.strftime("%Y-%m")])},
+            {"name": "Monthly", "active": period == "month",
+             "url": reverse("papers:month", args=[start.strftime("%Y-%m")])},
         ],
     }
 
@@ -128,7 +129,7 @@ def _paper_or_redirect(raw_id: str, suffix: str = ""):
     try:
         arxiv_id, version = parse_arxiv_id(raw_id)
     except ValueError:
-        raise Http404(f"“{raw_id}” is not an arXiv id (e.g. 2401.12345 or hep-th/9901001).")
+        raise Http404(f"“{raw_id}” is not an arXiv id (e.g. 2401.12345 or hep-th/9901001).") from None
     if version is not None or arxiv_id != raw_id:
         return None, redirect(f"/papers/{arxiv_id}{suffix}", permanent=True)
     paper = selectors.paper_detail(arxiv_id=arxiv_id)

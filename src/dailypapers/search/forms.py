@@ -59,7 +59,7 @@ class SearchForm(forms.Form):
                 params.append((name, value))
         return params
 
-    def query_string(self, **changes: str | None) -> str:
+    def query_string(self, **changes: str | int | None) -> str:
         """The query string of this search with some parameters changed (None or "" removes one)."""
         params = dict(self.params_in_use())
         for name, value in changes.items():
@@ -72,6 +72,6 @@ class SearchForm(forms.Form):
     def error_text(self) -> str:
         """The reasons, one sentence per bad field, for the 400 page."""
         return " ".join(
-            message if name == "q" else f"{self.fields[name].label or name.capitalize()}: {message}"
+            str(message) if name == "q" else f"{self.fields[name].label or name.capitalize()}: {message}"
             for name, messages in self.errors.items() for message in messages
         )

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import cast
 
 import tantivy
 from django.conf import settings
@@ -146,7 +147,9 @@ class Filters:
     listed_only: bool = False
 
     def __bool__(self) -> bool:
-        return any((self.published_from, self.published_to, self.category, self.organization, self.author, self.listed_only))
+        return any(
+            (self.published_from, self.published_to, self.category, self.organization, self.author, self.listed_only)
+        )
 
 
 # The index's own analyzers, rebuilt for queries, so a query is cut exactly as the text was: tantivy's
@@ -286,7 +289,8 @@ class Snapshot:
     def lexical(self, analysis: Analysis, *, filters: Filters, limit: int,
                 within: list[int] | None = None) -> dict[int, float]:
         """paper_id -> BM25 over title (boosted), authors and abstract, best `limit`."""
-        terms, fields = analysis.matched, TEXT_FIELDS
+        terms = analysis.matched
+        fields: tuple[str, ...] = TEXT_FIELDS
         if len(terms) > LONG_QUERY_TERMS:
             # A long query is a sentence: its very common words and the authors field cost time and
             # change nothing measurable.
@@ -312,7 +316,7 @@ class Snapshot:
 
     def phrase(self, analysis: Analysis, *, field: str, filters: Filters, limit: int) -> set[int]:
         """Papers whose `field` holds all the query's words as one phrase, in order."""
-        words = [t.value(field) for t in analysis.sequence]
+        words: list[str | tuple[int, str]] = [t.value(field) for t in analysis.sequence]
         if len(words) < 2 or not all(t.doc_freq for t in analysis.sequence):
             return set()
         query = tantivy.Query.phrase_query(SCHEMA, field, words)
@@ -372,7 +376,7 @@ class Reader:
             if path != self._path:
                 self._index = tantivy.Index.open(str(path))
                 self._path, self._meta_mtime = path, mtime
-            elif mtime != self._meta_mtime:
+            elif mtime != self._meta_mtime and self._index is not None:
                 self._index.reload()
                 self._meta_mtime = mtime
             return self._index
@@ -401,7 +405,8 @@ def _ids_and_scores(searcher: tantivy.Searcher, query: tantivy.Query, limit: int
                     **kwargs) -> list[tuple[int, float]]:
     """(paper_id, score) of the top hits, read from the fast field, not the document store."""
     hits = searcher.search(query, limit=limit, count=False, **kwargs).hits
-    paper_ids = searcher.fast_field_values("paper_id", [address for _, address in hits])
+    # paper_id is an integer fast field every document has: never a float or None.
+    paper_ids = cast(list[int], searcher.fast_field_values("paper_id", [address for _, address in hits]))
     return [(paper_id, score) for paper_id, (score, _) in zip(paper_ids, hits)]
 
 

@@ -21,6 +21,9 @@ class PaperVector(models.Model):
     class Meta:
         indexes = [models.Index(fields=["model_id"])]
 
+    def __str__(self) -> str:
+        return f"{self.model_id} vector of {self.paper.arxiv_id}"
+
 
 class IndexState(models.Model):
     """How far each derived index has caught up with the papers table (one row per index)."""
@@ -28,3 +31,6 @@ class IndexState(models.Model):
     name = models.CharField(max_length=50, unique=True)
     indexed_until = models.DateTimeField(null=True, blank=True, help_text="papers modified up to here are in")
     updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.name

@@ -5,6 +5,7 @@ import hashlib
 import logging
 import operator
 import re
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -31,7 +32,12 @@ MAX_QUERY_LENGTH = 250
 CANDIDATES = 200  # from each of the two lists, before fusion
 SORTS = ("relevance", "date", "upvotes")
 
-_embed_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="query-embedder")
+# Query embeddings run on worker threads so that a slow one can be given up on at SEARCH_EMBED_TIMEOUT. An
+# abandoned embedding keeps its thread until it ends, so no query ever queues behind one: a query takes a free
+# thread (a slot) or, when every thread is still busy with abandoned work, is answered by keywords at once.
+_EMBED_THREADS = 2
+_embed_pool = ThreadPoolExecutor(max_workers=_EMBED_THREADS, thread_name_prefix="query-embedder")
+_embed_slots = threading.BoundedSemaphore(_EMBED_THREADS)
 _DOI = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)?(10\.\d{4,9}/\S+)$", re.I)
 
 
@@ -81,8 +87,13 @@ def query_terms(query: str) -> list[str]:
     return [w if len(w) <= 4 else w[:max(4, len(w) - 2)] for w in words][:20]
 
 
+class EmbedderBusy(RuntimeError):
+    """Every query-embedding thread is still busy with an earlier query that ran out of time."""
+
+
 def embed_query(query: str) -> np.ndarray:
-    """The query's vector, cached; raises on failure or after the configured timeout."""
+    """The query's vector, cached; raises on failure, after the configured timeout, or at once (EmbedderBusy)
+    when every embedding thread is still held by an abandoned query."""
     embedder = get_embedder()
     key = "qvec:" + hashlib.sha1(f"{embedder.model_id}\0{query}".encode()).hexdigest()
     local = caches["local"]
@@ -90,10 +101,26 @@ def embed_query(query: str) -> np.ndarray:
         local.set(key, cached, 3600)
     if cached is not None:
         return np.frombuffer(cached, dtype=np.float32)
-    vector = _embed_pool.submit(lambda: embedder.embed([query])[0]).result(timeout=settings.SEARCH_EMBED_TIMEOUT)
-    local.set(key, vector.tobytes(), 3600)
-    cache.set(key, vector.tobytes(), 24 * 3600)
-    return vector
+    if not _embed_slots.acquire(blocking=False):
+        raise EmbedderBusy("every query-embedding thread is busy with an earlier, abandoned query")
+
+    def embed_and_cache() -> np.ndarray:
+        # Caches are written here, not by the caller, so an embedding that outlives its query still serves the
+        # next identical one.
+        try:
+            vector = embedder.embed([query])[0]
+            caches["local"].set(key, vector.tobytes(), 3600)
+            cache.set(key, vector.tobytes(), 24 * 3600)
+            return vector
+        finally:
+            _embed_slots.release()
+
+    try:
+        future = _embed_pool.submit(embed_and_cache)
+    except BaseException:  # the pool is shut down (interpreter exit): the slot was never taken by a thread
+        _embed_slots.release()
+        raise
+    return future.result(timeout=settings.SEARCH_EMBED_TIMEOUT)
 
 
 @dataclass
@@ -249,7 +276,9 @@ def _correction(ranking: Ranking, *, query: str) -> str:
     return corrected if corrected != query else ""
 
 
-def search_papers(*, query: str, filters: Filters, sort: str = "relevance", page: int = 1, per_page: int = 20) -> SearchResults:
+def search_papers(
+    *, query: str, filters: Filters, sort: str = "relevance", page: int = 1, per_page: int = 20
+) -> SearchResults:
     started = time.perf_counter()
     query = query.strip()
     exact = exact_paper(query)
@@ -273,7 +302,9 @@ def search_papers(*, query: str, filters: Filters, sort: str = "relevance", page
         fields = snapshot.matched_fields(analysis, [c.paper.pk for c in cards])
         matched = {c.paper.pk: fields.get(c.paper.pk) or ["meaning"] for c in cards}
     names = [n for n in (ranking.author, parse_query(query).author) if n]
-    authors = list(Author.objects.filter(functools.reduce(operator.or_, (Q(name__iexact=n) for n in names)))) if names else []
+    authors = (
+        list(Author.objects.filter(functools.reduce(operator.or_, (Q(name__iexact=n) for n in names)))) if names else []
+    )
     return SearchResults(
         cards=cards, total=len(ids), page=page, per_page=per_page, terms=query_terms(suggestion or query),
         note=ranking.note, exact=exact is not None, took_ms=(time.perf_counter() - started) * 1000,

@@ -50,7 +50,7 @@ def _indexed_papers(papers) -> Iterator[keyword.IndexedPaper]:
         last_pk = chunk[-1][0]
 
 
-def index_keywords(*, rebuild: bool = False, on_progress: Callable[[int], None] | None = None) -> int:
+def index_keywords(*, rebuild: bool = False, on_progress: Callable[[int], object] | None = None) -> int:
     """Bring the keyword index up to date with the papers table; returns papers (re)indexed."""
     started = timezone.now()
     state, _ = IndexState.objects.get_or_create(name="keyword")
@@ -110,7 +110,8 @@ def sync_vector_index(*, model_id: str, dim: int) -> int:
     stored = PaperVector.objects.filter(model_id=model_id)
     if info is None:
         vectors.build_chunks(_vector_chunks(stored), model_id=model_id, dim=dim, synced_until=started)
-        return vectors.current()["count"]
+        built = vectors.current()
+        return built["count"] if built else 0
     if info.get("synced_until"):
         stored = stored.filter(updated_at__gte=datetime.fromisoformat(info["synced_until"]) - _SLACK)
     written = sum(vectors.add(keys=keys, vectors=matrix, model_id=model_id) for keys, matrix in _vector_chunks(stored))
@@ -120,7 +121,7 @@ def sync_vector_index(*, model_id: str, dim: int) -> int:
 
 
 def embed_pending(
-    *, batch_size: int = 32, threads: int = 1, on_progress: Callable[[int], None] | None = None
+    *, batch_size: int = 32, threads: int = 1, on_progress: Callable[[int], object] | None = None
 ) -> int:
     """Compute the vectors papers lack, store them, and add them to the vector index batch by batch."""
     started = timezone.now()
@@ -171,4 +172,5 @@ def rebuild_vector_index() -> int:
     started = timezone.now().isoformat()
     stored = PaperVector.objects.filter(model_id=embedder.model_id)
     vectors.build_chunks(_vector_chunks(stored), model_id=embedder.model_id, dim=embedder.dim, synced_until=started)
-    return vectors.current()["count"]
+    built = vectors.current()
+    return built["count"] if built else 0

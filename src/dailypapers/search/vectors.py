@@ -145,7 +145,7 @@ class _Files:
         self.sizes = {"keys.u64": 8, "codes.u8": _code_bytes(dim), "vectors.f32": 4 * dim}
         self.files = {}
         for name, row in self.sizes.items():
-            file = open(directory / name, "a+b")
+            file = open(directory / name, "a+b")  # noqa: SIM115 - kept open until close()
             file.truncate(count * row)  # a torn tail from a writer that died mid-append
             self.files[name] = file
 
@@ -342,7 +342,10 @@ class Reader:
             if info is None:
                 return None
             with self._lock:
-                if self._view is None or (self._view.generation, self._view.count) != (info["generation"], info["count"]):
+                if self._view is None or (self._view.generation, self._view.count) != (
+                    info["generation"],
+                    info["count"],
+                ):
                     try:
                         self._view = _View.open(info, previous=self._view)
                     except FileNotFoundError:

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django import template
 from django.conf import settings
 from django.utils import timezone
@@ -15,7 +17,9 @@ def user_votes(context, cards) -> set[int]:
 
 @register.inclusion_tag("community/_vote.html", takes_context=True)
 def vote_button(context, paper, voted_ids=None) -> dict:
-    voted_ids = voted_ids if voted_ids is not None else selectors.voted_paper_ids(user=context["user"], paper_ids=[paper.pk])
+    voted_ids = (
+        voted_ids if voted_ids is not None else selectors.voted_paper_ids(user=context["user"], paper_ids=[paper.pk])
+    )
     return {"user": context["user"], "paper_id": paper.arxiv_id, "voted": paper.pk in voted_ids,
             "count": paper.upvotes, "request": context.get("request")}
 
@@ -30,7 +34,7 @@ def discussion(context, paper) -> dict:
         "paper": paper,
         "comments": selectors.discussion(paper=paper),
         "upvoters": selectors.upvoters(paper=paper),
-        "edit_until": timezone.now() - timezone.timedelta(minutes=settings.COMMENT_EDIT_MINUTES),
+        "edit_until": timezone.now() - timedelta(minutes=settings.COMMENT_EDIT_MINUTES),
         "banned": user.is_authenticated and hasattr(user, "ban"),
     }
 

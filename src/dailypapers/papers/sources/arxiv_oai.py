@@ -55,7 +55,7 @@ def harvest(
     until: date | None = None,
     set_spec: str = "",
     metadata_prefix: str = "arXivRaw",
-    on_progress: Callable[[int], None] | None = None,
+    on_progress: Callable[[int], object] | None = None,
 ) -> UpsertStats:
     """Harvest every record in the range into the database, resuming an interrupted harvest."""
     if metadata_prefix not in METADATA_NS:
@@ -115,7 +115,7 @@ def parse_page(content: bytes, *, metadata_prefix: str) -> tuple[list[PaperRecor
     if list_records is None:
         raise SourceError("OAI-PMH response has neither ListRecords nor an error")
     parse = _raw_record if metadata_prefix == "arXivRaw" else _arxiv_record
-    records = []
+    records: list[PaperRecord | Skipped] = []
     for record in list_records.iterfind(f"{OAI}record"):
         header = record.find(f"{OAI}header")
         identifier = header.findtext(f"{OAI}identifier", "") if header is not None else ""
@@ -156,11 +156,8 @@ def _raw_record(meta: ET.Element, where: str) -> PaperRecord | Skipped:
 def _arxiv_record(meta: ET.Element, where: str) -> PaperRecord | Skipped:
     ns = METADATA_NS["arXiv"]
     authors = [
-        " ".join(
-            part
-            for part in (a.findtext(f"{ns}forenames", ""), a.findtext(f"{ns}keyname", ""), a.findtext(f"{ns}suffix", ""))
-            if part.strip()
-        )
+        " ".join(part for part in (a.findtext(f"{ns}{name}", "") for name in ("forenames", "keyname", "suffix"))
+                 if part.strip())
         for a in meta.iterfind(f"{ns}authors/{ns}author")
     ]
     try:

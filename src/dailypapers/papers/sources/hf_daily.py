@@ -29,28 +29,32 @@ def item_records(*, items: Iterable, day: date, where: str) -> Iterator[PaperRec
 
 def item_record(item: object, *, day: date, where: str) -> PaperRecord | Skipped:
     """One item as the API sends it. Values are passed on as read: the record validates them."""
-    paper = item.get("paper") if isinstance(item, dict) else None
+    fields = item if isinstance(item, dict) else {}
+    paper = fields.get("paper")
     if not isinstance(paper, dict):
         return Skipped(where, "item has no paper object")
     try:
         published_at = _timestamp(paper.get("publishedAt"))
-        submitted_at = _timestamp(paper.get("submittedOnDailyAt") or item.get("publishedAt"))
+        submitted_at = _timestamp(paper.get("submittedOnDailyAt") or fields.get("publishedAt"))
     except ValueError as exc:
         return Skipped(where, f"bad date: {exc}")
-    submitter = item.get("submittedBy") or paper.get("submittedOnDailyBy") or {}
-    org = item.get("organization") or paper.get("organization")
+    submitter = fields.get("submittedBy") or paper.get("submittedOnDailyBy") or {}
+    org = fields.get("organization") or paper.get("organization")
     if isinstance(org, dict):
-        # The slug is derived from HF's name, which is kept as sent (see OrganizationRecord).
-        org = OrganizationRecord(slug="", hf_name=org.get("name"), name=org.get("fullname"), avatar_url=org.get("avatar"))
+        # The slug is derived from HF's name, which is kept as sent (see OrganizationRecord); the values go
+        # in as sent, maybe not text: PaperRecord validates them.
+        org = OrganizationRecord(
+            slug="", hf_name=org.get("name"), name=org.get("fullname"), avatar_url=org.get("avatar")  # type: ignore[arg-type]
+        )
     return make_record(
         where=where,
         raw_id=paper.get("id"),
-        title=paper.get("title") or item.get("title"),
+        title=paper.get("title") or fields.get("title"),
         abstract=paper.get("summary"),
         authors=_author_names(paper.get("authors")),
         published_at=published_at,
         upvotes=paper.get("upvotes"),
-        num_comments=item.get("numComments"),
+        num_comments=fields.get("numComments"),
         organization=org or None,
         github_repo=paper.get("githubRepo") or None,
         github_stars=paper.get("githubStars"),

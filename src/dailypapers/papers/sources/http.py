@@ -48,7 +48,8 @@ def fetch(
         timeout=settings.HTTP_TIMEOUT_SECONDS, follow_redirects=True, headers={"User-Agent": USER_AGENT}
     ) as client:
         for attempt in range(attempts):
-            _wait_turn(request_url.netloc.decode(), min_interval)
+            host = request_url.netloc.decode()
+            _wait_turn(host, min_interval)
             wait = BACKOFF_SECONDS * 2**attempt
             try:
                 response = client.get(request_url)
@@ -57,6 +58,7 @@ def fetch(
             except httpx.TransportError as exc:
                 problem = f"connection failed ({exc or type(exc).__name__})"
             else:
+                _done(host)
                 if response.is_success or response.status_code in accept_statuses:
                     return response
                 problem = f"HTTP {response.status_code} {response.reason_phrase}{_body_hint(response)}"
@@ -78,6 +80,13 @@ def _wait_turn(host: str, min_interval: float) -> None:
         last = _last_request_at.get(host)
         if last is not None and min_interval > 0 and now - last < min_interval:
             time.sleep(min_interval - (now - last))
+        _last_request_at[host] = time.monotonic()
+
+
+def _done(host: str) -> None:
+    """The pause also runs from the end of the last answer: a slow connection or answer never shortens the
+    gap the server sees between two requests."""
+    with _pause_lock:
         _last_request_at[host] = time.monotonic()
 
 

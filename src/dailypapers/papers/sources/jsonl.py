@@ -72,7 +72,8 @@ def _versions(versions: object) -> list:
     if versions is None:
         return []
     if not isinstance(versions, list) or not all(
-        isinstance(v, dict) and isinstance(v.get("version"), str) and isinstance(v.get("created"), str) for v in versions
+        isinstance(v, dict) and isinstance(v.get("version"), str) and isinstance(v.get("created"), str)
+        for v in versions
     ):
         raise ValueError(f"versions must be a list of {{version, created}}: {str(versions)[:80]}")
     return [(int(v["version"].removeprefix("v")), parse_arxiv_date(v["created"])) for v in versions]

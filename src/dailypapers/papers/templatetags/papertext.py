@@ -28,7 +28,8 @@ def math(text: str | None, highlight: re.Pattern | str | None = None) -> SafeStr
     """`highlight`, a compiled pattern, wraps its matches outside math in <mark>."""
     if not text:
         return mark_safe("")
-    out, last = [], 0
+    out: list[str] = []
+    last = 0
     for match in _MATH.finditer(text):
         out.append(_plain(text[last:match.start()], highlight))
         tex = match["display"] or match["inline"] or match["paren"]
@@ -41,9 +42,10 @@ def math(text: str | None, highlight: re.Pattern | str | None = None) -> SafeStr
 
 def _plain(text: str, highlight: re.Pattern | str | None) -> str:
     text = text.replace("\\$", "$")
-    if not highlight:
+    if not isinstance(highlight, re.Pattern):  # a template passes "" for an unset variable
         return escape(text)
-    out, last = [], 0
+    out: list[str] = []
+    last = 0
     for match in highlight.finditer(text):
         out.append(escape(text[last:match.start()]))
         out.append(f"<mark>{escape(match.group(0))}</mark>")
