@@ -33,7 +33,6 @@ import hashlib
 import json
 import os
 import platform
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -104,6 +103,7 @@ def offline(args) -> None:
     if not settings.configured:
         settings.configure()
     import embed_cache
+
     from dailypapers.personal import ranking
 
     embed_cache.DATASETS = args.datasets
@@ -122,7 +122,7 @@ def offline(args) -> None:
     started = time.perf_counter()
     matrix = embed_cache.embed_cached([text[i] for i in needed], threads=2, log=log)
     log(f"vectors in {time.perf_counter() - started:.0f} s")
-    vectors = {i: v for i, v in zip(needed, ranking.normalise(matrix.astype(np.float32)))}
+    vectors = dict(zip(needed, ranking.normalise(matrix.astype(np.float32))))
 
     # Variants: the single centroid, and ours over a small grid (top-k x popularity weight).
     weights = (0.0, 0.05, 0.1, 0.2)
@@ -186,7 +186,8 @@ def offline(args) -> None:
     print(f"{'ranker':22} {'MRR':>7} {'hit@10':>7} | dev MRR  hit@10 | test MRR hit@10")
     for name in ["popularity", "centroid", "for_you", *sorted(variants)]:
         a, d, t = table[name]["all"], table[name]["dev"], table[name]["test"]
-        print(f"{name:22} {a['mrr']:7.4f} {a['hit_at_10']:7.4f} | {d['mrr']:.4f} {d['hit_at_10']:.4f} | {t['mrr']:.4f} {t['hit_at_10']:.4f}")
+        print(f"{name:22} {a['mrr']:7.4f} {a['hit_at_10']:7.4f} | {d['mrr']:.4f} {d['hit_at_10']:.4f}"
+              f" | {t['mrr']:.4f} {t['hit_at_10']:.4f}")
     print(f"best on dev: {best}; shipped: {result['shipped']}")
 
 
@@ -251,7 +252,8 @@ def _load_site(args) -> int:
     for start in range(0, len(rows), batch):
         part = rows[start:start + batch]
         Paper.objects.bulk_create([
-            Paper(arxiv_id=r["id"], title=" ".join(r["title"].split()), abstract=" ".join((r["abstract"] or "").split()),
+            Paper(arxiv_id=r["id"], title=" ".join(r["title"].split()),
+                  abstract=" ".join((r["abstract"] or "").split()),
                   categories=r["categories"], primary_category=r["categories"][0] if r["categories"] else "",
                   published_at=dt.datetime.fromisoformat(r["listing_date"]).replace(hour=0, tzinfo=dt.timezone.utc),
                   upvotes=int(rng.zipf(2.0)) - 1)
@@ -262,7 +264,8 @@ def _load_site(args) -> int:
             DailyEntry(paper_id=pk, day=at.date(), submitted_at=at + dt.timedelta(minutes=int(rng.integers(0, 1440))),
                        submitter_name="arxiv", source="admin") for pk, at in papers])
         PaperVector.objects.bulk_create([
-            PaperVector(paper_id=pk, model_id=model_id, text_hash="bench", vector=vectors[(start + i) % len(vectors)].tobytes())
+            PaperVector(paper_id=pk, model_id=model_id, text_hash="bench",
+                        vector=vectors[(start + i) % len(vectors)].tobytes())
             for i, (pk, _) in enumerate(papers)])
     connection.cursor().execute("ANALYZE")
     log(f"{len(rows)} papers with list entries and vectors in {time.perf_counter() - started:.0f} s")
@@ -294,14 +297,15 @@ def latency_runs(args, *, user, papers: int) -> None:
 
     window = selectors.window(period="week")
     in_week = DailyEntry.objects.filter(day__gte=window[0], day__lte=window[1]).count()
-    log(f"user with {user.votes.count()} upvotes and 20 saves; the week {window[0]}..{window[1]} lists {in_week} papers")
+    log(f"user with {user.votes.count()} upvotes and 20 saves;"
+        f" the week {window[0]}..{window[1]} lists {in_week} papers")
 
     client = Client()
     client.force_login(user)
     for _ in range(5):  # warm-up: connections, templates, the first impressions written
         assert client.get("/papers/for-you").status_code == 200
     timings: dict[str, list[float]] = defaultdict(list)
-    for i in range(args.requests):
+    for _ in range(args.requests):
         for name, call in (
             ("page_week", lambda: client.get("/papers/for-you")),
             ("page_month", lambda: client.get("/papers/for-you?period=month")),
@@ -319,7 +323,8 @@ def latency_runs(args, *, user, papers: int) -> None:
               "month_candidates": in_month, "database": "sqlite", "loadavg_1m": os.getloadavg()[0],
               "page_size": selectors.PAGE_SIZE, "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
               **{name: _ms(values) for name, values in timings.items()},
-              "note": "Django test client in process: middleware, session, selector, impressions, template; no HTTP server"}
+              "note": "Django test client in process: middleware, session, selector, impressions, template;"
+                      " no HTTP server"}
     merge_results("latency", result)
     print(json.dumps(result, indent=2))
 

@@ -30,7 +30,8 @@ def test_not_interested_and_save_on_for_you(live_server, world, ada):  # noqa: F
     unwanted = world["listed"]["rl"][0].arxiv_id
     keeper = world["listed"]["speech"][0].arxiv_id
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"])
+        browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                             args=["--no-sandbox", "--disable-background-networking"])
         page = browser.new_page()
         violations = []
         page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)

@@ -156,7 +156,8 @@ def test_papers_shown_on_n_visits_without_a_click_fade(world, reader):
         client.get("/papers/for-you")  # a reload within the gap is the same visit
         assert Impression.objects.get(user=reader, paper=first).count == visit + 1
         # The next visit comes after the gap.
-        Impression.objects.filter(user=reader).update(last_shown_at=timezone.now() - services.IMPRESSION_GAP - timedelta(seconds=1))
+        earlier = timezone.now() - services.IMPRESSION_GAP - timedelta(seconds=1)
+        Impression.objects.filter(user=reader).update(last_shown_at=earlier)
     feed = selectors.for_you(user=reader)
     faded = [c for c in feed.cards if c.faded]
     # Every paper of the page was shown each visit, so all faded: they keep their order among themselves.
@@ -183,7 +184,8 @@ def test_include_and_exclude_keywords(world, reader):
     feed = selectors.for_you(user=reader)
     assert feed.include == ["speech", "vision"] and feed.exclude == ["survey"]
     titles = [c.paper.title for c in feed.cards]
-    assert titles and all(("speech" in t.lower() or "vision" in t.lower()) and "survey" not in t.lower() for t in titles)
+    assert titles
+    assert all(("speech" in t.lower() or "vision" in t.lower()) and "survey" not in t.lower() for t in titles)
     assert {c.paper.arxiv_id for c in feed.cards} == {p.arxiv_id for p in world["listed"]["speech"]}
     # Whole words only: "RL" does not match "world".
     assert selectors._keyword_pattern(["rl"]).search("hello world") is None

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import for_you, views  # for_you registers /api/v1/me/for-you on the native API
+from . import for_you, views  # noqa: F401 - for_you registers /api/v1/me/for-you on the native API
 from .native import api as native_api
 
 app_name = "api"

@@ -18,6 +18,9 @@ class NotInterested(models.Model):
         verbose_name_plural = "not interested"
         constraints = [models.UniqueConstraint(fields=["user", "paper"], name="not_interested_once")]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} not interested in {self.paper_id}"
+
 
 class Impression(models.Model):
     """One row per (user, paper): how many separate visits of For you showed the paper."""
@@ -29,6 +32,9 @@ class Impression(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "paper"], name="one_impression_row")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} shown {self.paper_id} {self.count}x"
 
 
 class FeedFilters(models.Model):
@@ -43,3 +49,6 @@ class FeedFilters(models.Model):
 
     class Meta:
         verbose_name_plural = "feed filters"
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: +{self.include} -{self.exclude}"

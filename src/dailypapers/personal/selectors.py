@@ -113,7 +113,8 @@ def profile_of(*, user) -> dict[int, str]:
     sources: dict[int, tuple] = {}
     for pk, at in saved.order_by("-added_at").values_list("paper_id", "added_at")[:MAX_PROFILE]:
         sources[pk] = (at, "saved")
-    for pk, at in Vote.objects.filter(user=user).order_by("-created_at").values_list("paper_id", "created_at")[:MAX_PROFILE]:
+    votes = Vote.objects.filter(user=user).order_by("-created_at")
+    for pk, at in votes.values_list("paper_id", "created_at")[:MAX_PROFILE]:
         sources[pk] = (at, "upvoted")
     ordered = sorted(sources.items(), key=lambda item: item[1][0], reverse=True)[:MAX_PROFILE]
     return {pk: source for pk, (_, source) in ordered}
@@ -228,7 +229,8 @@ def _cards(ranked: list[tuple[int, float, int | None, bool]], *, start: date, en
     ids = [row[0] for row in ranked]
     papers = card_papers().in_bulk(ids)
     entries: dict[int, DailyEntry] = {}
-    for entry in DailyEntry.objects.filter(paper_id__in=ids, day__gte=start, day__lte=end).select_related("submitted_by").order_by("submitted_at"):
+    listed = DailyEntry.objects.filter(paper_id__in=ids, day__gte=start, day__lte=end)
+    for entry in listed.select_related("submitted_by").order_by("submitted_at"):
         entries.setdefault(entry.paper_id, entry)
     near_ids = {row[2] for row in ranked if row[2] is not None}
     near = {pk: (arxiv_id, title) for pk, arxiv_id, title in

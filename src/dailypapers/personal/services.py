@@ -35,8 +35,8 @@ def record_impressions(*, user, paper_ids: list[int], now: datetime | None = Non
     if not paper_ids:
         return 0
     now = now or timezone.now()
-    rows = {pk: (count, at) for pk, count, at in
-            Impression.objects.filter(user=user, paper_id__in=paper_ids).values_list("paper_id", "count", "last_shown_at")}
+    shown = Impression.objects.filter(user=user, paper_id__in=paper_ids)
+    rows = {pk: (count, at) for pk, count, at in shown.values_list("paper_id", "count", "last_shown_at")}
     due = [Impression(user=user, paper_id=pk, count=rows[pk][0] + 1 if pk in rows else 1, last_shown_at=now)
            for pk in dict.fromkeys(paper_ids) if pk not in rows or now - rows[pk][1] >= IMPRESSION_GAP]
     if due:

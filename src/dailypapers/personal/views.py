@@ -21,7 +21,8 @@ def _signed_in(view: Callable) -> Callable:
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
         if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path() if request.method == "GET" else reverse("personal:for_you"))
+            back = request.get_full_path() if request.method == "GET" else reverse("personal:for_you")
+            return redirect_to_login(back)
         return view(request, *args, **kwargs)
 
     return wrapper
