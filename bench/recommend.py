@@ -2,7 +2,7 @@
 """For you benchmark: offline ranking quality on real Hugging Face data, and page latency.
 
     python bench/recommend.py offline [--cached-only] [--datasets DIR]
-    python bench/recommend.py latency [--papers 74700] [--upvotes 200] [--requests 200]
+    python bench/recommend.py latency [--papers 74700] [--upvotes 200] [--requests 200] [--site DIR] [--datasets DIR]
 
 offline: ../shared/datasets/hf_daily_papers/papers.jsonl.gz. Every submitter who listed at least 5
 papers (the two curator accounts, taesiri and akhaliq, with hundreds each, left out) is a user: the
@@ -40,6 +40,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import bench_data
 import numpy as np
 
 BENCH = Path(__file__).resolve().parent
@@ -107,7 +108,7 @@ def offline(args) -> None:
     from dailypapers.personal import ranking
 
     embed_cache.DATASETS = args.datasets
-    with gzip.open(args.datasets / "hf_daily_papers" / "papers.jsonl.gz", "rt") as file:
+    with gzip.open(bench_data.require(args.datasets / bench_data.HF_PAPERS), "rt") as file:
         papers = [json.loads(line) for line in file]
     users, weeks = users_and_weeks(papers)
     text = {p["arxiv_id"]: embed_cache.paper_text(p["title"], p["abstract"]) for p in papers}
@@ -233,7 +234,7 @@ def _load_site(args) -> int:
     from dailypapers.personal import selectors
     from dailypapers.search.models import PaperVector
 
-    with gzip.open(args.datasets / "arxiv_cs_daily" / "arxiv_cs_2025-03_2026-07.jsonl.gz", "rt") as file:
+    with gzip.open(bench_data.require(args.datasets / bench_data.ARXIV_CS), "rt") as file:
         rows, seen = [], set()
         for line in file:
             row = json.loads(line)
@@ -334,14 +335,15 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     off = sub.add_parser("offline")
     off.add_argument("--cached-only", action="store_true")
-    off.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
+    bench_data.add_argument(off)
     lat = sub.add_parser("latency")
     lat.add_argument("--papers", type=int, default=74_700)
     lat.add_argument("--upvotes", type=int, default=200)
     lat.add_argument("--requests", type=int, default=200)
-    lat.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
+    bench_data.add_argument(lat)
     lat.add_argument("--site", type=Path, help="reuse this data dir from an earlier run")
     args = parser.parse_args()
+    bench_data.use(args.datasets)
     {"offline": offline, "latency": latency}[args.command](args)
 
 

@@ -3,8 +3,10 @@ and the next visit leaves both out (the saved paper has joined the profile)."""
 
 import pytest
 
-from .test_browser import CHROMIUM, pytestmark  # noqa: F401 - the browser tests' marks
+from .helpers import BROWSER_MARKS, launch_chromium
 from .test_for_you import world  # noqa: F401 - RL and speech profile papers, this week's list
+
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
@@ -30,8 +32,7 @@ def test_not_interested_and_save_on_for_you(live_server, world, ada):  # noqa: F
     unwanted = world["listed"]["rl"][0].arxiv_id
     keeper = world["listed"]["speech"][0].arxiv_id
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM,
-                                             args=["--no-sandbox", "--disable-background-networking"])
+        browser = launch_chromium(playwright)
         page = browser.new_page()
         violations = []
         page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)

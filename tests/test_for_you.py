@@ -7,8 +7,6 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from allauth.account.models import EmailAddress
-from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
@@ -22,7 +20,7 @@ from dailypapers.personal import ranking, selectors, services
 from dailypapers.personal.models import Impression, NotInterested
 from dailypapers.search.models import PaperVector
 
-from .conftest import make_paper
+from .helpers import client_for, make_paper, make_user
 
 DIM = 384
 RL, SPEECH, VISION, GRAPHS, BIO = range(5)
@@ -52,15 +50,11 @@ def _paper(arxiv_id: str, *, topic: np.ndarray, day: str | None, upvotes: int = 
 
 
 def _user(name: str = "reader"):
-    user = get_user_model().objects.create_user(name, f"{name}@example.org", "pw-long-enough-1")
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    return user
+    return make_user(name)
 
 
 def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    return client_for(user)
 
 
 def _ids(feed) -> list[str]:
