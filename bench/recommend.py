@@ -178,7 +178,7 @@ def offline(args) -> None:
     result = {
         "users": len(ranks["popularity"]), "users_skipped_missing_vectors": skipped,
         "mean_candidates_per_week": round(float(np.mean([r for _, r in ranks["candidates"]])), 1),
-        "shipped": {"top_k": ranking.INTEREST_TOP_K, "temperature": ranking.INTEREST_TEMPERATURE,
+        "shipped": {"temperature": ranking.INTEREST_TEMPERATURE, "centroid_weight": ranking.CENTROID_WEIGHT,
                     "popularity_weight": ranking.POPULARITY_WEIGHT},
         "best_on_dev": best, "rankers": table,
     }

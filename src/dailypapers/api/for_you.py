@@ -21,8 +21,9 @@ class ReasonOut(Schema):
 
 class ForYouItemOut(Schema):
     rank: int = Field(description="Position in the list, from 1")
-    score: float = Field(description="Interest (top-2 mean cosine to your profile) + popularity and recency priors, "
-                                     "minus the Not interested and fade penalties; for a new user, the trending score")
+    score: float = Field(description="Interest (soft maximum of cosines to your upvoted and saved papers, with a "
+                                     "quarter of the cosine to their centroid) + a recency nudge, minus the Not "
+                                     "interested and fade penalties; for a new user, the trending score")
     reason: ReasonOut | None = Field(description="Why the paper is here; null in the cold-start (trending) list")
     faded: bool = Field(description=f"Shown on {personal.FADE_AFTER_IMPRESSIONS} or more visits without a click")
     day: date | None = Field(description="The daily list the paper is on")
