@@ -245,3 +245,13 @@ def test_the_personal_digest_uses_the_for_you_ranking(world, reader):
     papers = [p for group in ("other", "speech", "rl") for p in world["listed"][group]]
     ranked = selectors.rank_papers(user=reader, papers=papers)
     assert {p.arxiv_id for p in ranked[:6]} == {p.arxiv_id for p in world["listed"]["rl"] + world["listed"]["speech"]}
+
+
+def test_moderators_see_for_you_rows_in_the_admin(world, reader):
+    services.not_interested(user=reader, paper=world["listed"]["rl"][0])
+    services.record_impressions(user=reader, paper_ids=[world["listed"]["rl"][1].pk])
+    services.save_filters(user=reader, include="speech", exclude="")
+    staff = client_for(make_user("mod", staff=True))
+    for name in ("notinterested", "impression", "feedfilters"):
+        response = staff.get(f"/admin/personal/{name}/")
+        assert response.status_code == 200 and b"reader" in response.content
