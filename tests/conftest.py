@@ -16,15 +16,42 @@ from .replay import ReplayServer
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+def pytest_report_header(config):
+    from django.conf import settings
+
+    return f"database: {settings.DATABASES['default']['ENGINE']}, search backend: {settings.SEARCH_BACKEND}"
+
+
 @pytest.fixture(autouse=True)
-def _isolated(settings, tmp_path):
-    """Each test gets its own search index files and an empty cache."""
+def _isolated(settings, tmp_path, request):
+    """Each test gets its own search index files (or empty search tables) and an empty cache."""
     settings.DATA_DIR = tmp_path
     for each in (cache, caches["local"]):
         each.clear()
+    database = "db" in request.fixturenames or request.node.get_closest_marker("django_db")
+    if settings.SEARCH_BACKEND == "postgres" and database:
+        _empty_search_tables(request)
     yield
     for each in (cache, caches["local"]):
         each.clear()
+
+
+def _empty_search_tables(request) -> None:
+    # The postgres backend's tables are not Django models, so a transactional test's flush leaves them
+    # as they were: empty them at the start of every database test (inside its transaction, if it has one).
+    request.getfixturevalue("_django_db_helper")
+    from django.db import connection
+
+    from dailypapers.search import backends
+    from dailypapers.search.backends.postgres import PREFIX
+
+    with connection.cursor() as cursor:
+        for table in ("document", "word", "state", "vector", "posting"):
+            cursor.execute(f"DELETE FROM {PREFIX}{table}")
+    for backend in backends._instances.values():  # what a process remembers of the tables (rolled back since)
+        if hasattr(backend, "_hnsw"):
+            backend._cached = None
+            backend._hnsw.clear()
 
 
 @pytest.fixture
@@ -136,3 +163,14 @@ def smtp(settings):
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
     yield inbox
     controller.stop()
+
+
+@pytest.fixture
+def carol(db):
+    """A verified user with a long name (the browser tests sign in as her)."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user("carol_with_a_long_name", "carol@example.org", "correct horse battery")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user

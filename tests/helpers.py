@@ -150,3 +150,16 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(
         executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"]
     )
+
+
+def local_backend_only(reason: str):
+    """A test of the local backend's own files (generations, memory maps): skipped with the postgres backend."""
+    from django.conf import settings
+
+    return pytest.mark.skipif(settings.SEARCH_BACKEND != "local", reason=f"local search backend only: {reason}")
+
+
+def postgres_backend_only(reason: str):
+    from django.conf import settings
+
+    return pytest.mark.skipif(settings.SEARCH_BACKEND != "postgres", reason=f"postgres search backend only: {reason}")

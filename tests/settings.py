@@ -21,3 +21,5 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 # subprocess (e.g. a digest sender killed mid-run) must see the same database.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+# Tests never touch the internet: no avatar host is allowed unless a test names its replay server.
+AVATAR_MIRROR_HOSTS = []

@@ -10,16 +10,6 @@ PAGES = ["/papers", "/papers/trending", "/papers/date/2026-03-16", "/papers/week
          "/papers/2603.00002", "/papers?q=attention", "/organizations/acme-ai", "/digest/subscribe"]
 
 
-@pytest.fixture
-def carol(db):
-    from allauth.account.models import EmailAddress
-    from django.contrib.auth import get_user_model
-
-    user = get_user_model().objects.create_user("carol_with_a_long_name", "carol@example.org", "correct horse battery")
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    return user
-
-
 @pytest.mark.parametrize("width", [320, 390])
 def test_no_page_scrolls_sideways_on_a_phone(live_server, three_days_live, carol, width):
     from playwright.sync_api import sync_playwright

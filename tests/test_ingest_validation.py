@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from dailypapers.papers.models import Author, DailyEntry, HarvestState, Organization, Paper
 from dailypapers.papers.records import parse_arxiv_id
-from dailypapers.papers.services import upsert_papers
+from dailypapers.papers.services import ingest, upsert_papers
 from dailypapers.papers.sources import arxiv_api, arxiv_oai, hf_daily, jsonl
 from dailypapers.papers.sources.arxiv_oai import parse_arxiv_date
 
@@ -489,4 +489,4 @@ def test_oai_page_with_malformed_records(replay, batch):
         f"<ListRecords>{''.join(records)}</ListRecords></OAI-PMH>"
     )
     replay.add("/oai", {"verb": "ListRecords", "metadataPrefix": "arXivRaw", "from": "2014-10-01"}, page.encode())
-    _check(arxiv_oai.harvest(from_date=date(2014, 10, 1)), cases)
+    _check(ingest(source=arxiv_oai.Harvest(from_date=date(2014, 10, 1))), cases)

@@ -6,16 +6,18 @@ import time
 from datetime import date
 
 import pytest
+import tantivy
 from django.core.management import call_command
 
 from dailypapers.papers.records import PaperRecord
 from dailypapers.papers.services import upsert_papers
 from dailypapers.search import keyword, selectors, services, vectors
+from dailypapers.search.backends import get_backend
 from dailypapers.search.embedders import get_embedder
 from dailypapers.search.keyword import Filters
 from dailypapers.search.models import PaperVector
 
-from .helpers import PAPERS, ids, load_papers, search
+from .helpers import PAPERS, ids, load_papers, local_backend_only, postgres_backend_only, search
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +35,7 @@ def test_keyword_search_stems_and_boosts_titles(papers):
 
 def test_semantic_search_finds_a_paraphrase_without_shared_words(papers):
     # No word of this query is in any paper, yet the dog paper is the nearest in meaning.
-    assert keyword.reader.search("hound snapshots", filters=Filters(), limit=10) == []
+    assert get_backend().keyword_search("hound snapshots", filters=Filters(), limit=10) == []
     assert ids(search("hound snapshots"))[0] == "2601.00005"
 
 
@@ -176,6 +178,7 @@ def test_a_changed_abstract_gets_a_new_vector(papers):
     assert services.embed_pending() == 0
 
 
+@local_backend_only("index generations in the data directory")
 def test_rebuild_switches_atomically_and_a_crash_keeps_the_old_index(papers, monkeypatch):
     old = keyword.current_generation()
     assert ids(search("diffusion"))[0] == "2601.00003"
@@ -195,11 +198,65 @@ def test_rebuild_switches_atomically_and_a_crash_keeps_the_old_index(papers, mon
     assert ids(search("diffusion"))[0] == "2601.00003"
 
 
+@postgres_backend_only("its tables in one transaction")
+def test_postgres_rebuild_is_one_transaction_and_a_crash_keeps_the_old_index(papers, monkeypatch):
+    from dailypapers.search.backends import postgres
+
+    assert ids(search("diffusion"))[0] == "2601.00003"
+    real, seen = postgres._tokens, []
+
+    def crash(paper):
+        seen.append(paper)
+        if len(seen) == 4:
+            raise RuntimeError("killed mid-build")
+        return real(paper)
+
+    monkeypatch.setattr(postgres, "_tokens", crash)
+    with pytest.raises(RuntimeError):
+        services.index_keywords(rebuild=True)
+    assert ids(search("diffusion"))[0] == "2601.00003"  # the previous index still serves, whole
+    assert search("Deep Residual Learning for Image Recognition").cards[0].paper.arxiv_id == "2601.00002"
+    monkeypatch.undo()
+    upsert_papers(records=[PaperRecord(arxiv_id="2601.00002", title="Residual Quokka Networks", version=2,
+                                       abstract="Quokkas hop.")])
+    call_command("index", "--quiet")  # incremental: the changed paper's terms replace its old ones
+    assert ids(search("quokka"))[0] == "2601.00002"
+    assert "2601.00002" not in ids(search("photographs"))
+    call_command("index", "--rebuild", "--quiet")
+    assert ids(search("quokka"))[0] == "2601.00002" and ids(search("diffusion"))[0] == "2601.00003"
+
+
+@local_backend_only("tantivy's schema in the data directory")
+def test_an_index_built_with_an_older_schema_is_rebuilt_by_the_next_run(papers, monkeypatch):
+    # The generation a fresh build writes has exactly the fields the code writes to.
+    assert keyword.is_writable(keyword.current_generation())
+    # An index from before the unread `upvotes` field was dropped: tantivy would refuse to update it.
+    with monkeypatch.context() as patch:
+        builder = tantivy.SchemaBuilder()
+        builder.add_integer_field("paper_id", stored=True, indexed=True, fast=True)
+        for name in ("title", "abstract", "authors", "author", "category", "organization"):
+            builder.add_text_field(name)
+        builder.add_integer_field("published", indexed=True, fast=True)
+        builder.add_integer_field("upvotes", fast=True)
+        builder.add_integer_field("listed", indexed=True)
+        patch.setattr(keyword, "SCHEMA", builder.build())
+        patch.setattr(keyword, "_document", lambda paper: tantivy.Document(paper_id=paper.paper_id, upvotes=1))
+        services.index_keywords(rebuild=True)
+    old = keyword.current_generation()
+    assert not keyword.is_writable(old)
+    upsert_papers(records=[PaperRecord(arxiv_id="2601.00002", title="Deep Residual Learning", version=2,
+                                       abstract="Now about protein folding with graph networks.")])
+    assert services.index_keywords() == len(PAPERS)  # a whole new generation, not an update it would refuse
+    assert keyword.current_generation() != old and keyword.is_writable(keyword.current_generation())
+    assert ids(search("protein folding"))[0] == "2601.00002"
+
+
 def test_the_index_refuses_vectors_of_another_model(papers):
     import numpy as np
 
     with pytest.raises(vectors.ModelMismatch, match="--rebuild"):
-        vectors.add(keys=np.array([1]), vectors=np.ones((1, 384), dtype=np.float32), model_id="another-model")
+        get_backend().add_vectors(keys=np.array([1]), vectors=np.ones((1, 384), dtype=np.float32),
+                                  model_id="another-model")
 
 
 def test_similar_papers_exclude_the_paper_itself(papers, client):

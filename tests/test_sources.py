@@ -191,7 +191,7 @@ def test_arxiv_api_bad_xml_is_a_source_error(replay):
 
 @pytest.mark.django_db
 def test_oai_harvest_reads_every_page(oai):
-    stats = arxiv_oai.harvest(from_date=date(2014, 10, 1))
+    stats = services.ingest(source=arxiv_oai.Harvest(from_date=date(2014, 10, 1)))
     assert (stats.new, stats.skipped) == (6, 0)
     assert [s.params for s in oai.requests] == [OAI_FIRST_PAGE, OAI_SECOND_PAGE]
     paper = Paper.objects.get(arxiv_id="0704.0471")
@@ -219,14 +219,14 @@ def test_interrupted_oai_harvest_resumes_from_the_saved_token(replay):
     # Page 2 fails: the server answers 503 until the retries run out.
     replay.add("/oai", OAI_SECOND_PAGE, "busy", status=503, content_type="text/plain")
     with pytest.raises(SourceError, match="HTTP 503"):
-        arxiv_oai.harvest(from_date=date(2014, 10, 1))
+        services.ingest(source=arxiv_oai.Harvest(from_date=date(2014, 10, 1)))
     assert Paper.objects.count() == 3  # page 1 is saved
     state = HarvestState.objects.get()
     assert (state.resumption_token, state.pages_done, state.completed_at) == ("token-page-2", 1, None)
 
     replay.add("/oai", OAI_SECOND_PAGE, second)
     replay.requests.clear()
-    stats = arxiv_oai.harvest(from_date=date(2014, 10, 1))
+    stats = services.ingest(source=arxiv_oai.Harvest(from_date=date(2014, 10, 1)))
     assert [s.params for s in replay.requests] == [OAI_SECOND_PAGE]  # page 1 is not fetched again
     assert stats.new == 3 and Paper.objects.count() == 6
     state.refresh_from_db()
@@ -234,7 +234,7 @@ def test_interrupted_oai_harvest_resumes_from_the_saved_token(replay):
 
     # A completed harvest run again starts afresh, and finds nothing new.
     replay.requests.clear()
-    stats = arxiv_oai.harvest(from_date=date(2014, 10, 1))
+    stats = services.ingest(source=arxiv_oai.Harvest(from_date=date(2014, 10, 1)))
     assert [s.params for s in replay.requests] == [OAI_FIRST_PAGE, OAI_SECOND_PAGE]
     assert (stats.new, stats.unchanged) == (0, 6)
 
@@ -252,7 +252,7 @@ def test_crash_while_writing_a_page_keeps_page_and_token_together(oai, monkeypat
 
     monkeypatch.setattr(services, "_write_batch", crash_on_second_page)
     with pytest.raises(RuntimeError):
-        arxiv_oai.harvest(from_date=date(2014, 10, 1))
+        services.ingest(source=arxiv_oai.Harvest(from_date=date(2014, 10, 1)))
     assert sorted(Paper.objects.values_list("arxiv_id", flat=True)) == ["0704.0471", "0704.0716", "0704.0874"]
     assert HarvestState.objects.get().resumption_token == "token-page-2"
 
@@ -263,8 +263,8 @@ def test_an_expired_resumption_token_is_dropped(oai):
     oai.add("/oai", {"verb": "ListRecords", "resumptionToken": "3"},
             (FIXTURES / "oai" / "ErrorResponseBadResumptionToken.xml").read_bytes())
     with pytest.raises(SourceError, match="badResumptionToken: .* run again to start afresh"):
-        arxiv_oai.harvest(from_date=date(2014, 10, 1))
-    assert arxiv_oai.harvest(from_date=date(2014, 10, 1)).new == 6
+        services.ingest(source=arxiv_oai.Harvest(from_date=date(2014, 10, 1)))
+    assert services.ingest(source=arxiv_oai.Harvest(from_date=date(2014, 10, 1))).new == 6
     assert [s.params for s in oai.requests] == [
         {"verb": "ListRecords", "resumptionToken": "3"}, OAI_FIRST_PAGE, OAI_SECOND_PAGE,
     ]
@@ -274,7 +274,7 @@ def test_an_expired_resumption_token_is_dropped(oai):
 def test_oai_no_records_match_is_an_empty_harvest(replay):
     replay.add("/oai", {"verb": "ListRecords", "metadataPrefix": "arXivRaw", "set": "moo"},
                (FIXTURES / "oai" / "ErrorResponseNoRecordsMatch.xml").read_bytes())
-    stats = arxiv_oai.harvest(set_spec="moo")
+    stats = services.ingest(source=arxiv_oai.Harvest(set_spec="moo"))
     assert stats.total == 0
     assert HarvestState.objects.get().completed_at is not None
 
@@ -288,7 +288,7 @@ def test_oai_no_records_match_is_an_empty_harvest(replay):
 def test_oai_errors_are_source_errors(replay, file, message):
     replay.add("/oai", {"verb": "ListRecords", "metadataPrefix": "arXivRaw"}, (FIXTURES / "oai" / file).read_bytes())
     with pytest.raises(SourceError, match=re.escape(message)):
-        arxiv_oai.harvest()
+        services.ingest(source=arxiv_oai.Harvest())
 
 
 def test_oai_arxiv_format():

@@ -16,8 +16,11 @@ from django.db import connection
 from dailypapers.papers.records import PaperRecord
 from dailypapers.papers.services import upsert_papers
 from dailypapers.search import services, vectors
+from dailypapers.search.backends import get_backend
 from dailypapers.search.embedders import get_embedder, normalise
 from dailypapers.search.models import PaperVector
+
+from .helpers import local_backend_only
 
 REPO = Path(__file__).resolve().parent.parent
 FAKE_EMBEDDER = "tests.test_vector_index.SlowHashEmbedder"
@@ -63,10 +66,10 @@ def stored_vectors() -> dict[int, np.ndarray]:
 
 
 def assert_index_equals_database(model_id: str) -> None:
-    stored = stored_vectors()
-    assert sorted(vectors.reader.keys().tolist()) == sorted(stored)
+    stored, backend = stored_vectors(), get_backend()
+    assert sorted(backend.vector_keys().tolist()) == sorted(stored)
     for pk, vector in stored.items():
-        (found, similarity), = vectors.reader.search(vector, model_id=model_id, limit=1)
+        (found, similarity), = backend.nearest(vector, model_id=model_id, limit=1)
         assert found == pk and similarity > 0.999
 
 
@@ -75,6 +78,11 @@ def _database_url() -> str:
     if connection.vendor == "sqlite":
         return f"sqlite:///{db['NAME']}"
     return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def backend():
+    return get_backend()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -103,9 +111,10 @@ def test_an_indexer_killed_mid_run_then_run_again_leaves_every_stored_vector_in_
     assert_index_equals_database(fake_embedder.model_id)
 
 
-def test_a_crash_between_storing_vectors_and_indexing_them_is_repaired_by_the_next_run(db, fake_embedder, monkeypatch):
+def test_a_crash_between_storing_vectors_and_indexing_them_is_repaired_by_the_next_run(db, fake_embedder, monkeypatch,
+                                                                                      backend):
     load(40)
-    real_add, calls = vectors.add, []
+    real_add, calls = backend.add_vectors, []
 
     def dies_on_the_third_batch(**kwargs):
         calls.append(1)
@@ -113,16 +122,17 @@ def test_a_crash_between_storing_vectors_and_indexing_them_is_repaired_by_the_ne
             raise KeyboardInterrupt("killed after the batch was committed")
         return real_add(**kwargs)
 
-    monkeypatch.setattr(vectors, "add", dies_on_the_third_batch)
+    monkeypatch.setattr(backend, "add_vectors", dies_on_the_third_batch)
     with pytest.raises(KeyboardInterrupt):
         services.embed_pending(batch_size=10)
     monkeypatch.undo()
     assert PaperVector.objects.count() == 30  # three batches stored, the third one not indexed
-    assert len(vectors.reader.keys()) == 20
+    assert len(backend.vector_keys()) == 20
     assert services.embed_pending(batch_size=10) == 10
     assert_index_equals_database(fake_embedder.model_id)
 
 
+@local_backend_only("the file format of the vector index")
 def test_an_index_of_the_old_format_is_rebuilt_from_the_database(db, fake_embedder, settings):
     load(12)
     services.embed_pending()

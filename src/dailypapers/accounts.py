@@ -8,13 +8,31 @@ out the attacker, not the owner. A much higher limit per login name, over all cl
 addresses.
 """
 
+from dataclasses import dataclass
+
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from allauth.core import ratelimit
+from django.conf import settings
 
 ACCOUNT_WIDE_FAILURES = "login_failed_account"
 
 
+@dataclass(frozen=True)
+class _Site:
+    """What allauth's mails call the site: its name (not the host, which allauth uses without
+    django.contrib.sites) and the host it is served on."""
+
+    name: str
+    domain: str
+
+
 class AccountAdapter(DefaultAccountAdapter):
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        request = allauth_context.request
+        domain = request.get_host() if request is not None else settings.BASE_URL.split("://")[-1]
+        super().send_mail(template_prefix, email, {**context, "current_site": _Site(settings.SITE_NAME, domain)})
+
     def _get_login_attempts_cache_key(self, request, **credentials) -> str:
         # The one key allauth uses to count, roll back (after a success) and clear (after a
         # password reset) the per-name failures: with the client in it they apply per pair.

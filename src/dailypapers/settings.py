@@ -100,10 +100,12 @@ INSTALLED_APPS = [
     "dailypapers.personal",
     "dailypapers.digests",
     "dailypapers.exports",
+    "dailypapers.ops",  # ingest, demo: top-layer commands
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "dailypapers.compression.CompressPages",  # gzip for pages; BREACH: see compression.py
     "csp.middleware.CSPMiddleware",
     "dailypapers.security.RejectControlCharactersMiddleware",  # before anything reads the input
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -121,14 +123,14 @@ MIDDLEWARE = [
 # own static files (KaTeX, htmx and Swagger UI are served locally); no inline script, no inline
 # style. KaTeX's render() sets its sizes through the CSSOM (element.style), which CSP does not
 # restrict (only style="" in markup and <style> elements need 'unsafe-inline'); htmx's indicator
-# <style> and eval are off (htmx-config in base.html). img-src: data: for Swagger UI's icons in its
-# CSS; https: because imported organization logos are still hot-linked from Hugging Face's CDN.
+# <style> and eval are off (htmx-config in base.html). img-src: our own files (organization avatars
+# are mirrored into the media store at ingest) and data: for Swagger UI's icons in its CSS.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", "https:"],
+        "img-src": ["'self'", "data:"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
@@ -137,6 +139,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 ROOT_URLCONF = "dailypapers.urls"
+CSRF_FAILURE_VIEW = "dailypapers.views.csrf_failure"  # the site's own 403 page, not Django's bare one
 WSGI_APPLICATION = "dailypapers.wsgi.application"
 
 TEMPLATES = [
@@ -193,9 +196,11 @@ CACHES["local"] = {
     "LOCATION": "pages",
     "OPTIONS": {"MAX_ENTRIES": 2_000},
 }
-# Anonymous list pages are served from the cache for this long (seconds); any
-# ingest or edit bumps a version key, so a stale page never outlives a write.
+# Anonymous list pages are served from the cache for this long (seconds); a write replaces the
+# scope tokens of the pages it changes (pagecache.py), so those never outlive it.
 PAGE_CACHE_SECONDS = int(os.environ.get("DAILYPAPERS_PAGE_CACHE_SECONDS", "300"))
+# Week and month lists show this many papers a page (the top ones first), then a "more" link.
+LIST_PAGE_SIZE = int(os.environ.get("DAILYPAPERS_LIST_PAGE_SIZE", "50"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -210,6 +215,7 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 ACCOUNT_ADAPTER = "dailypapers.accounts.AccountAdapter"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{os.environ.get('DAILYPAPERS_SITE_NAME', 'Daily Papers')}] "  # not the host
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 # Mandatory: with "optional" a sign-up logs in at once, so allauth could not answer a sign-up
@@ -277,6 +283,12 @@ DIGEST_MAILS_PER_ADDRESS_PER_HOUR = int(os.environ.get("DAILYPAPERS_DIGEST_MAILS
 # Uploads (organization avatars), served by the app under /media/.
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"
+# Imported organization avatars are copied into the media store at ingest (pages never hot-link
+# them), only from these hosts and their subdomains: an imported record cannot make the server
+# fetch from anywhere else (e.g. a host on its own network).
+AVATAR_MIRROR_HOSTS = [
+    h.strip() for h in os.environ.get("DAILYPAPERS_AVATAR_HOSTS", "huggingface.co").split(",") if h.strip()
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -313,6 +325,14 @@ HTTP_RETRIES = int(os.environ.get("DAILYPAPERS_HTTP_RETRIES", "4"))
 DAILYPAPERS_EMBEDDER = os.environ.get("DAILYPAPERS_EMBEDDER", "dailypapers.search.embedders.MiniLMInt8")
 # Past this many seconds the query embedding is abandoned and keyword results are shown.
 SEARCH_EMBED_TIMEOUT = float(os.environ.get("DAILYPAPERS_SEARCH_EMBED_TIMEOUT", "1.0"))
+# Where the search indexes live (search.backends): "local" (files in the data directory, one machine)
+# or "postgres" (full-text search and pgvector in the PostgreSQL database: web nodes hold no search state).
+SEARCH_BACKEND = os.environ.get("DAILYPAPERS_SEARCH_BACKEND", "local").strip().lower()
+if SEARCH_BACKEND not in ("local", "postgres"):
+    raise ImproperlyConfigured(f"DAILYPAPERS_SEARCH_BACKEND must be local or postgres, not {SEARCH_BACKEND!r}")
+if SEARCH_BACKEND == "postgres" and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DAILYPAPERS_SEARCH_BACKEND=postgres needs DATABASE_URL=postgres://... "
+                               "(with the pgvector extension); the default SQLite database has no such search")
 # Ranking (search.selectors.rank), chosen on the six query sets of bench/search.py relevance-sets:
 # fused = weight x BM25 / full-match BM25 + (1 - weight) x cosine; a keyword match at least this strong
 # is never below a paper found only by meaning; a paper found only by meaning needs this similarity.

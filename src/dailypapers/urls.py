@@ -9,17 +9,18 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="papers:daily", permanent=False)),
+    path("favicon.ico", views.favicon),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/", include("dailypapers.api.urls")),
     path("feeds/", include("dailypapers.feeds.urls")),
     path("settings/", include("dailypapers.api.token_urls")),
     path("digest/", include("dailypapers.digests.urls")),
-    path("", include("dailypapers.personal.urls")),  # /papers/for-you before the papers catch-all
-    path("", include("dailypapers.exports.urls")),  # "….bib" before the papers app's catch-all paper route
-    path("", include("dailypapers.collections.urls")),  # a paper's /save before the papers catch-all
-    path("", include("dailypapers.community.urls")),  # before the papers app's catch-all paper route
-    path("", include("dailypapers.papers.urls")),
+    path("", include("dailypapers.personal.urls")),  # /papers/for-you before the pages' catch-all
+    path("", include("dailypapers.exports.urls")),  # "….bib" before the pages' catch-all paper route
+    path("", include("dailypapers.collections.urls")),  # a paper's /save, before the pages' catch-all
+    path("", include("dailypapers.community.urls")),  # before the pages' catch-all paper route
+    path("", include("dailypapers.pages.urls")),
     re_path(r"^media/(?P<path>.*)$", views.media),
 ]
 

@@ -3,9 +3,10 @@
 from functools import wraps
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import Resolver404
 from django.views.static import serve
 from django_ratelimit.decorators import ratelimit
@@ -30,6 +31,24 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 def forbidden(request: HttpRequest, *, reason: str) -> HttpResponse:
     return render(request, "papers/error.html", {"status": 403, "title": "Not allowed", "reason": reason}, status=403)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: the site's own 403 page in words a visitor can act on (Django's reason,
+    e.g. "CSRF cookie not set.", is for developers and stays out of the page)."""
+    return forbidden(
+        request,
+        reason="This form has expired or was sent from another site, so it was not accepted. "
+        "Go back, reload the page and send it again (cookies must be allowed for this site).",
+    )
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers and feed readers ask for without reading the page: our own icon
+    (a static file, under its hashed name once collected)."""
+    response = HttpResponseRedirect(static("dailypapers/favicon.ico"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -4,8 +4,8 @@
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.utils import timezone
 
+from dailypapers.papers import services as papers
 from dailypapers.papers.admin import RefreshesPages
 
 from . import services
@@ -24,6 +24,9 @@ class CommentAdmin(RefreshesPages):
     raw_id_fields = ["paper", "author", "parent"]
     readonly_fields = ["body_html", "created_at", "edited_at", "deleted_at", "hidden_at"]
     actions = ["hide"]
+
+    def refresh(self, objs) -> None:
+        papers.refresh_pages(paper_ids={c.paper_id for c in objs})  # the discussions and comment counts shown
 
     @admin.display(boolean=True, description="visible")
     def is_visible(self, obj):
@@ -49,8 +52,7 @@ class ReportAdmin(admin.ModelAdmin):
     actions = ["hide_and_resolve", "dismiss"]
 
     def _resolve(self, request, report, message):
-        report.resolved_at, report.resolved_by = timezone.now(), request.user
-        report.save(update_fields=["resolved_at", "resolved_by"])
+        services.resolve_report(report=report, moderator=request.user)
         _log(self, request, report, message)
 
     @admin.action(description="Hide the reported comments and resolve")
@@ -127,8 +129,6 @@ class ModeratedUserAdmin(UserAdmin):
     @admin.action(description="Ban the selected users (they can still read)")
     def ban(self, request, queryset):
         for user in queryset.exclude(pk=request.user.pk):
-            Ban.objects.get_or_create(
-                user=user, defaults={"reason": "Banned from the user list", "banned_by": request.user}
-            )
+            services.ban_user(user=user, moderator=request.user, reason="Banned from the user list")
             _log(self, request, user, "Banned the user")
         messages.success(request, "Banned the selected users.")

@@ -116,3 +116,29 @@ def pending_invitations(*, user):
 def organization_invitations(*, organization: Organization):
     """The invitations an organization's admins have sent and that are not answered yet."""
     return Invitation.objects.filter(organization=organization).select_related("user").order_by("user__username")
+
+
+@dataclass(frozen=True)
+class ClaimStates:
+    """Per author of a paper: "yours" (your approved claim), "pending" (your claim waits for a
+    moderator), "claimed" (someone's approved claim), or "open". `may_claim`: whether to offer
+    "claim" at all — a signed-in, verified, unbanned user who has no claim on this paper yet
+    (one person is one of a paper's authors)."""
+
+    states: dict[int, str]
+    may_claim: bool
+
+
+def claim_states(*, user, paper: Paper, author_ids: list[int]) -> ClaimStates:
+    states = dict.fromkeys(author_ids, "open")
+    mine = False
+    claims = AuthorshipClaim.objects.filter(paper=paper).values_list("author_id", "user_id", "status")
+    for author_id, user_id, status in claims:
+        if user.is_authenticated and user_id == user.pk:
+            mine = True  # a refused claim is not made again (claim_authorship refuses it)
+            if status != AuthorshipClaim.Status.REJECTED:
+                states[author_id] = "yours" if status == AuthorshipClaim.Status.APPROVED else "pending"
+        elif status == AuthorshipClaim.Status.APPROVED and states.get(author_id) == "open":
+            states[author_id] = "claimed"
+    may_claim = (user.is_authenticated and not mine and not is_banned(user=user) and has_verified_email(user=user))
+    return ClaimStates(states=states, may_claim=may_claim)

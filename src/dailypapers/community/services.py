@@ -7,17 +7,17 @@ from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
+from dailypapers.papers import services as papers
 from dailypapers.papers.models import Author, DailyEntry, Organization, Paper
 from dailypapers.papers.records import parse_arxiv_id
-from dailypapers.papers.services import bump_content_version, upsert_papers
+from dailypapers.papers.services import upsert_papers
 from dailypapers.papers.sources import arxiv_api
 from dailypapers.papers.sources.http import SourceError
 
 from . import markdown, selectors
-from .models import AuthorshipClaim, Comment, Invitation, Membership, Report, Vote
+from .models import AuthorshipClaim, Ban, Comment, Invitation, Membership, Report, Vote
 
 MAX_COMMENT_LENGTH = 10_000
 
@@ -54,7 +54,7 @@ def toggle_vote(*, user, paper: Paper) -> tuple[bool, int]:
     with transaction.atomic():
         removed, _ = Vote.objects.filter(user=user, paper=paper).delete()
         if removed:
-            Paper.objects.filter(pk=paper.pk, upvotes__gt=0).update(upvotes=F("upvotes") - 1)
+            papers.adjust_counts(paper_id=paper.pk, upvotes=-1)
             voted = False
         else:
             try:
@@ -63,9 +63,8 @@ def toggle_vote(*, user, paper: Paper) -> tuple[bool, int]:
             except IntegrityError:
                 voted = True  # a concurrent click already voted
             else:
-                Paper.objects.filter(pk=paper.pk).update(upvotes=F("upvotes") + 1)
+                papers.adjust_counts(paper_id=paper.pk, upvotes=1)
                 voted = True
-    bump_content_version()
     return voted, Paper.objects.values_list("upvotes", flat=True).get(pk=paper.pk)
 
 
@@ -96,13 +95,11 @@ def submit_paper(*, user, raw_id: str, comment: str = "", now: datetime | None =
                 f"You have submitted {settings.SUBMIT_MAX_PER_DAY} papers for {day:%b %-d} already, the most "
                 f"for one day. The next list opens at {settings.FEED_DAY_ROLLOVER} ({settings.FEED_DAY_TIMEZONE})."
             )
-        entry = DailyEntry.objects.create(
+        entry = papers.list_paper(
             paper=paper, day=day, submitted_by=user, submitted_at=now, source=DailyEntry.Source.COMMUNITY
         )
-        Paper.objects.filter(pk=paper.pk).update(modified_at=now)  # "on a daily list" changed for search
         if comment.strip():
             post_comment(user=user, paper=paper, body=comment)
-    bump_content_version()
     return entry
 
 
@@ -139,8 +136,7 @@ def post_comment(*, user, paper: Paper, body: str, parent: Comment | None = None
         comment = Comment.objects.create(
             paper=paper, author=user, parent=parent, body=body, body_html=markdown.render(body)
         )
-        Paper.objects.filter(pk=paper.pk).update(num_comments=F("num_comments") + 1)
-    bump_content_version()
+        papers.adjust_counts(paper_id=paper.pk, comments=1)
     return comment
 
 
@@ -157,6 +153,7 @@ def edit_comment(*, user, comment: Comment, body: str, now: datetime | None = No
     comment.body_html = markdown.render(comment.body)
     comment.edited_at = now
     comment.save(update_fields=["body", "body_html", "edited_at"])
+    papers.refresh_pages(paper_ids=[comment.paper_id], lists=False)  # the discussion shows the new text
     return comment
 
 
@@ -166,8 +163,9 @@ def _remove(comment: Comment, field: str) -> None:
         setattr(comment, field, timezone.now())
         comment.save(update_fields=[field])
         if was_visible:
-            Paper.objects.filter(pk=comment.paper_id, num_comments__gt=0).update(num_comments=F("num_comments") - 1)
-    bump_content_version()
+            papers.adjust_counts(paper_id=comment.paper_id, comments=-1)
+        else:
+            papers.refresh_pages(paper_ids=[comment.paper_id], lists=False)
 
 
 def delete_comment(*, user, comment: Comment) -> None:
@@ -181,6 +179,19 @@ def hide_comment(*, comment: Comment) -> None:
     """Moderation (from the admin): the comment stays in the database, out of sight."""
     if comment.hidden_at is None:
         _remove(comment, "hidden_at")
+
+
+def resolve_report(*, report: Report, moderator) -> None:
+    """Moderation (from the admin): the report is dealt with (its comment hidden, or the report dismissed)."""
+    report.resolved_at, report.resolved_by = timezone.now(), moderator
+    report.save(update_fields=["resolved_at", "resolved_by"])
+
+
+def ban_user(*, user, moderator, reason: str) -> Ban:
+    """Moderation (from the admin): the user reads but no longer posts, votes or submits. Once: a
+    second ban keeps the first one's reason and moderator."""
+    ban, _ = Ban.objects.get_or_create(user=user, defaults={"reason": reason, "banned_by": moderator})
+    return ban
 
 
 def report_comment(*, user, comment: Comment, reason: str) -> Report:
@@ -249,7 +260,7 @@ def accept_invitation(*, user, invitation: Invitation) -> Membership:
             organization=invitation.organization, user=user, defaults={"role": invitation.role}
         )
         invitation.delete()
-    bump_content_version()  # the organization page lists its members
+    # No cached page shows members (the organization page is rendered per request): nothing to refresh.
     return membership
 
 
@@ -280,7 +291,6 @@ def change_member_role(*, actor, membership: Membership, role: str) -> Membershi
             raise Refused(LAST_ADMIN)
         membership.role = role
         membership.save(update_fields=["role"])
-    bump_content_version()
     return membership
 
 
@@ -295,7 +305,6 @@ def remove_member(*, actor, membership: Membership) -> None:
         if membership.role == Membership.Role.ADMIN and admins <= 1:
             raise Refused(LAST_ADMIN)
         membership.delete()
-    bump_content_version()
 
 
 def set_paper_organization(*, user, paper: Paper, organization: Organization | None) -> None:
@@ -317,12 +326,11 @@ def set_paper_organization(*, user, paper: Paper, organization: Organization | N
         old = Paper.objects.select_for_update(of=("self",)).select_related("organization").get(pk=paper.pk).organization
         if old == organization:
             return
-        Paper.objects.filter(pk=paper.pk).update(organization=organization, modified_at=timezone.now())
+        papers.set_organization(paper_id=paper.pk, organization=organization)
         LogEntry.objects.log_actions(
             user_id=user.pk, queryset=[paper], action_flag=CHANGE, single_object=True,
             change_message=f"Organization changed on the site from {_org_label(old)} to {_org_label(organization)}",
         )
-    bump_content_version()
 
 
 def _org_label(organization: Organization | None) -> str:
@@ -345,4 +353,4 @@ def decide_claim(*, claim: AuthorshipClaim, moderator, approve: bool) -> None:
     claim.status = AuthorshipClaim.Status.APPROVED if approve else AuthorshipClaim.Status.REJECTED
     claim.decided_by, claim.decided_at = moderator, timezone.now()
     claim.save(update_fields=["status", "decided_by", "decided_at"])
-    bump_content_version()  # the "Paper author" badge
+    papers.refresh_pages(paper_ids=[claim.paper_id], lists=False)  # the "Paper author" badge in its discussion

@@ -4,7 +4,7 @@ from . import views
 
 app_name = "community"
 
-# Included before the papers app's catch-all paper route.
+# Included before the pages' catch-all paper route (pages/urls.py).
 urlpatterns = [
     path("papers/submit", views.submit, name="submit"),
     re_path(r"^papers/(?P<raw_id>.+)/vote$", views.vote, name="vote"),

@@ -11,3 +11,11 @@ class SubscribeForm(forms.Form):
     min_upvotes = forms.IntegerField(required=False, min_value=0, max_value=10_000, initial=0, label="Minimum upvotes")
     personal = forms.BooleanField(required=False, label="Personal: ranked as on your For you page (upvotes and saves)",
                                   help_text="When you are signed in and this is your verified address.")
+
+
+class ManageForm(forms.Form):
+    """The settings of an existing digest, on its manage page."""
+
+    frequency = forms.ChoiceField(choices=Subscription.Frequency.choices, widget=forms.RadioSelect)
+    topic = forms.CharField(required=False, max_length=250, help_text="Optional: only papers matching this search.")
+    min_upvotes = forms.IntegerField(required=False, min_value=0, max_value=10_000, label="Minimum upvotes")

@@ -21,9 +21,7 @@ from dailypapers.community.services import feed_day
 from dailypapers.papers import selectors as paper_selectors
 from dailypapers.papers.models import Authorship, Paper
 from dailypapers.personal.selectors import rank_papers
-from dailypapers.search import keyword, vectors
-from dailypapers.search.keyword import Filters
-from dailypapers.search.selectors import embed_query
+from dailypapers.search.selectors import embed_query, keyword_matches, similarities
 
 from .models import DigestDelivery, Subscription
 
@@ -205,9 +203,9 @@ def digest_papers(*, subscription: Subscription, papers: list[Paper], topics: di
 
 def _on_topic(topic: str, papers: list[Paper]) -> list[Paper]:
     ids = [p.pk for p in papers]
-    matched = {pk for pk, _ in keyword.reader.search(topic, filters=Filters(), limit=len(ids), within=ids)}
+    matched = keyword_matches(text=topic, within=ids)
     try:
-        similar = vectors.reader.similarities(embed_query(topic), keys=ids)
+        similar = similarities(vector=embed_query(topic), keys=ids)
         matched |= {pk for pk, score in similar.items() if score >= TOPIC_MIN_SIMILARITY}
     except Exception as exc:  # noqa: BLE001 - keyword matches alone still make a digest
         logger.warning("topic digest without semantic matching: %r", exc)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
+from dailypapers import pagecache
 from dailypapers.pagecache import cached_response
 from dailypapers.papers import bibtex, periods, selectors
 from dailypapers.papers.models import Paper
@@ -39,11 +40,14 @@ def paper_bib(request: HttpRequest, raw_id: str) -> HttpResponse:
     paper = selectors.paper_detail(arxiv_id=arxiv_id)
     if paper is None:
         return _refuse(f"No paper {arxiv_id} here yet.", status=404)
-    return cached_response(request, lambda: _bib([paper], filename=arxiv_id.replace("/", "_")))
+    return cached_response(
+        request, lambda: _bib([paper], filename=arxiv_id.replace("/", "_")), scopes={pagecache.paper_scope(paper.pk)}
+    )
 
 
-def _list_bib(request: HttpRequest, *, cards, filename: str) -> HttpResponse:
-    return cached_response(request, lambda: _bib([c.paper for c in cards()], filename=filename))
+def _list_bib(request: HttpRequest, *, cards, filename: str, scope: str) -> HttpResponse:
+    # Refreshed with the list's page (pagecache.py): a change to one of its papers replaces the scope.
+    return cached_response(request, lambda: _bib([c.paper for c in cards()], filename=filename), scopes={scope})
 
 
 def day_bib(request: HttpRequest, value: str) -> HttpResponse:
@@ -51,7 +55,8 @@ def day_bib(request: HttpRequest, value: str) -> HttpResponse:
         day = periods.parse_day(value)
     except periods.BadPeriod as exc:
         return _refuse(str(exc))
-    return _list_bib(request, cards=lambda: selectors.papers_of_day(day=day), filename=f"daily-papers-{value}")
+    return _list_bib(request, cards=lambda: selectors.papers_of_day(day=day), filename=f"daily-papers-{value}",
+                     scope=pagecache.day_scope(day))
 
 
 def week_bib(request: HttpRequest, value: str) -> HttpResponse:
@@ -59,7 +64,8 @@ def week_bib(request: HttpRequest, value: str) -> HttpResponse:
         monday = periods.parse_week(value)
     except periods.BadPeriod as exc:
         return _refuse(str(exc))
-    return _list_bib(request, cards=lambda: selectors.papers_of_week(monday=monday), filename=f"daily-papers-{value}")
+    return _list_bib(request, cards=lambda: selectors.papers_of_week(monday=monday), filename=f"daily-papers-{value}",
+                     scope=pagecache.week_scope(monday))
 
 
 def month_bib(request: HttpRequest, value: str) -> HttpResponse:
@@ -67,11 +73,12 @@ def month_bib(request: HttpRequest, value: str) -> HttpResponse:
         first = periods.parse_month(value)
     except periods.BadPeriod as exc:
         return _refuse(str(exc))
-    return _list_bib(request, cards=lambda: selectors.papers_of_month(first=first), filename=f"daily-papers-{value}")
+    return _list_bib(request, cards=lambda: selectors.papers_of_month(first=first), filename=f"daily-papers-{value}",
+                     scope=pagecache.month_scope(first))
 
 
 def trending_bib(request: HttpRequest) -> HttpResponse:
-    return _list_bib(request, cards=selectors.trending, filename="trending-papers")
+    return _list_bib(request, cards=selectors.trending, filename="trending-papers", scope=pagecache.TRENDING)
 
 
 def search_bib(request: HttpRequest) -> HttpResponse:

@@ -2,25 +2,30 @@ from django import forms
 from django.contrib import admin
 from django.core.files.uploadedfile import UploadedFile
 
+from . import services
 from .avatars import reencode_avatar
 from .models import Author, Authorship, DailyEntry, HarvestState, Organization, Paper
-from .services import bump_content_version
 
 
 class RefreshesPages(admin.ModelAdmin):
-    """Edits made in the admin show on the site at once (cached pages are keyed by the content version)."""
+    """Edits made in the admin show on the site at once. An author's or organization's name is on
+    every card of theirs, so by default an edit refreshes every cached page; `refresh` narrows it."""
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        bump_content_version()
+    def refresh(self, objs) -> None:
+        services.refresh_all_pages()
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)  # after save_model: the inlines are saved too
+        self.refresh([form.instance])
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        bump_content_version()
+        self.refresh([obj])
 
     def delete_queryset(self, request, queryset):
+        objs = list(queryset)
         super().delete_queryset(request, queryset)
-        bump_content_version()
+        self.refresh(objs)
 
 
 class AuthorshipInline(admin.TabularInline):
@@ -48,19 +53,24 @@ class PaperAdmin(RefreshesPages):
     inlines = [AuthorshipInline, DailyEntryInline]
     actions = ["lock_comments", "unlock_comments"]
 
+    def refresh(self, objs) -> None:
+        # The form's inlines may change authors and daily entries, which search indexes too.
+        services.mark_changed(paper_ids=[o.pk for o in objs])
+        services.refresh_all_pages()
+
     @admin.action(description="Lock the discussion of the selected papers")
     def lock_comments(self, request, queryset):
-        self._set_comments_locked(request, queryset, locked=True)
+        papers = list(queryset)
+        services.lock_comments(paper_ids=[p.pk for p in papers], locked=True)
+        for paper in papers:
+            self.log_change(request, paper, "Locked comments")
 
     @admin.action(description="Unlock the discussion of the selected papers")
     def unlock_comments(self, request, queryset):
-        self._set_comments_locked(request, queryset, locked=False)
-
-    def _set_comments_locked(self, request, queryset, *, locked: bool) -> None:
-        for paper in queryset:
-            Paper.objects.filter(pk=paper.pk).update(comments_locked=locked)
-            self.log_change(request, paper, "Locked comments" if locked else "Unlocked comments")
-        bump_content_version()
+        papers = list(queryset)
+        services.lock_comments(paper_ids=[p.pk for p in papers], locked=False)
+        for paper in papers:
+            self.log_change(request, paper, "Unlocked comments")
 
 
 @admin.register(Author)
@@ -88,7 +98,7 @@ class OrganizationAdmin(RefreshesPages):
 
 
 @admin.register(DailyEntry)
-class DailyEntryAdmin(RefreshesPages):
+class DailyEntryAdmin(admin.ModelAdmin):
     list_display = ["day", "paper", "source", "submitter_display", "submitted_at"]
     list_filter = ["source", "day"]
     date_hierarchy = "day"
@@ -97,11 +107,21 @@ class DailyEntryAdmin(RefreshesPages):
     list_select_related = ["paper", "submitted_by"]
     actions = ["remove_from_list"]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.mark_changed(paper_ids=[obj.paper_id])  # "on a daily list" is a search filter
+        services.refresh_all_pages()  # the entry may have moved from another day
+
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, DailyEntry.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        services.unlist(entries=queryset)
+
     @admin.action(description="Remove the selected papers from their day's list")
     def remove_from_list(self, request, queryset):
         self.log_deletions(request, queryset)
-        queryset.delete()
-        bump_content_version()
+        services.unlist(entries=queryset)
 
 
 @admin.register(HarvestState)

@@ -2,6 +2,9 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+# Mirrored avatars are stored under this prefix, named after a hash of the address they came from.
+AVATAR_MIRROR_PREFIX = "organizations/mirror-"
+
 
 class Organization(models.Model):
     """A lab or company that papers are published under (as on Hugging Face)."""
@@ -25,8 +28,28 @@ class Organization(models.Model):
         return reverse("papers:organization", args=[self.slug])
 
     @property
+    def avatar_is_mirror(self) -> bool:
+        """Whether the stored avatar is our copy of the imported one (services.mirror_organization_avatar)."""
+        return bool(self.avatar) and (self.avatar.name or "").startswith(AVATAR_MIRROR_PREFIX)
+
+    @property
     def avatar_src(self) -> str:
-        return self.avatar.url if self.avatar else self.avatar_url
+        """What the API reports: an avatar uploaded here, else the imported address as it came."""
+        if self.avatar and not self.avatar_is_mirror:
+            return self.avatar.url
+        return self.avatar_url or (self.avatar.url if self.avatar else "")
+
+    @property
+    def page_avatar(self) -> str:
+        """What pages show: a file of our own media store only (uploaded, or mirrored at ingest),
+        never a third party's address, which would leak visitors to it and be empty offline."""
+        return self.avatar.url if self.avatar else ""
+
+    @property
+    def initials(self) -> str:
+        """Up to two letters for an organization without an avatar ("Meta AI" -> "MA")."""
+        words = [w for w in self.name.replace("-", " ").replace("_", " ").split() if w[:1].isalnum()]
+        return "".join(w[0] for w in words[:2]).upper() or self.slug[:2].upper()
 
 
 class Author(models.Model):
@@ -82,6 +105,16 @@ class Paper(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("papers:paper", args=[self.arxiv_id])
+
+    @property
+    def local_comments(self) -> int:
+        """Comments written here (num_comments also counts the ones imported from Hugging Face)."""
+        return max(self.num_comments - self.imported_comments, 0)
+
+    @property
+    def hf_discussion_url(self) -> str:
+        """Where the imported comments are: the paper's discussion on Hugging Face."""
+        return f"https://huggingface.co/papers/{self.arxiv_id}#community"
 
     @property
     def abs_url(self) -> str:

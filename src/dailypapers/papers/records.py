@@ -17,9 +17,10 @@ import functools
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
-from typing import cast
+from typing import Protocol, cast, runtime_checkable
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -402,6 +403,25 @@ class Skipped:
     reason: str
 
 
+@dataclass(frozen=True)
+class Page:
+    """One page of a paged source: its records, and the token where the next page starts ("" after the last)."""
+
+    records: list["PaperRecord | Skipped"]
+    token: str
+
+
+@runtime_checkable
+class PagedSource(Protocol):
+    """A source read page by page whose position can be saved and resumed (OAI-PMH). `key` names
+    the run (its saved position); `pages(token=...)` yields from the start, or from a saved token."""
+
+    @property
+    def key(self) -> str: ...
+
+    def pages(self, *, token: str = "") -> Iterator[Page]: ...
+
+
 def make_record(*, where: str, raw_id: object, title: object, **fields) -> "PaperRecord | Skipped":
     """The PaperRecord for what a source read (an id as written, with or without a version),
     or a Skipped with the reason when it has no usable id or title."""
@@ -418,3 +438,14 @@ def make_record(*, where: str, raw_id: object, title: object, **fields) -> "Pape
         return PaperRecord(arxiv_id=arxiv_id, title=cast(str, title), where=where, **fields)
     except ValueError as exc:
         return Skipped(where, f"{arxiv_id}: {exc}")
+
+
+def is_possible_arxiv_id(arxiv_id: str) -> bool:
+    """Whether a well-formed, versionless id could name a real paper: its month is 01-12, new-style
+    ids start at 0704 (April 2007) and have five digits from 1501 on (four before)."""
+    if "/" in arxiv_id:  # old style: archive/YYMMNNN
+        month = int(arxiv_id.split("/")[1][2:4])
+        return 1 <= month <= 12
+    yymm, number = arxiv_id.split(".")
+    month = int(yymm[2:])
+    return 1 <= month <= 12 and yymm >= "0704" and len(number) == (5 if yymm >= "1501" else 4)

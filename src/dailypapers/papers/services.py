@@ -1,22 +1,32 @@
-"""Writes to papers. Every source goes through upsert_papers; nothing else writes papers."""
+"""Writes to papers. Every source goes through upsert_papers (ingest); every other change to a paper,
+its counts or its daily entries goes through the small API below (mark_changed, adjust_counts,
+set_organization, lock_comments, list_paper, unlist), which stamps modified_at when search must
+reindex the paper and invalidates exactly the cached pages that show it. Nothing else writes papers."""
 
 import functools
+import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from django.core.cache import cache
+import httpx
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import connection, models, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
-from .models import Author, Authorship, DailyEntry, Organization, Paper
-from .records import OrganizationRecord, PaperRecord, Skipped, find_github_repo
+from dailypapers import pagecache
+
+from .avatars import AVATAR_MAX_BYTES, reencode_avatar
+from .models import AVATAR_MIRROR_PREFIX, Author, Authorship, DailyEntry, HarvestState, Organization, Paper
+from .records import OrganizationRecord, PagedSource, PaperRecord, Skipped, find_github_repo
+from .sources.http import USER_AGENT, ExpiredPosition, SourceError
 
 logger = logging.getLogger(__name__)
-
-CONTENT_VERSION_KEY = "dailypapers:content-version"
 
 # Record fields copied as they are onto Paper when the record knows them.
 _PLAIN_FIELDS = (
@@ -43,12 +53,120 @@ class UpsertStats:
         return f"{line} / {self.skipped_fields} skipped fields" if self.skipped_fields else line
 
 
-def bump_content_version() -> None:
-    """Invalidate every cached page: they are keyed by this number."""
-    try:
-        cache.incr(CONTENT_VERSION_KEY)
-    except ValueError:
-        cache.set(CONTENT_VERSION_KEY, 1, timeout=None)
+# --- the write API for everything that is not an ingest ----------------------------------------------
+
+# Past this many papers a change is treated as site-wide: naming every page would cost more than
+# re-rendering them.
+_MANY_PAPERS = 500
+
+
+def _pages_showing(paper_ids: Collection[int], *, lists_changed: bool = False) -> set[str] | None:
+    """The cache scopes of the pages that show these papers (None: too many to name). Each paper's
+    page; the lists it is on (its days, their weeks and months, the newest list when it is one of
+    them) and trending; and the page of every paper on those days, which shows its rank there.
+    `lists_changed`: a day gained its first entry or lost its last, so every list's previous/next
+    links may change: site-wide (about once a day, and it keeps every cached page at two scope
+    tokens to read). Read before a write that removes what is read (unlist)."""
+    ids = set(paper_ids)
+    if len(ids) > _MANY_PAPERS or lists_changed:
+        return None
+    scopes = {pagecache.paper_scope(pk) for pk in ids} | {pagecache.TRENDING}
+    days = set(DailyEntry.objects.filter(paper_id__in=ids).values_list("day", flat=True))
+    if days:
+        for day in days:
+            scopes |= pagecache.list_scopes(day)
+        same_days = DailyEntry.objects.filter(day__in=days).values_list("paper_id", flat=True)
+        scopes |= {pagecache.paper_scope(pk) for pk in same_days}
+        if DailyEntry.objects.aggregate(day=Max("day"))["day"] in days:
+            scopes.add(pagecache.LATEST)
+    return scopes
+
+
+def _invalidate(scopes: set[str] | None) -> None:
+    """Now, and again when the transaction we are in commits: a page rendered in between, from
+    what was read before the commit, would otherwise be cached under the new tokens."""
+    def run() -> None:
+        if scopes is None:
+            pagecache.invalidate_all()
+        else:
+            pagecache.invalidate(scopes)
+
+    run()
+    if connection.in_atomic_block:
+        transaction.on_commit(run)
+
+
+def refresh_pages(*, paper_ids: Collection[int], lists: bool = True) -> None:
+    """Something these papers' pages show changed, though not the paper's own fields (a comment edited,
+    an authorship claim decided: `lists=False`, only the papers' own pages)."""
+    if lists:
+        _invalidate(_pages_showing(paper_ids))
+    else:
+        _invalidate({pagecache.paper_scope(pk) for pk in paper_ids})
+
+
+def refresh_all_pages() -> None:
+    """Every cached page (bulk ingests, admin edits of authors, organizations and entries)."""
+    _invalidate(None)
+
+
+def mark_changed(*, paper_ids: Collection[int], lists_changed: bool = False) -> None:
+    """The papers changed in what search indexes (text, organization, being on a daily list):
+    stamp modified_at, which the keyword index and the vectors follow, and refresh their pages."""
+    scopes = _pages_showing(paper_ids, lists_changed=lists_changed)
+    Paper.objects.filter(pk__in=list(paper_ids)).update(modified_at=timezone.now())
+    _invalidate(scopes)
+
+
+def adjust_counts(*, paper_id: int, upvotes: int = 0, comments: int = 0) -> None:
+    """Move the paper's vote and comment counts by these amounts, never below zero, in the database
+    (F expressions: two concurrent votes both count). Counts are not indexed by search, so modified_at
+    stays (the feeds' updated dates follow it); the paper's pages and its lists are refreshed."""
+    for field, delta in (("upvotes", upvotes), ("num_comments", comments)):
+        if delta > 0:
+            Paper.objects.filter(pk=paper_id).update(**{field: F(field) + delta})
+        elif delta < 0:
+            Paper.objects.filter(pk=paper_id, **{f"{field}__gte": -delta}).update(**{field: F(field) + delta})
+    _invalidate(_pages_showing([paper_id]))
+
+
+def set_organization(*, paper_id: int, organization: Organization | None) -> None:
+    """The paper goes under this organization (None: under none). Search filters by it."""
+    Paper.objects.filter(pk=paper_id).update(organization=organization)
+    mark_changed(paper_ids=[paper_id])
+
+
+def lock_comments(*, paper_ids: Collection[int], locked: bool) -> None:
+    """Lock (or unlock) the papers' discussions: only their own pages show it."""
+    Paper.objects.filter(pk__in=list(paper_ids)).update(comments_locked=locked)
+    refresh_pages(paper_ids=paper_ids, lists=False)
+
+
+def list_paper(*, paper: Paper, day: date, submitted_at: datetime, submitted_by=None, source: str) -> DailyEntry:
+    """Put the paper on the day's list. "On a daily list" is a search filter: modified_at is stamped."""
+    new_day = not DailyEntry.objects.filter(day=day).exists()
+    entry = DailyEntry.objects.create(
+        paper=paper, day=day, submitted_by=submitted_by, submitted_at=submitted_at, source=source
+    )
+    mark_changed(paper_ids=[paper.pk], lists_changed=new_day)
+    return entry
+
+
+def unlist(*, entries: "models.QuerySet[DailyEntry]") -> int:
+    """Take these entries off their days' lists; returns how many. The papers' modified_at is stamped
+    ("on a daily list" is a search filter), and their pages and the lists they were on are refreshed."""
+    rows = list(entries.values_list("pk", "paper_id", "day"))
+    if not rows:
+        return 0
+    paper_ids = {paper_id for _, paper_id, _ in rows}
+    days = {day for _, _, day in rows}
+    scopes = _pages_showing(paper_ids)  # before the entries go: the days they were on
+    with transaction.atomic():
+        DailyEntry.objects.filter(pk__in=[pk for pk, _, _ in rows]).delete()
+        Paper.objects.filter(pk__in=paper_ids).update(modified_at=timezone.now())
+        emptied = days - set(DailyEntry.objects.filter(day__in=days).values_list("day", flat=True).distinct())
+    _invalidate(None if emptied else scopes)
+    return len(rows)
 
 
 def upsert_papers(
@@ -93,8 +211,44 @@ def upsert_papers(
             flush()
     flush()
     if stats.new or stats.updated:
-        bump_content_version()
+        refresh_all_pages()  # an ingest touches too many papers to name their pages
     return stats
+
+
+def ingest(
+    *,
+    source: "Iterable[PaperRecord | Skipped] | PagedSource",
+    on_progress: Callable[[int], object] | None = None,
+) -> UpsertStats:
+    """The one write loop of every ingest: a stream of records goes through upsert_papers; a paged
+    source (OAI-PMH) is written page by page, each page's papers and the position after it saved in
+    one transaction, so an interrupted run resumes at the page it did not finish. A run that went to
+    the end starts afresh when run again."""
+    if not isinstance(source, PagedSource):
+        return upsert_papers(records=source, on_progress=on_progress)
+    state, _ = HarvestState.objects.get_or_create(key=source.key)
+    if state.resumption_token and state.completed_at is None:
+        logger.info("resuming the harvest %s after %d pages", source.key, state.pages_done)
+        token = state.resumption_token
+    else:
+        token, state.pages_done, state.completed_at = "", 0, None
+    total = UpsertStats()
+    try:
+        for page in source.pages(token=token):
+            with transaction.atomic():
+                stats = upsert_papers(records=page.records, on_progress=on_progress)
+                state.resumption_token = page.token
+                state.pages_done += 1
+                state.completed_at = None if page.token else timezone.now()
+                state.save()
+            for name in ("new", "updated", "unchanged", "skipped", "skipped_fields"):
+                setattr(total, name, getattr(total, name) + getattr(stats, name))
+    except ExpiredPosition as exc:
+        # A saved position that expired would otherwise block every later run.
+        state.resumption_token = ""
+        state.save()
+        raise SourceError(f"{exc}. The saved harvest position was dropped: run again to start afresh.") from None
+    return total
 
 
 def _paper_fields(record: PaperRecord, organizations: dict[str, Organization]) -> dict:
@@ -350,3 +504,100 @@ def _write_daily_entries(records: list[PaperRecord], papers: dict[str, Paper]) -
     DailyEntry.objects.bulk_create(create, batch_size=500)
     DailyEntry.objects.bulk_update(update, ["submitted_at", "submitter_name"], batch_size=500)
     return touched
+
+
+# -- Organization avatars: copied into our media store, so no page loads an image from elsewhere --
+
+AVATAR_FETCH_TIMEOUT_SECONDS = 10.0
+
+
+class AvatarRefused(Exception):
+    """The imported avatar could not be mirrored; the message says why (for the ingest log)."""
+
+
+def _avatar_host_allowed(url: str) -> bool:
+    host = (httpx.URL(url).host or "").lower()
+    return any(host == allowed or host.endswith("." + allowed) for allowed in settings.AVATAR_MIRROR_HOSTS)
+
+
+def avatar_mirror_name(url: str) -> str:
+    """The stored file's name for a mirror of `url`: a new address gets a new file."""
+    return f"{AVATAR_MIRROR_PREFIX}{hashlib.sha256(url.encode()).hexdigest()[:20]}.png"
+
+
+def organizations_needing_avatar_mirror() -> list[int]:
+    """Organizations with an imported avatar address whose copy we don't have yet (an avatar
+    uploaded here is never replaced)."""
+    ids = []
+    for org in Organization.objects.exclude(avatar_url="").only("pk", "avatar", "avatar_url"):
+        stale = (not org.avatar or org.avatar_is_mirror) and org.avatar.name != avatar_mirror_name(org.avatar_url)
+        if stale and _avatar_host_allowed(org.avatar_url):
+            ids.append(org.pk)
+    return ids
+
+
+def mirror_organization_avatar(*, organization_id: int) -> str:
+    """Download the organization's imported avatar, re-encode it by the one avatar rule
+    (papers.avatars.reencode_avatar: a 256 px PNG of ours, nothing of the original's bytes) and
+    store it in the media store. The one function the ingest (and the task queue's worker) calls.
+
+    Returns "stored", or "current" when our copy already is of this address, "uploaded" when the
+    organization has an avatar uploaded here (kept), "none" when there is nothing to mirror.
+    Raises AvatarRefused (host not allowed, HTTP error, too big, not an image): the organization
+    is then shown with its initials, and a later ingest tries again."""
+    org = Organization.objects.filter(pk=organization_id).first()
+    if org is None or not org.avatar_url:
+        return "none"
+    if org.avatar and not org.avatar_is_mirror:
+        return "uploaded"
+    name = avatar_mirror_name(org.avatar_url)
+    if org.avatar.name == name:
+        return "current"
+    if not _avatar_host_allowed(org.avatar_url):
+        raise AvatarRefused(f"{org.slug}: avatar host of {org.avatar_url} is not in DAILYPAPERS_AVATAR_HOSTS")
+    data = _download_avatar(org.avatar_url)
+    try:
+        image = reencode_avatar(ContentFile(data))
+    except ValidationError as exc:
+        raise AvatarRefused(f"{org.slug}: {org.avatar_url}: {' '.join(exc.messages)}") from None
+    old = org.avatar.name if org.avatar else ""
+    if org.avatar.storage.exists(name):  # a copy left by an earlier run: same address, same name
+        org.avatar.storage.delete(name)
+    org.avatar.save(name.removeprefix("organizations/"), image, save=False)
+    # Written only if the address is still the one we fetched (an ingest may have changed it since).
+    updated = Organization.objects.filter(pk=org.pk, avatar_url=org.avatar_url).update(avatar=org.avatar.name)
+    if old and old != org.avatar.name and updated:
+        org.avatar.storage.delete(old)
+    pagecache.invalidate_all()  # the logo shows on every page that lists its papers
+    return "stored"
+
+
+def _download_avatar(url: str) -> bytes:
+    """At most AVATAR_MAX_BYTES + 1 bytes of `url` (streamed: a huge file is cut, not read)."""
+    try:
+        with httpx.Client(timeout=AVATAR_FETCH_TIMEOUT_SECONDS, follow_redirects=False,
+                          headers={"User-Agent": USER_AGENT}) as client, client.stream("GET", url) as response:
+            if response.status_code != 200:
+                raise AvatarRefused(f"GET {url}: HTTP {response.status_code}")
+            data = bytearray()
+            for chunk in response.iter_bytes():
+                data.extend(chunk)
+                if len(data) > AVATAR_MAX_BYTES:
+                    break
+            return bytes(data)
+    except httpx.HTTPError as exc:
+        raise AvatarRefused(f"GET {url}: {exc or type(exc).__name__}") from None
+
+
+def mirror_avatars(*, log: Callable[[str], None] = logger.warning) -> tuple[int, int]:
+    """Mirror every organization avatar that needs it; returns (stored, failed). Failures are
+    logged and left for the next run."""
+    stored = failed = 0
+    for organization_id in organizations_needing_avatar_mirror():
+        try:
+            if mirror_organization_avatar(organization_id=organization_id) == "stored":
+                stored += 1
+        except AvatarRefused as exc:
+            failed += 1
+            log(f"avatar not mirrored: {exc}")
+    return stored, failed

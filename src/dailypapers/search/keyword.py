@@ -7,6 +7,7 @@ generation. Web workers notice both (CURRENT or the generation's meta.json
 changing) and reopen or reload without a restart.
 """
 
+import json
 import math
 import os
 import re
@@ -44,12 +45,14 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("category", tokenizer_name="raw")
     builder.add_text_field("organization", tokenizer_name="raw")
     builder.add_integer_field("published", indexed=True, fast=True)  # days since 1970-01-01
-    builder.add_integer_field("upvotes", fast=True)
     builder.add_integer_field("listed", indexed=True)  # 1 when on some daily list
     return builder.build()
 
 
 SCHEMA = _schema()
+FIELD_NAMES = [
+    "paper_id", "title", "abstract", "authors", "author", "category", "organization", "published", "listed",
+]
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,6 @@ class IndexedPaper:
     categories: list[str]
     organization: str
     published: date | None
-    upvotes: int
     listed: bool
 
 
@@ -82,9 +84,15 @@ def _document(paper: IndexedPaper) -> tantivy.Document:
     if paper.organization:
         doc.add_text("organization", paper.organization)
     doc.add_integer("published", day_number(paper.published) if paper.published else -1)
-    doc.add_integer("upvotes", paper.upvotes)
     doc.add_integer("listed", int(paper.listed))
     return doc
+
+
+def _field_names(path: Path) -> list[str]:
+    try:
+        return [field["name"] for field in json.loads((path / "meta.json").read_text())["schema"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
 
 
 def current_generation() -> Path | None:
@@ -94,6 +102,13 @@ def current_generation() -> Path | None:
         return None
     path = _root() / name
     return path if path.exists() else None
+
+
+def is_writable(path: Path) -> bool:
+    """Whether updates can go into this generation: one built with another schema (e.g. before the
+    unread `upvotes` field was dropped) still serves searches, but tantivy refuses to write to it,
+    so index_keywords builds a new generation from the database instead."""
+    return _field_names(path) == FIELD_NAMES
 
 
 def build(papers: Iterable[IndexedPaper], *, on_progress=None) -> Path:
@@ -231,6 +246,38 @@ def _meaningful(word: str) -> bool:
     return len(word) > 1 or not word.isascii()
 
 
+def stem(word: str) -> str:
+    return (_STEMMED.analyze(word) or [word])[0]
+
+
+def make_term(word: str, doc_freq: int) -> Term:
+    return Term(word=word, stem=stem(word), doc_freq=doc_freq, fuzzy_distance=0 if doc_freq else fuzzy_distance(word))
+
+
+def analyse(text: str, *, fuzzy: bool, lookup, num_docs: int) -> Analysis:
+    """A query cut as the index cut its text, its words looked up by `lookup` (words -> {word: Term}, in
+    one go, so a database backend asks once); the same for every backend. With `fuzzy`, an unknown word
+    (in a short query) stands for the indexed words within 1-2 edits."""
+    pieces = [(phrase, _PLAIN.analyze(phrase or loose)[:MAX_QUERY_TERMS]) for phrase, loose in
+              re.findall(r'"([^"]*)"|([^"]+)', text)]
+    every = _PLAIN.analyze(text)[:MAX_QUERY_TERMS]
+    known = lookup(list(dict.fromkeys([w for _, words in pieces for w in words] + every)))
+    terms: dict[str, Term] = {}
+    phrases: list[list[Term]] = []
+    for phrase, words in pieces:
+        if phrase and len(words) > 1:
+            phrases.append([known[w] for w in words])
+        for word in filter(_meaningful, words):
+            if len(terms) < MAX_QUERY_TERMS and word not in terms:
+                terms[word] = known[word]
+    sequence = [terms.get(w) or known[w] for w in every] if terms else []
+    if not fuzzy or len(terms) > FUZZY_MAX_TERMS:
+        # In a sentence an unknown word is one word of many; matching it fuzzily costs the most (an
+        # automaton over the term dictionary per field) and finds the least.
+        terms = {w: replace(t, fuzzy_distance=0) for w, t in terms.items()}
+    return Analysis(terms=list(terms.values()), phrases=phrases, sequence=sequence, num_docs=num_docs)
+
+
 class Snapshot:
     """One consistent view of the keyword index for one request."""
 
@@ -240,28 +287,14 @@ class Snapshot:
     def analyse(self, text: str, *, fuzzy: bool = True) -> Analysis:
         """The query's words looked up in the index; with `fuzzy`, an unknown word (in a short query)
         stands for the indexed words within 1-2 edits."""
-        terms: dict[str, Term] = {}
-        phrases: list[list[Term]] = []
-        for phrase, loose in re.findall(r'"([^"]*)"|([^"]+)', text):
-            words = _PLAIN.analyze(phrase or loose)[:MAX_QUERY_TERMS]
-            if phrase and len(words) > 1:
-                phrases.append([self._term(w) for w in words])
-            for word in filter(_meaningful, words):
-                if len(terms) < MAX_QUERY_TERMS and word not in terms:
-                    terms[word] = self._term(word)
-        sequence = [terms.get(w) or self._term(w) for w in _PLAIN.analyze(text)[:MAX_QUERY_TERMS]] if terms else []
-        if not fuzzy or len(terms) > FUZZY_MAX_TERMS:
-            # In a sentence an unknown word is one word of many; matching it fuzzily costs the most (an
-            # automaton over the term dictionary per field) and finds the least.
-            terms = {w: replace(t, fuzzy_distance=0) for w, t in terms.items()}
-        return Analysis(terms=list(terms.values()), phrases=phrases, sequence=sequence,
-                        num_docs=self.searcher.num_docs)
+        return analyse(text, fuzzy=fuzzy, lookup=lambda words: {w: self._term(w) for w in words},
+                       num_docs=self.searcher.num_docs)
 
     def _term(self, word: str) -> Term:
-        stem = (_STEMMED.analyze(word) or [word])[0]
-        doc_freq = max(self.searcher.doc_freq("title", stem), self.searcher.doc_freq("abstract", stem),
-                       self.searcher.doc_freq("authors", word))
-        return Term(word=word, stem=stem, doc_freq=doc_freq, fuzzy_distance=0 if doc_freq else fuzzy_distance(word))
+        stemmed = stem(word)
+        searcher = self.searcher
+        return make_term(word, max(searcher.doc_freq("title", stemmed), searcher.doc_freq("abstract", stemmed),
+                                   searcher.doc_freq("authors", word)))
 
     def _clauses(self, analysis: Analysis, terms: list[Term], fields=TEXT_FIELDS) -> list:
         """Should-clauses scoring these terms and the query's phrases in these fields: BM25, title boosted;

@@ -21,6 +21,7 @@ from dailypapers.papers.records import normal_title, parse_arxiv_id
 from dailypapers.papers.selectors import Card, card_papers
 
 from . import keyword, vectors
+from .backends import KeywordView, get_backend
 from .embedders import get_embedder
 from .keyword import Filters
 from .models import PaperVector
@@ -155,7 +156,8 @@ def rank(*, query: str, filters: Filters, depth: int = CANDIDATES) -> Ranking:
     parsed = parse_query(query)
     if parsed.author:
         filters = replace(filters, author=parsed.author)
-    snapshot = keyword.reader.snapshot()
+    backend = get_backend()
+    snapshot = backend.snapshot()
     if snapshot is None:
         return Ranking(ids=[])
     analysis = snapshot.analyse(parsed.text)
@@ -170,7 +172,7 @@ def rank(*, query: str, filters: Filters, depth: int = CANDIDATES) -> Ranking:
     if readable_by_embedder(parsed.text):
         try:
             vector = embed_query(parsed.text)
-            semantic = _nearest(vector, filters=filters, depth=depth)
+            semantic = _nearest(backend, snapshot, vector, filters=filters, depth=depth)
         except (FutureTimeout, Exception) as exc:  # noqa: BLE001 - any embedder failure degrades to keyword search
             logger.warning("semantic search unavailable: %r", exc)
             note = "Semantic search is unavailable right now; these are keyword matches only."
@@ -181,7 +183,7 @@ def rank(*, query: str, filters: Filters, depth: int = CANDIDATES) -> Ranking:
     similarity = dict(semantic)
     if vector is not None:
         # Score completion: a keyword hit outside the vector shortlist gets its real similarity.
-        similarity |= vectors.reader.similarities(vector, keys=[k for k in found if k not in semantic])
+        similarity |= backend.similarities(vector, keys=[k for k in found if k not in semantic])
     # A paper without a vector yet competes on its keyword score: it is taken to be as similar as the most
     # similar keyword hit it outscores (not 0, which buried it), so it ranks above every such hit.
     stand_in, best_below = {}, 0.0
@@ -216,7 +218,7 @@ class KeywordCandidates:
     title_phrase: set[int]  # titles holding the whole query as a phrase
 
 
-def keyword_candidates(snapshot: keyword.Snapshot, analysis: keyword.Analysis, *, text: str, filters: Filters,
+def keyword_candidates(snapshot: KeywordView, analysis: keyword.Analysis, *, text: str, filters: Filters,
                        depth: int) -> KeywordCandidates:
     """Everything the keyword index says about a query: its BM25 hits, and which papers are in a tier
     (the author's, whole-query phrases, rare words). `text` is checked as an author's name."""
@@ -235,11 +237,11 @@ def keyword_candidates(snapshot: keyword.Snapshot, analysis: keyword.Analysis, *
                              author=author, tiers=tiers, title_phrase=title_phrase)
 
 
-def _nearest(vector: np.ndarray, *, filters: Filters, depth: int) -> dict[int, float]:
+def _nearest(backend, snapshot: KeywordView, vector: np.ndarray, *, filters: Filters, depth: int) -> dict[int, float]:
     # Filters are applied after the nearest-neighbour search, so look further when filtering.
-    nearest = dict(vectors.reader.search(vector, model_id=get_embedder().model_id, limit=depth * (5 if filters else 1)))
+    nearest = dict(backend.nearest(vector, model_id=get_embedder().model_id, limit=depth * (5 if filters else 1)))
     if filters and nearest:
-        allowed = keyword.reader.matching(list(nearest), filters=filters)
+        allowed = snapshot.matching(list(nearest), filters=filters)
         nearest = {k: v for k, v in nearest.items() if k in allowed}
     return dict(list(nearest.items())[:depth])
 
@@ -298,7 +300,7 @@ def search_papers(
     # "Showing results for …" only when no word of the query matched as written.
     nothing_as_written = analysis is not None and analysis.terms and not any(t.doc_freq for t in analysis.terms)
     matched: dict[int, list[str]] = {c.paper.pk: [] for c in cards}  # an id, URL or DOI matched no field
-    if analysis is not None and (snapshot := keyword.reader.snapshot()) is not None:
+    if analysis is not None and (snapshot := get_backend().snapshot()) is not None:
         fields = snapshot.matched_fields(analysis, [c.paper.pk for c in cards])
         matched = {c.paper.pk: fields.get(c.paper.pk) or ["meaning"] for c in cards}
     names = [n for n in (ranking.author, parse_query(query).author) if n]
@@ -319,9 +321,19 @@ def similar_papers(*, paper: Paper, limit: int = 8) -> list[Paper]:
     if blob is None:
         return []
     try:
-        nearest = vectors.reader.search(np.frombuffer(blob, dtype=np.float32), model_id=model_id, limit=limit + 1)
+        nearest = get_backend().nearest(np.frombuffer(blob, dtype=np.float32), model_id=model_id, limit=limit + 1)
     except vectors.ModelMismatch:
         return []
     ids = [k for k, _ in nearest if k != paper.pk][:limit]
     papers = card_papers().in_bulk(ids)
     return [papers[i] for i in ids if i in papers]
+
+
+def keyword_matches(*, text: str, within: list[int]) -> set[int]:
+    """Which of these papers the words of `text` match (as written: no fuzzy matching, no syntax)."""
+    return {pk for pk, _ in get_backend().keyword_search(text, filters=Filters(), limit=len(within), within=within)}
+
+
+def similarities(*, vector: np.ndarray, keys: list[int]) -> dict[int, float]:
+    """Cosine similarity of `vector` to these papers' vectors (papers without one left out)."""
+    return get_backend().similarities(vector, keys=keys)

@@ -1,8 +1,8 @@
-"""Writes of the search app: paper vectors and the two derived indexes."""
+"""Writes of the search app: paper vectors and the two derived indexes (in the configured backend)."""
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from dailypapers.papers.models import Authorship, DailyEntry, Paper
 
-from . import keyword, vectors
+from . import keyword
+from .backends import get_backend
 from .embedders import get_embedder, paper_text
 from .models import IndexState, PaperVector
 
@@ -29,7 +30,7 @@ def _indexed_papers(papers) -> Iterator[keyword.IndexedPaper]:
     last_pk = 0
     base = papers.order_by("pk").annotate(
         on_list=Exists(DailyEntry.objects.filter(paper=OuterRef("pk")))
-    ).values_list("pk", "title", "abstract", "categories", "organization__slug", "published_at", "upvotes", "on_list")
+    ).values_list("pk", "title", "abstract", "categories", "organization__slug", "published_at", "on_list")
     while True:
         chunk = list(base.filter(pk__gt=last_pk)[:_CHUNK])
         if not chunk:
@@ -41,11 +42,11 @@ def _indexed_papers(papers) -> Iterator[keyword.IndexedPaper]:
             .values_list("paper_id", "author__name")
         ):
             names.setdefault(paper_id, []).append(name)
-        for pk, title, abstract, categories, org_slug, published_at, upvotes, on_list in chunk:
+        for pk, title, abstract, categories, org_slug, published_at, on_list in chunk:
             yield keyword.IndexedPaper(
                 paper_id=pk, title=title, abstract=abstract, authors=names.get(pk, []),
                 categories=categories or [], organization=org_slug or "",
-                published=keyword.utc_day(published_at), upvotes=upvotes, listed=on_list,
+                published=keyword.utc_day(published_at), listed=on_list,
             )
         last_pk = chunk[-1][0]
 
@@ -53,18 +54,21 @@ def _indexed_papers(papers) -> Iterator[keyword.IndexedPaper]:
 def index_keywords(*, rebuild: bool = False, on_progress: Callable[[int], object] | None = None) -> int:
     """Bring the keyword index up to date with the papers table; returns papers (re)indexed."""
     started = timezone.now()
-    state, _ = IndexState.objects.get_or_create(name="keyword")
-    if rebuild or state.indexed_until is None or keyword.current_generation() is None:
-        count = Paper.objects.count()
-        keyword.build(_indexed_papers(Paper.objects.all()), on_progress=on_progress)
+    backend = get_backend()
+    state, _ = IndexState.objects.get_or_create(name=_state_name(backend, "keyword"))
+    if rebuild or state.indexed_until is None or not backend.has_keyword_index():
+        count = backend.write_keywords(_indexed_papers(Paper.objects.all()), full=True, on_progress=on_progress)
     else:
         changed = Paper.objects.filter(modified_at__gte=state.indexed_until - _SLACK)
-        count = keyword.update(_indexed_papers(changed))
-        if on_progress:
-            on_progress(count)
+        count = backend.write_keywords(_indexed_papers(changed), full=False, on_progress=on_progress)
     state.indexed_until = started
     state.save(update_fields=["indexed_until", "updated_at"])
     return count
+
+
+def _state_name(backend, index: str) -> str:
+    """Each backend keeps its own progress marks: switching backends indexes everything anew."""
+    return index if backend.name == "local" else f"{backend.name}-{index}"
 
 
 def _text_hash(title: str, abstract: str) -> str:
@@ -106,17 +110,17 @@ def sync_vector_index(*, model_id: str, dim: int) -> int:
     storing a batch of vectors and indexing it.
     """
     started = timezone.now().isoformat()
-    info = vectors.current()
+    backend = get_backend()
+    exists, synced_until = backend.vector_mark()
     stored = PaperVector.objects.filter(model_id=model_id)
-    if info is None:
-        vectors.build_chunks(_vector_chunks(stored), model_id=model_id, dim=dim, synced_until=started)
-        built = vectors.current()
-        return built["count"] if built else 0
-    if info.get("synced_until"):
-        stored = stored.filter(updated_at__gte=datetime.fromisoformat(info["synced_until"]) - _SLACK)
-    written = sum(vectors.add(keys=keys, vectors=matrix, model_id=model_id) for keys, matrix in _vector_chunks(stored))
-    vectors.add(keys=np.zeros(0, dtype=np.uint64), vectors=np.zeros((0, dim), dtype=np.float32), model_id=model_id,
-                synced_until=started)
+    if not exists:
+        return backend.build_vectors(_vector_chunks(stored), model_id=model_id, dim=dim, synced_until=started)
+    if synced_until:
+        stored = stored.filter(updated_at__gte=datetime.fromisoformat(synced_until) - _SLACK)
+    written = sum(backend.add_vectors(keys=keys, vectors=matrix, model_id=model_id)
+                  for keys, matrix in _vector_chunks(stored))
+    backend.add_vectors(keys=np.zeros(0, dtype=np.uint64), vectors=np.zeros((0, dim), dtype=np.float32),
+                        model_id=model_id, synced_until=started)
     return written
 
 
@@ -150,8 +154,8 @@ def embed_pending(
                     update_fields=["model_id", "text_hash", "vector", "updated_at"],
                 )
             # Searchable now; if this process dies before the next line, the next run's sync adds them.
-            vectors.add(keys=np.array([pk for pk, *_ in todo], dtype=np.uint64), vectors=matrix,
-                        model_id=embedder.model_id)
+            get_backend().add_vectors(keys=np.array([pk for pk, *_ in todo], dtype=np.uint64), vectors=matrix,
+                                      model_id=embedder.model_id)
             done += len(todo)
         if on_progress:
             on_progress(len(batch))
@@ -166,11 +170,43 @@ def embed_pending(
     return done
 
 
+def bring_indexes_current(*, rebuild: bool = False, on_progress: Callable[[int], object] | None = None) -> int:
+    """The one way every command brings search up to date after papers changed (ingest, demo, index):
+    the keyword index takes the changed papers (or everything, rebuilding), and a rebuild also rebuilds
+    the vector index from the stored vectors. New vectors are computed by `embed_pending` (the
+    background indexer), which is slow and is not part of an ingest. Returns papers keyword-indexed."""
+    count = index_keywords(rebuild=rebuild, on_progress=on_progress)
+    if rebuild:
+        rebuild_vector_index()
+    return count
+
+
+def store_vectors(*, model_id: str, rows: Iterable[tuple[str, str, np.ndarray]]) -> int:
+    """Store precomputed vectors, (arxiv id, text hash, vector) rows, for the papers we hold that lack
+    one from this model; returns how many were stored. Nothing (0) when another embedder is configured
+    (its vectors would not be comparable): `dailypapers index` computes its own."""
+    if model_id != get_embedder().model_id:
+        return 0
+    rows = list(rows)
+    papers = dict(Paper.objects.filter(arxiv_id__in=[a for a, _, _ in rows]).values_list("arxiv_id", "pk"))
+    have = set(PaperVector.objects.filter(model_id=model_id).values_list("paper_id", flat=True))
+    new = []
+    for arxiv_id, text_hash, vector in rows:
+        pk = papers.get(arxiv_id)
+        if pk is None or pk in have:
+            continue
+        vector = vector.astype(np.float32)
+        vector /= max(float(np.linalg.norm(vector)), 1e-12)
+        new.append(PaperVector(paper_id=pk, model_id=model_id, text_hash=text_hash, vector=vector.tobytes()))
+    with transaction.atomic():
+        PaperVector.objects.bulk_create(new, batch_size=500)
+    return len(new)
+
+
 def rebuild_vector_index() -> int:
     """A new vector index from the vectors in the database (nothing is recomputed)."""
     embedder = get_embedder()
     started = timezone.now().isoformat()
     stored = PaperVector.objects.filter(model_id=embedder.model_id)
-    vectors.build_chunks(_vector_chunks(stored), model_id=embedder.model_id, dim=embedder.dim, synced_until=started)
-    built = vectors.current()
-    return built["count"] if built else 0
+    return get_backend().build_vectors(_vector_chunks(stored), model_id=embedder.model_id, dim=embedder.dim,
+                                       synced_until=started)

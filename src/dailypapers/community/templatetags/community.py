@@ -55,3 +55,21 @@ def organization_invitations(context, organization) -> dict:
         "mine": selectors.pending_invitations(user=user).filter(organization=organization).first(),
         "sent": selectors.organization_invitations(organization=organization),
     }
+
+
+@register.simple_tag(takes_context=True)
+def author_claims(context, paper, authors) -> selectors.ClaimStates:
+    """Which authors of this paper to offer "claim" on, and the claims already made."""
+    return selectors.claim_states(user=context["user"], paper=paper, author_ids=[a.pk for a in authors])
+
+
+@register.filter(name="ago")
+def ago(moment) -> str:
+    """"just now" under a minute (timesince would say "0 minutes"), else "3 hours ago"."""
+    from django.utils.timesince import timesince
+
+    if moment is None:
+        return ""
+    if (timezone.now() - moment).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(moment)} ago"

@@ -1,11 +1,12 @@
 """arXiv OAI-PMH bulk harvest (ListRecords), resumable page by page.
 
 https://info.arxiv.org/help/oa/index.html — records come in pages of about a
-thousand, each page ending with a resumptionToken for the next. After each
-page its papers and the next token are saved in one transaction (HarvestState),
-so an interrupted harvest picks up at the page it did not finish. A harvest that
-ran to the end starts afresh when run again (upserts are idempotent; the state
-exists only to resume, and a rerun with an open "until" should see new papers).
+thousand, each page ending with a resumptionToken for the next. This module only
+reads: `Harvest.pages` yields each page with that token, and papers.services.ingest
+saves the page's papers and the token in one transaction (HarvestState), so an
+interrupted harvest picks up at the page it did not finish. A harvest that ran to
+the end starts afresh when run again (upserts are idempotent; the state exists only
+to resume, and a rerun with an open "until" should see new papers).
 
 Formats: arXivRaw (default: every version with its date, so version, published
 and updated dates are exact) and arXiv (author names split into parts, but only
@@ -13,23 +14,16 @@ created/updated dates).
 """
 
 import email.utils
-import logging
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
-from dataclasses import fields
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from django.conf import settings
-from django.db import transaction
-from django.utils import timezone as dj_timezone
 
-from ..models import HarvestState
-from ..records import PaperRecord, Skipped, make_record
-from ..services import UpsertStats, upsert_papers
-from .http import SourceError, fetch
-
-logger = logging.getLogger(__name__)
+from ..records import Page, PaperRecord, Skipped, make_record
+from .http import ExpiredPosition, SourceError, fetch
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 METADATA_NS = {"arXivRaw": "{http://arxiv.org/OAI/arXivRaw/}", "arXiv": "{http://arxiv.org/OAI/arXiv/}"}
@@ -49,55 +43,51 @@ class OAIError(SourceError):
         self.code = code
 
 
-def harvest(
-    *,
-    from_date: date | None = None,
-    until: date | None = None,
-    set_spec: str = "",
-    metadata_prefix: str = "arXivRaw",
-    on_progress: Callable[[int], object] | None = None,
-) -> UpsertStats:
-    """Harvest every record in the range into the database, resuming an interrupted harvest."""
-    if metadata_prefix not in METADATA_NS:
-        raise SourceError(f"OAI-PMH: metadata prefix must be one of {', '.join(METADATA_NS)}, not {metadata_prefix!r}")
-    url = settings.ARXIV_OAI_URL
-    key = "|".join([url, metadata_prefix, set_spec, str(from_date or ""), str(until or "")])
-    state, _ = HarvestState.objects.get_or_create(key=key)
-    if state.resumption_token and state.completed_at is None:
-        logger.info("resuming the OAI-PMH harvest after %d pages", state.pages_done)
-        params = {"verb": "ListRecords", "resumptionToken": state.resumption_token}
-    else:
-        state.pages_done, state.completed_at = 0, None
-        params = {
-            "verb": "ListRecords",
-            "metadataPrefix": metadata_prefix,
-            "from": str(from_date or ""),
-            "until": str(until or ""),
-            "set": set_spec,
-        }
-    total = UpsertStats()
-    while True:
-        response = fetch(url, params=params, min_interval=settings.ARXIV_REQUEST_PAUSE_SECONDS)
-        try:
-            records, token = parse_page(response.content, metadata_prefix=metadata_prefix)
-        except OAIError as exc:
-            if exc.code != "badResumptionToken":
+@dataclass(frozen=True)
+class Harvest:
+    """One harvest (a range, a set, a format): yields its pages, each with the token of the next.
+    papers.services.ingest writes them and keeps the position under `key`, to resume."""
+
+    from_date: date | None = None
+    until: date | None = None
+    set_spec: str = ""
+    metadata_prefix: str = "arXivRaw"
+
+    def __post_init__(self) -> None:
+        if self.metadata_prefix not in METADATA_NS:
+            raise SourceError(
+                f"OAI-PMH: metadata prefix must be one of {', '.join(METADATA_NS)}, not {self.metadata_prefix!r}"
+            )
+
+    @property
+    def key(self) -> str:
+        parts = [self.metadata_prefix, self.set_spec, str(self.from_date or ""), str(self.until or "")]
+        return "|".join([settings.ARXIV_OAI_URL, *parts])
+
+    def pages(self, *, token: str = "") -> Iterator[Page]:
+        """The pages from the start, or from the page `token` names (an interrupted harvest)."""
+        if token:
+            params = {"verb": "ListRecords", "resumptionToken": token}
+        else:
+            params = {
+                "verb": "ListRecords",
+                "metadataPrefix": self.metadata_prefix,
+                "from": str(self.from_date or ""),
+                "until": str(self.until or ""),
+                "set": self.set_spec,
+            }
+        while True:
+            response = fetch(settings.ARXIV_OAI_URL, params=params, min_interval=settings.ARXIV_REQUEST_PAUSE_SECONDS)
+            try:
+                records, token = parse_page(response.content, metadata_prefix=self.metadata_prefix)
+            except OAIError as exc:
+                if exc.code == "badResumptionToken":
+                    raise ExpiredPosition(str(exc)) from None  # tokens expire
                 raise
-            # Tokens expire; a saved one that did would otherwise block every later run.
-            state.resumption_token = ""
-            state.save()
-            raise SourceError(f"{exc}. The saved harvest position was dropped: run again to start afresh.") from None
-        with transaction.atomic():
-            page = upsert_papers(records=records, on_progress=on_progress)
-            state.resumption_token = token
-            state.pages_done += 1
-            state.completed_at = None if token else dj_timezone.now()
-            state.save()
-        for stat in fields(UpsertStats):
-            setattr(total, stat.name, getattr(total, stat.name) + getattr(page, stat.name))
-        if not token:
-            return total
-        params = {"verb": "ListRecords", "resumptionToken": token}
+            yield Page(records=records, token=token)
+            if not token:
+                return
+            params = {"verb": "ListRecords", "resumptionToken": token}
 
 
 def parse_page(content: bytes, *, metadata_prefix: str) -> tuple[list[PaperRecord | Skipped], str]:

@@ -29,6 +29,11 @@ class SourceError(Exception):
     """A source could not be read. The message is for the person running the ingest."""
 
 
+class ExpiredPosition(SourceError):
+    """The saved position of a paged source (a resumption token) is no longer valid: it must be
+    dropped, or it would block every later run."""
+
+
 def fetch(
     url: str,
     *,

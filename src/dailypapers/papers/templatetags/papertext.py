@@ -52,3 +52,16 @@ def _plain(text: str, highlight: re.Pattern | str | None) -> str:
         last = match.end()
     out.append(escape(text[last:]))
     return "".join(out)
+
+
+@register.filter(name="plaintext")
+def plaintext(text: str | None) -> str:
+    """Text where HTML cannot render maths (the page title, meta description, plain lists): TeX
+    left as written, but an escaped dollar shown as the dollar it is, as the rendered heading
+    shows it ("\\$OneMillion-Bench" -> "$OneMillion-Bench"). Autoescaped by the template."""
+    return (text or "").replace("\\$", "$")
+
+
+@register.filter(name="get_item")
+def get_item(mapping: dict, key):
+    return mapping.get(key) if mapping else None

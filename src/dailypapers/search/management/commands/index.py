@@ -40,10 +40,8 @@ class Command(BaseCommand):
         total = Paper.objects.count()
         started = time.perf_counter()
         with tqdm(total=total if rebuild else None, desc="keyword index", unit=" papers", disable=not show) as bar:
-            keyword_count = services.index_keywords(rebuild=rebuild, on_progress=bar.update)
+            keyword_count = services.bring_indexes_current(rebuild=rebuild, on_progress=bar.update)
         keyword_seconds = time.perf_counter() - started
-        if rebuild:
-            services.rebuild_vector_index()
         started = time.perf_counter()
         pending = services.papers_needing_vectors(model_id=services.get_embedder().model_id).count()
         with tqdm(total=pending, desc="embeddings", unit=" papers", disable=not show) as bar:

@@ -1,26 +1,29 @@
-"""Pages of the papers app. Thin: parse the URL, call a selector, render."""
+"""The site's pages that compose apps (papers, search, community). Thin: parse the URL, call selectors, render."""
 
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from dailypapers import pagecache
 from dailypapers.community import selectors as community_selectors
 from dailypapers.community.services import is_org_admin
 from dailypapers.pagecache import cached_response
+from dailypapers.papers import paging, periods, selectors
+from dailypapers.papers.models import Author, Organization
+from dailypapers.papers.records import is_possible_arxiv_id, parse_arxiv_id
 from dailypapers.search.selectors import similar_papers
 from dailypapers.search.views import search
 from dailypapers.views import bad_request
 
-from . import periods, selectors
-from .models import Author, Organization
-from .records import parse_arxiv_id
 
-
-def _cached(request: HttpRequest, render_page) -> HttpResponse:
-    return cached_response(request, render_page)
+def _cached(request: HttpRequest, render_page, *, scope: str) -> HttpResponse:
+    # A list also links to its neighbours: a change to the set of days that have a list is site-wide.
+    # ?page= is the only parameter the list pages read (week and month lists come in pages).
+    return cached_response(request, render_page, scopes=(scope,), vary=f"page={request.GET.get('page', '')}")
 
 
 def _week_label(day: date) -> str:
@@ -51,6 +54,14 @@ def _period_links(period: str, start: date, end: date) -> dict:
 
 def _list_page(request: HttpRequest, *, period: str, start: date, end: date, cards: list, heading: str) -> HttpResponse:
     context = {"period": period, "day": start, "cards": cards, "heading": heading, **_period_links(period, start, end)}
+    if period in ("week", "month"):
+        try:
+            listing = paging.page_of(cards, raw=request.GET.get("page"), size=settings.LIST_PAGE_SIZE)
+        except paging.BadPage as exc:
+            return bad_request(request, reason=str(exc))
+        except paging.NoSuchPage as exc:
+            raise Http404(str(exc)) from None
+        context.update(cards=listing.items, listing=listing)
     return render(request, "papers/list.html", context)
 
 
@@ -65,7 +76,7 @@ def daily(request: HttpRequest) -> HttpResponse:
             return render(request, "papers/list.html", {"period": "day", "cards": [], "empty_site": True})
         return _day_page(request, day)
 
-    return _cached(request, page)
+    return _cached(request, page, scope=pagecache.LATEST)
 
 
 def by_date(request: HttpRequest, value: str) -> HttpResponse:
@@ -73,7 +84,7 @@ def by_date(request: HttpRequest, value: str) -> HttpResponse:
         day = periods.parse_day(value)
     except periods.BadPeriod as exc:
         return bad_request(request, reason=str(exc))
-    return _cached(request, lambda: _day_page(request, day))
+    return _cached(request, lambda: _day_page(request, day), scope=pagecache.day_scope(day))
 
 
 def _day_page(request: HttpRequest, day: date) -> HttpResponse:
@@ -97,6 +108,7 @@ def by_week(request: HttpRequest, value: str) -> HttpResponse:
             request, period="week", start=monday, end=sunday,
             cards=selectors.papers_of_week(monday=monday), heading=heading,
         ),
+        scope=pagecache.week_scope(monday),
     )
 
 
@@ -112,6 +124,7 @@ def by_month(request: HttpRequest, value: str) -> HttpResponse:
             request, period="month", start=first, end=last,
             cards=selectors.papers_of_month(first=first), heading=first.strftime("%B %Y"),
         ),
+        scope=pagecache.month_scope(first),
     )
 
 
@@ -122,6 +135,7 @@ def trending(request: HttpRequest) -> HttpResponse:
             request, "papers/list.html",
             {"period": "trending", "cards": selectors.trending(), "formula": selectors.TRENDING_FORMULA},
         ),
+        scope=pagecache.TRENDING,
     )
 
 
@@ -130,6 +144,8 @@ def _paper_or_redirect(raw_id: str, suffix: str = ""):
         arxiv_id, version = parse_arxiv_id(raw_id)
     except ValueError:
         raise Http404(f"“{raw_id}” is not an arXiv id (e.g. 2401.12345 or hep-th/9901001).") from None
+    if not is_possible_arxiv_id(arxiv_id):
+        raise Http404(f"“{arxiv_id}” cannot be an arXiv id: no paper was ever numbered so.")
     if version is not None or arxiv_id != raw_id:
         return None, redirect(f"/papers/{arxiv_id}{suffix}", permanent=True)
     paper = selectors.paper_detail(arxiv_id=arxiv_id)
@@ -154,6 +170,9 @@ def paper(request: HttpRequest, raw_id: str) -> HttpResponse:
                 "similar": similar_papers(paper=paper),
             },
         ),
+        # The similar papers' vote counts may lag a vote on one of them by PAGE_CACHE_SECONDS at most:
+        # which pages list a paper as similar is not known when it changes.
+        scope=pagecache.paper_scope(paper.pk),
     )
 
 

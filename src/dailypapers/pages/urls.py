@@ -2,7 +2,7 @@ from django.urls import path, re_path
 
 from . import views
 
-app_name = "papers"
+app_name = "papers"  # the URL names predate the move to pages/: kept, templates use them
 
 urlpatterns = [
     path("papers", views.daily, name="daily"),

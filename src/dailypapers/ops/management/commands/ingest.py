@@ -20,11 +20,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
-from dailypapers.papers.records import PaperRecord, Skipped
-from dailypapers.papers.services import upsert_papers
+from dailypapers.papers.records import PagedSource, PaperRecord, Skipped
+from dailypapers.papers.services import ingest, mirror_avatars
 from dailypapers.papers.sources import arxiv_api, arxiv_oai, hf_daily, jsonl
 from dailypapers.papers.sources.http import SourceError
-from dailypapers.search.services import index_keywords
+from dailypapers.search.services import bring_indexes_current
 
 
 def _day(text: str) -> date:
@@ -79,30 +79,28 @@ class Command(BaseCommand):
             sub.add_argument("--quiet", action="store_true", help="no progress bar")
 
     def handle(self, *args, source: str, quiet: bool, verbosity: int, **options) -> None:
-        # The OAI harvest writes page by page itself; every other source is one stream of records.
-        records = None if source == "arxiv-oai" else self._records(source, options)
         bar = tqdm(unit=" papers", file=sys.stderr, disable=quiet or verbosity == 0 or not sys.stderr.isatty())
         try:
-            if records is None:
-                stats = arxiv_oai.harvest(
-                    from_date=options["from_date"],
-                    until=options["until"],
-                    set_spec=options["set"],
-                    metadata_prefix=options["metadata_prefix"],
-                    on_progress=bar.update,
-                )
-            else:
-                stats = upsert_papers(records=records, on_progress=bar.update)
+            stats = ingest(source=self._source(source, options), on_progress=bar.update)
         except (SourceError, OSError) as exc:
             raise CommandError(str(exc)) from None
         finally:
             bar.close()
         if stats.new or stats.updated:
             # Keyword search sees the new papers now; their vectors come from `dailypapers index`.
-            index_keywords()
+            bring_indexes_current()
         self.stdout.write(str(stats))
+        # Imported organization avatars, copied into the media store (pages never hot-link them).
+        stored, failed = mirror_avatars(log=lambda line: self.stderr.write(line))
+        if stored or failed:
+            self.stdout.write(f"avatars: {stored} mirrored / {failed} not mirrored")
 
-    def _records(self, source: str, options: dict) -> Iterator[PaperRecord | Skipped]:
+    def _source(self, source: str, options: dict) -> Iterator[PaperRecord | Skipped] | PagedSource:
+        if source == "arxiv-oai":
+            return arxiv_oai.Harvest(
+                from_date=options["from_date"], until=options["until"], set_spec=options["set"],
+                metadata_prefix=options["metadata_prefix"],
+            )
         if source == "jsonl":
             return jsonl.read_files(paths=options["files"])
         if source == "arxiv-api":

@@ -1,0 +1,225 @@
+"""Honest content and controls (issue 12 items 6-9): counts that say where comments are, controls
+only for who may use them, the digest's manage page, and the small things."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+
+from dailypapers.community import services as community
+from dailypapers.community.models import AuthorshipClaim, Comment
+from dailypapers.digests import services as digests
+from dailypapers.digests.models import Subscription
+from dailypapers.papers.models import Author, DailyEntry, Paper
+from dailypapers.papers.services import upsert_papers
+
+from .helpers import load_three_days, make_paper, make_user
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def papers(db):
+    load_three_days()
+    upsert_papers(records=[make_paper("2603.00009", day="2026-03-16", upvotes=1, num_comments=3,
+                                      title="\\$OneMillion-Bench: costs in \\$", github_repo="https://github.com/a/zero",
+                                      github_stars=0)])
+
+
+# -- 6: comment counts ----------------------------------------------------------------------------
+
+def test_comment_counts_say_what_is_here_and_link_to_hugging_face(papers):
+    client = Client()
+    day = client.get("/papers/date/2026-03-16").content.decode()
+    card = day.split('data-arxiv-id="2603.00009"')[1].split("</article>")[0]
+    assert re.search(r'class="comments"[^>]*>.*?</svg> 0<span class="sr-only"> comments here', card)
+    assert ('<a class="hf-comments" href="https://huggingface.co/papers/2603.00009#community" rel="noopener">'
+            "+3 on Hugging Face</a>") in card
+    page = client.get("/papers/2603.00009").content.decode()
+    assert "0 comments here" in page and "No comments here yet." in page
+    assert '3 more comments on <a href="https://huggingface.co/papers/2603.00009#community"' in page
+
+    community.post_comment(user=make_user("ada"), paper=Paper.objects.get(arxiv_id="2603.00009"), body="Nice *work*")
+    page = client.get("/papers/2603.00009").content.decode()
+    assert "1 comment here" in page and "just now" in page
+    plain = client.get("/papers/date/2026-03-16").content.decode()
+    assert re.search(r'data-arxiv-id="2603.00009".*?</svg> 1<span class="sr-only"> comment here', plain, re.S)
+    # No imported count: no Hugging Face line at all.
+    assert "Hugging Face discussion" not in client.get("/papers/2603.00001").content.decode()
+
+
+# -- 7: controls only for who may use them --------------------------------------------------------
+
+def test_the_organization_control_is_shown_only_to_who_may_use_it(papers):
+    paper = Paper.objects.get(arxiv_id="2603.00001")
+    reader, submitter = make_user("reader"), make_user("submitter")
+    DailyEntry.objects.filter(paper=paper).update(submitted_by=submitter)
+    assert 'class="set-org"' not in signed_in(reader).get("/papers/2603.00001").content.decode()
+    assert 'class="set-org"' not in Client().get("/papers/2603.00001").content.decode()
+    assert 'class="set-org"' in signed_in(submitter).get("/papers/2603.00001").content.decode()
+
+
+def _claim_buttons(html: str) -> int:
+    return html.count('class="inline claim"')
+
+
+def test_claim_is_offered_only_where_claimable_and_not_after_claiming(papers):
+    ada, other, unverified = make_user("ada"), make_user("other"), make_user("nomail", verified=False)
+    assert _claim_buttons(Client().get("/papers/2603.00001").content.decode()) == 0
+    assert _claim_buttons(signed_in(unverified).get("/papers/2603.00001").content.decode()) == 0
+    assert _claim_buttons(signed_in(ada).get("/papers/2603.00001").content.decode()) == 2
+
+    lovelace = Author.objects.get(name="Ada Lovelace")
+    response = signed_in(ada).post(f"/papers/2603.00001/claim/{lovelace.pk}")
+    assert response.status_code == 302
+    html = signed_in(ada).get("/papers/2603.00001").content.decode()
+    assert _claim_buttons(html) == 0 and "claim pending" in html
+
+    community.decide_claim(claim=AuthorshipClaim.objects.get(), moderator=make_user("mod", staff=True), approve=True)
+    html = signed_in(ada).get("/papers/2603.00001").content.decode()
+    assert _claim_buttons(html) == 0 and '<span class="badge">you</span>' in html
+    # Someone else: the claimed author is marked, only the other one is claimable.
+    html = signed_in(other).get("/papers/2603.00001").content.decode()
+    assert _claim_buttons(html) == 1 and ">verified</span>" in html
+
+
+# -- 8: digest management -------------------------------------------------------------------------
+
+def test_anonymous_visitors_are_not_offered_the_personal_digest(db):
+    assert "Personal" not in Client().get("/digest/subscribe").content.decode()
+    html = signed_in(make_user("ada")).get("/digest/subscribe").content.decode()
+    assert "Personal" in html
+    # An anonymous subscription still works without the field.
+    response = Client().post("/digest/subscribe", {"email": "x@example.org", "frequency": "daily", "min_upvotes": "0"})
+    assert response.status_code == 200 and len(mail.outbox) == 1
+
+
+def test_the_manage_page_by_the_digests_signed_link(db, settings):
+    settings.BASE_URL = "http://papers.example.org:8101"
+    subscription = Subscription.objects.create(email="reader@example.org", confirmed_at=timezone.now())
+    token = digests.unsubscribe_token(subscription)
+    client = Client()
+    page = client.get(f"/digest/manage/{token}")
+    html = page.content.decode()
+    assert page.status_code == 200 and "reader@example.org" in html and ">active</span>" in html
+    assert "no-store" in page["Cache-Control"]
+
+    response = client.post(f"/digest/manage/{token}", {"action": "save", "frequency": "weekly", "topic": "diffusion",
+                                                       "min_upvotes": "5"})
+    assert response.status_code == 200 and "Saved." in response.content.decode()
+    subscription.refresh_from_db()
+    assert (subscription.frequency, subscription.topic, subscription.min_upvotes) == ("weekly", "diffusion", 5)
+
+    client.post(f"/digest/manage/{token}", {"action": "unsubscribe"})
+    subscription.refresh_from_db()
+    assert subscription.unsubscribed_at is not None
+    used = client.get(f"/digest/unsubscribe/{token}").content.decode()
+    assert "is already unsubscribed" in used and "Stop sending me this digest" not in used
+    assert f'href="/digest/manage/{token}"' in used
+
+    html = client.post(f"/digest/manage/{token}", {"action": "resubscribe"}).content.decode()
+    subscription.refresh_from_db()
+    assert subscription.unsubscribed_at is None and "Subscribed again" in html
+
+    assert client.get("/digest/manage/forged-token").status_code == 400
+    assert client.get("/digest/unsubscribe/forged-token").status_code == 400
+    bad = client.post(f"/digest/manage/{token}", {"action": "save", "frequency": "hourly", "min_upvotes": "-1"})
+    assert bad.status_code == 400
+
+    # Every digest links to it, at the address the site is served on.
+    message = digests.build_message(subscription=subscription, period=digests.Period.parse("day:2026-03-16"), items=[])
+    link = re.search(r"Change this digest: http://papers\.example\.org:8101(/digest/manage/\S+)", message.body)[1]
+    assert f'href="http://papers.example.org:8101{link}"' in message.alternatives[0][0]
+    assert "reader@example.org" in client.get(link).content.decode()
+
+
+def test_a_subscribed_reader_sees_their_digests_on_the_subscribe_page(db):
+    ada = make_user("ada")
+    subscription = Subscription.objects.create(email=ada.email, user=ada, confirmed_at=timezone.now(), topic="graphs")
+    html = signed_in(ada).get("/digest/subscribe").content.decode()
+    assert f'href="/digest/manage/{digests.unsubscribe_token(subscription)}"' in html and "on “graphs”" in html
+
+
+def test_make_run_links_mails_to_the_port_it_serves():
+    import os
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if k != "DAILYPAPERS_BASE_URL"}
+    show = ["make", "-s", "-C", str(root), "--eval", "show-base-url: ; @echo $$DAILYPAPERS_BASE_URL", "show-base-url"]
+    assert subprocess.run([*show, "PORT=8101"], capture_output=True, text=True, env=env).stdout.strip() == "http://127.0.0.1:8101"
+    assert subprocess.run([*show, "HOST=0.0.0.0"], capture_output=True, text=True, env=env).stdout.strip() == "http://0.0.0.0:8000"
+
+
+# -- 9: small things -------------------------------------------------------------------------------
+
+def test_small_things_on_the_paper_page(papers):
+    client = Client()
+    html = client.get("/papers/2603.00009").content.decode()
+    assert "<title>$OneMillion-Bench: costs in $ — " in html  # as the heading shows it
+    assert "\\$" not in html.split("<body")[0]
+    assert "GitHub ★ 0" not in html and "★ 0" not in html and 'class="button github"' in html
+    assert "dailypapers index" not in html
+    assert 'class="button copy-md" data-src="/papers/2603.00009.md" hidden' in html
+    listed = re.findall(r'<p class="listed">.*?</p>', html, re.S)
+    visible = re.sub(r"<[^>]+>", "", listed[0])
+    assert len(listed) == 1 and visible == "Listed on Mar 16, 2026 by akhaliq"
+    # The card: stars hidden when 0, shown otherwise.
+    day = client.get("/papers/date/2026-03-16").content.decode()
+    assert "★ 0" not in day and "★ 1,234" in day
+
+
+def test_trending_score_is_rounded(papers, settings):
+
+    html = Client().get("/papers/trending").content.decode()
+    scores = re.findall(r'<span class="score"[^>]*>score ([\d.]+)</span>', html)
+    assert scores and all(len(s.split(".")[1]) <= 2 for s in scores)
+
+
+def test_delete_asks_first_and_just_now(papers):
+    ada = make_user("ada")
+    paper = Paper.objects.get(arxiv_id="2603.00001")
+    community.post_comment(user=ada, paper=paper, body="hello")
+    html = signed_in(ada).get("/papers/2603.00001").content.decode()
+    assert 'data-confirm="Delete this comment? This cannot be undone."' in html and "just now" in html
+    Comment.objects.update(created_at=timezone.now() - timedelta(hours=3))
+    assert "3\xa0hours ago" in signed_in(ada).get("/papers/2603.00001").content.decode()
+
+
+def test_profiles_show_comments_rendered(papers):
+    ada = make_user("ada")
+    community.post_comment(user=ada, paper=Paper.objects.get(arxiv_id="2603.00001"), body="**bold** claim")
+    html = Client().get("/users/ada").content.decode()
+    assert "<strong>bold</strong> claim" in html and "**bold**" not in html
+
+
+@pytest.mark.parametrize("raw", ["2613.00001", "0001.00001", "2401.1234", "1401.12345"])
+def test_an_impossible_id_is_a_real_404_with_a_search_box(client, db, raw):
+    response = client.get(f"/papers/{raw}")
+    html = response.content.decode()
+    assert response.status_code == 404 and "cannot be an arXiv id" in html
+    assert f'name="q" maxlength="250" value="{raw}"' in html and 'action="/papers"' in html
+
+
+def test_a_possible_but_missing_id_still_says_so(client, db):
+    response = client.get("/papers/2401.12345")
+    assert response.status_code == 404 and "No paper 2401.12345 here yet." in response.content.decode()
+
+
+def test_account_mails_name_the_site_not_the_host(db):
+    response = Client().post("/accounts/signup/", {
+        "email": "new@example.org", "username": "newcomer",
+        "password1": "a long pass phrase 42", "password2": "a long pass phrase 42"})
+    assert response.status_code == 302
+    message = mail.outbox[-1]
+    assert message.subject.startswith("[Daily Papers] ")
+    # allauth names the site by its host without django.contrib.sites ("Hello from 127.0.0.1:8101!").
+    assert "Hello from Daily Papers!" in message.body and "Thank you for using Daily Papers!" in message.body
