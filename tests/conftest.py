@@ -1,6 +1,10 @@
 """Fixtures shared by the test modules (their helpers are in helpers.py)."""
 
+import shutil
 import socket
+import subprocess
+import time
+import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -165,6 +169,57 @@ def smtp(settings):
     controller.stop()
 
 
+# --- real services of a test's own (tests/test_worker.py, test_scaleout.py) -----------------------
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A redis-server of this test's own (never the machine's shared one), on a free port."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    port = _free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    break
+        except OSError:
+            pass
+        assert process.poll() is None and time.monotonic() < deadline, "redis-server did not start"
+        time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def postgres_url():
+    """A new database on the machine's PostgreSQL (127.0.0.1:5432, trust), dropped afterwards."""
+    import psycopg
+
+    name = f"dp_queue_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(dbname="postgres", autocommit=True, connect_timeout=3, host="127.0.0.1", port=5432,
+                                user="postgres")
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"no PostgreSQL on 127.0.0.1:5432: {exc}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield f"postgres://postgres@127.0.0.1:5432/{name}"
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 @pytest.fixture
 def carol(db):
     """A verified user with a long name (the browser tests sign in as her)."""

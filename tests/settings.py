@@ -23,3 +23,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 # Tests never touch the internet: no avatar host is allowed unless a test names its replay server.
 AVATAR_MIRROR_HOSTS = []
+
+# Tasks run inline, in memory, where they are enqueued (huey's immediate mode); tests of the real
+# queue switch it off (tests/test_queue.py) or run `dailypapers worker` processes.
+HUEY = {**HUEY, "immediate": True}

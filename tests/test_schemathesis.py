@@ -34,7 +34,8 @@ from .helpers import load_three_days
 MAX_EXAMPLES = 40
 # Besides fully generated path parameters (mostly unknown ids: 404s), each operation with path
 # parameters also runs with ones that exist, so the success paths get generated queries and bodies.
-KNOWN = {"arxiv_id": "2603.00002", "day": "2026-03-16", "week": "2026-W12", "month": "2026-03", "slug": "acme-ai"}
+KNOWN = {"arxiv_id": "2603.00002", "day": "2026-03-16", "week": "2026-W12", "month": "2026-03", "slug": "acme-ai",
+         "submission_id": "1"}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 HYPOTHESIS = hypothesis_settings(
     max_examples=MAX_EXAMPLES,

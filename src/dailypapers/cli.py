@@ -1,7 +1,9 @@
 """The `dailypapers` command: Django's management commands, plus `serve`.
 
-    dailypapers serve [--host H] [--port P] [--workers N]   gunicorn, plus the background indexer
-    dailypapers index [--rebuild] [--watch]                  search indexes and paper vectors
+    dailypapers serve [--host H] [--port P] [--workers N]   gunicorn, plus one supervised queue worker
+    dailypapers worker [--workers N] [--processes]           a task-queue worker (background jobs)
+    dailypapers status                                       papers, vectors pending, queue, jobs, digests
+    dailypapers index [--rebuild] [--watch]                  search indexes and paper vectors, now
     dailypapers ingest SOURCE ...                            see `dailypapers ingest --help`
     dailypapers demo [--if-empty]                            load the bundled demo days
     dailypapers migrate | createsuperuser | ...              any Django management command
@@ -9,8 +11,10 @@
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
+import time
 
 
 def gunicorn_argv(*, host: str, port: int, workers: int, access_log: bool) -> list[str]:
@@ -26,6 +30,57 @@ def gunicorn_argv(*, host: str, port: int, workers: int, access_log: bool) -> li
     ]
 
 
+def _die_with_parent() -> None:
+    """In a child, before exec: Linux sends it SIGTERM when its parent dies, even by SIGKILL, so
+    no worker outlives the `serve` that started it."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the supervisor still stops its worker on an orderly stop
+
+
+class Supervisor:
+    """Runs `dailypapers worker` and starts it again whenever it ends (a crash, a kill, an
+    out-of-memory), with a log line each time and a growing pause (1 s, 2 s, ... 30 s) while it
+    keeps dying within a minute. The worker's jobs are built to be re-run: nothing is lost or done
+    twice. It runs in a process of its own beside gunicorn's master (`serve` starts it), not in a
+    thread of the master: gunicorn forks its web workers from there."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.argv = argv
+        self.process: subprocess.Popen | None = None
+        self.stopping = False
+
+    def run(self) -> None:
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        pause = 1.0
+        while not self.stopping:
+            started = time.monotonic()
+            self.process = subprocess.Popen(self.argv, preexec_fn=_die_with_parent)
+            print(f"dailypapers: background worker started (pid {self.process.pid})", file=sys.stderr, flush=True)
+            code = self.process.wait()
+            if self.stopping:
+                return
+            if time.monotonic() - started > 60:
+                pause = 1.0  # it had been running: not a crash loop
+            print(f"dailypapers: background worker (pid {self.process.pid}) exited with code {code}; "
+                  f"restarting it in {pause:.0f} s", file=sys.stderr, flush=True)
+            time.sleep(pause)
+            pause = min(pause * 2, 30.0)
+
+    def _stop(self, signum, frame) -> None:
+        self.stopping = True
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()  # the worker finishes its jobs' current step and exits
+
+
+def _supervise_worker() -> None:
+    Supervisor([sys.executable, "-m", "dailypapers.cli", "worker", "--workers", "2"]).run()
+
+
 def _serve(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="dailypapers serve", description="Serve the site with gunicorn.")
     parser.add_argument("--host", default=os.environ.get("DAILYPAPERS_HOST", "127.0.0.1"))
@@ -33,7 +88,7 @@ def _serve(argv: list[str]) -> None:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
     parser.add_argument(
         "--no-background", action="store_true",
-        help="don't run the background jobs (`index --watch`, `digest schedule`) beside the web workers",
+        help="don't run a queue worker beside the web workers (run `dailypapers worker` elsewhere)",
     )
     args = parser.parse_args(argv)
     # Settings fail early (e.g. no SECRET_KEY) with their own message, not inside a worker.
@@ -47,20 +102,20 @@ def _serve(argv: list[str]) -> None:
         access_log=os.environ.get("DAILYPAPERS_ACCESS_LOG") == "1",
     )
     print(f"dailypapers: serving on http://{args.host}:{args.port}/papers", file=sys.stderr)
-    # The background jobs: the indexer embeds new papers and keeps both search indexes
-    # current; the digest scheduler mails each closed day and week once. One of each per
-    # site (with several web machines, run them on one only).
-    jobs = [] if args.no_background else [
-        subprocess.Popen([sys.executable, "-m", "dailypapers.cli", *job])
-        for job in (["index", "--watch", "--quiet"], ["digest", "schedule"])
-    ]
+    # One queue worker (two job threads) runs every background job: embedding, index upkeep,
+    # digests, submitted papers' fetches, scheduled ingests. With several machines, give each web
+    # node --no-background and run `dailypapers worker` where the work should happen.
+    supervisor = None if args.no_background else subprocess.Popen(
+        [sys.executable, "-m", "dailypapers.cli", "_supervise-worker"], preexec_fn=_die_with_parent)
     try:
         run()
     finally:
-        for job in jobs:
-            job.terminate()
-        for job in jobs:
-            job.wait(timeout=30)
+        if supervisor is not None:
+            supervisor.terminate()
+            try:
+                supervisor.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                supervisor.kill()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -71,6 +126,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if argv and argv[0] == "serve":
             _serve(argv[1:])
+            return
+        if argv == ["_supervise-worker"]:  # started by serve
+            _supervise_worker()
             return
         from django.core.management import execute_from_command_line
 

@@ -8,6 +8,8 @@ DAILYPAPERS_DEBUG       1 for Django's debug mode (never in production)
 ALLOWED_HOSTS           comma-separated (127.0.0.1,localhost)
 CACHE_URL               unset: a file cache in the data dir; redis://... when
                         several machines serve the site
+DAILYPAPERS_QUEUE_URL   unset: the task queue in a SQLite file in the data dir;
+                        redis://host:6379/N when several machines share the work
 DAILYPAPERS_HTTPS       1 when the site is reached over HTTPS: secure cookies, HSTS, redirect to https
 DAILYPAPERS_TRUSTED_PROXY_COUNT  reverse proxies in front of the app (0): the client address and
                         the scheme are then read from X-Forwarded-For / X-Forwarded-Proto
@@ -100,7 +102,7 @@ INSTALLED_APPS = [
     "dailypapers.personal",
     "dailypapers.digests",
     "dailypapers.exports",
-    "dailypapers.ops",  # ingest, demo: top-layer commands
+    "dailypapers.ops",  # ingest, demo, worker, status, /healthz, scheduled ingests: top-layer operations
 ]
 
 MIDDLEWARE = [
@@ -179,7 +181,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 CACHES: dict[str, dict[str, Any]]
 if cache_url := os.environ.get("CACHE_URL"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": cache_url}}
+    if not cache_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(f"CACHE_URL must be a redis://, rediss:// or unix:// URL, not {cache_url!r}")
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": cache_url,
+            # A Redis that is down or unreachable answers fast (a 503 from /healthz, an error
+            # page) instead of holding a web worker for the OS's connect timeout.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
 else:
     # Shared by every worker process on the machine, unlike the local-memory cache.
     CACHES = {
@@ -196,6 +208,40 @@ CACHES["local"] = {
     "LOCATION": "pages",
     "OPTIONS": {"MAX_ENTRIES": 2_000},
 }
+# The task queue (huey, see dailypapers/ops/tasks.py and each app's tasks.py): background
+# embedding, index upkeep, digests, arXiv fetches of submitted papers, scheduled ingests.
+# Default: a SQLite file in the data dir, no service needed (one machine). With several
+# machines: redis://host:6379/N, shared by every web node and worker.
+QUEUE_URL = os.environ.get("DAILYPAPERS_QUEUE_URL", "")
+_queue_common = {"name": "dailypapers", "results": False, "immediate": False, "utc": True}
+if not QUEUE_URL:
+    HUEY = {**_queue_common, "huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "queue.sqlite3"),
+            "timeout": 20}
+elif QUEUE_URL.startswith(("redis://", "rediss://", "unix://")):
+    import redis
+
+    # Connect within 2 s (a Redis that is down fails /healthz fast); reads wait longer than the
+    # consumer's 1 s blocking pop.
+    HUEY = {**_queue_common, "huey_class": "huey.RedisHuey", "blocking": True, "connection_pool":
+            redis.ConnectionPool.from_url(QUEUE_URL, socket_connect_timeout=2, socket_timeout=10)}
+elif QUEUE_URL.startswith("sqlite:///"):
+    HUEY = {**_queue_common, "huey_class": "huey.SqliteHuey", "filename": QUEUE_URL.removeprefix("sqlite:///"),
+            "timeout": 20}
+else:
+    raise ImproperlyConfigured(
+        f"DAILYPAPERS_QUEUE_URL must be empty (a SQLite file in the data dir), sqlite:///path or redis://host:port/N, "
+        f"not {QUEUE_URL!r}"
+    )
+# Scheduled ingests, both off by default. DAILYPAPERS_OAI_SETS: comma-separated OAI-PMH sets
+# (e.g. "cs,physics:hep-th") harvested daily for the previous days' changes;
+# DAILYPAPERS_HF_DAILY_IMPORT=1 imports Hugging Face's daily list (today's and yesterday's).
+OAI_SETS = [x.strip() for x in os.environ.get("DAILYPAPERS_OAI_SETS", "").split(",") if x.strip()]
+OAI_HOUR_UTC = int(os.environ.get("DAILYPAPERS_OAI_HOUR_UTC", "5"))
+HF_DAILY_IMPORT = _env_bool("DAILYPAPERS_HF_DAILY_IMPORT")
+# Papers one embedding job claims at a time (SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL).
+EMBED_BATCH_SIZE = int(os.environ.get("DAILYPAPERS_EMBED_BATCH_SIZE", "32"))
+EMBED_THREADS = int(os.environ.get("DAILYPAPERS_EMBED_THREADS", "1"))
+
 # Anonymous list pages are served from the cache for this long (seconds); a write replaces the
 # scope tokens of the pages it changes (pagecache.py), so those never outlive it.
 PAGE_CACHE_SECONDS = int(os.environ.get("DAILYPAPERS_PAGE_CACHE_SECONDS", "300"))
@@ -351,5 +397,7 @@ LOGGING = {
     "loggers": {
         "dailypapers": {"handlers": ["console"], "level": os.environ.get("DAILYPAPERS_LOG_LEVEL", "INFO")},
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "huey": {"handlers": ["console"], "level": os.environ.get("DAILYPAPERS_QUEUE_LOG_LEVEL", "INFO"),
+                 "propagate": False},
     },
 }

@@ -4,12 +4,15 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from dailypapers import views
+from dailypapers.ops import views as ops_views
 
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]  # the site's login, with its throttling, for the admin too
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="papers:daily", permanent=False)),
     path("favicon.ico", views.favicon),
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("admin/status/", admin.site.admin_view(ops_views.status), name="ops-status"),  # before the admin's own
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/", include("dailypapers.api.urls")),

@@ -24,7 +24,7 @@ from ninja.security import HttpBearer
 from ninja.throttling import BaseThrottle
 
 from dailypapers.community import services as community
-from dailypapers.community.models import Ban, Comment, Vote
+from dailypapers.community.models import Ban, Comment, PendingSubmission, Vote
 from dailypapers.papers import selectors
 from dailypapers.papers.models import Authorship, DailyEntry, Organization, Paper
 from dailypapers.papers.records import parse_arxiv_id
@@ -571,14 +571,33 @@ def organization_detail(request, slug: str, paging: Query[PageParams]):
 me = Router(tags=["community"])
 
 
-@me.post("/submissions", auth=token_auth, response=responses(s.SubmissionOut, ok_status=201, errors=AUTH_ERRORS),
-         summary="Submit an arXiv paper to today's list (token needed)")
+@me.post("/submissions", auth=token_auth,
+         response={**responses(s.SubmissionOut, ok_status=201, errors=AUTH_ERRORS), 202: s.PendingSubmissionOut},
+         summary="Submit an arXiv paper to today's list (token needed); 202 while an unknown paper is fetched")
 def submit(request, data: s.SubmissionIn):
     _limit_writes(request, "RATE_SUBMIT")
-    entry = community.submit_paper(user=request.auth, raw_id=data.arxiv_id, comment=data.comment)
+    entry = community.request_submission(user=request.auth, raw_id=data.arxiv_id, comment=data.comment)
+    if isinstance(entry, PendingSubmission):
+        return Status(202, _pending(entry))
     paper = selectors.paper_detail(arxiv_id=entry.paper.arxiv_id) or entry.paper  # just submitted: it is there
     return Status(201, {"day": entry.day, "submitted_at": entry.submitted_at,
                         "paper": _paper(paper, [a.author.name for a in paper.authorships.all()])})
+
+
+@me.get("/submissions/{submission_id}", auth=token_auth,
+        response=responses(s.PendingSubmissionOut, errors=AUTH_ERRORS | {404}),
+        summary="Where a submission of an unknown paper stands (its submitter's token)")
+def submission_status(request, submission_id: int):
+    pending = PendingSubmission.objects.filter(pk=submission_id, user=request.auth).select_related("paper").first()
+    if pending is None:
+        raise not_found(f"You have no submission {submission_id}.")
+    return _pending(pending)
+
+
+def _pending(pending: PendingSubmission) -> dict:
+    return {"id": pending.pk, "arxiv_id": pending.arxiv_id, "status": pending.status, "error": pending.error,
+            "paper_id": pending.paper.arxiv_id if pending.paper else None,
+            "status_url": f"/api/v1/submissions/{pending.pk}"}
 
 
 @me.get("/me", auth=token_auth, response=responses(s.MeOut, errors=AUTH_ERRORS), summary="The token's user")

@@ -207,6 +207,16 @@ class SubmissionOut(Schema):
     paper: PaperOut
 
 
+class PendingSubmissionOut(Schema):
+    """An unknown paper's submission: the queue fetches it from arXiv; poll status_url."""
+    id: int
+    arxiv_id: str
+    status: str = Field(description="fetching, done or failed")
+    error: str = Field(description="Why it failed (empty otherwise)")
+    paper_id: str | None = Field(description="The paper, once fetched")
+    status_url: str
+
+
 class MeOut(Schema):
     username: str
     date_joined: datetime

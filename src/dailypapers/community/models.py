@@ -128,3 +128,29 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} invited to {self.organization.slug} as {self.role}"
+
+
+class PendingSubmission(models.Model):
+    """A submission of a paper we did not hold: the web request records it and answers at once;
+    a worker fetches the paper from arXiv (community.tasks.fetch_submission) and then submits it
+    as usual. The submit page polls its status."""
+
+    class Status(models.TextChoices):
+        FETCHING = "fetching"
+        DONE = "done"
+        FAILED = "failed"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pending_submissions")
+    arxiv_id = models.CharField(max_length=50)
+    comment = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.FETCHING)
+    error = models.CharField(max_length=500, blank=True, help_text="Why it failed, for the submitter")
+    paper = models.ForeignKey(Paper, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.arxiv_id} ({self.status})"

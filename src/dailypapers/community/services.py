@@ -17,7 +17,7 @@ from dailypapers.papers.sources import arxiv_api
 from dailypapers.papers.sources.http import SourceError
 
 from . import markdown, selectors
-from .models import AuthorshipClaim, Ban, Comment, Invitation, Membership, Report, Vote
+from .models import AuthorshipClaim, Ban, Comment, Invitation, Membership, PendingSubmission, Report, Vote
 
 MAX_COMMENT_LENGTH = 10_000
 
@@ -101,6 +101,51 @@ def submit_paper(*, user, raw_id: str, comment: str = "", now: datetime | None =
         if comment.strip():
             post_comment(user=user, paper=paper, body=comment)
     return entry
+
+
+def request_submission(*, user, raw_id: str, comment: str = "") -> DailyEntry | PendingSubmission:
+    """What the submit form and the API call. A paper we hold is submitted now (a DailyEntry); an
+    unknown one becomes a PendingSubmission, and the task queue fetches it from arXiv and submits
+    it (community.tasks.fetch_submission): the request never waits for arXiv."""
+    ensure_can_post(user)
+    ensure_verified_email(user=user, before="submitting papers")
+    try:
+        arxiv_id, _ = parse_arxiv_id(raw_id)
+    except ValueError:
+        raise Refused(f"“{raw_id.strip()[:100]}” is not an arXiv id or URL "
+                      "(e.g. 2401.12345 or https://arxiv.org/abs/2401.12345).") from None
+    if Paper.objects.filter(arxiv_id=arxiv_id).exists():
+        return submit_paper(user=user, raw_id=arxiv_id, comment=comment)
+    # A second click while the first fetch runs follows the same fetch.
+    pending = PendingSubmission.objects.filter(
+        user=user, arxiv_id=arxiv_id, status=PendingSubmission.Status.FETCHING).first()
+    if pending is None:
+        pending = PendingSubmission.objects.create(user=user, arxiv_id=arxiv_id, comment=comment[:MAX_COMMENT_LENGTH])
+        from .tasks import fetch_submission  # tasks import this module
+
+        fetch_submission(pending.pk)
+    return pending
+
+
+def complete_submission(*, pending: PendingSubmission) -> PendingSubmission:
+    """The queue's half of a submission: fetch the paper, then submit it with the usual rules.
+    A refusal (arXiv unreachable or without the paper, too old, the day's limit) is recorded
+    with its reason for the submit page; anything else propagates, for the queue to retry."""
+    try:
+        paper = Paper.objects.filter(arxiv_id=pending.arxiv_id).first() or _fetch_from_arxiv(pending.arxiv_id)
+        pending.paper = paper
+        submit_paper(user=pending.user, raw_id=pending.arxiv_id, comment=pending.comment)
+    except Refused as exc:
+        pending.status, pending.error = PendingSubmission.Status.FAILED, str(exc)[:500]
+    else:
+        pending.status, pending.error = PendingSubmission.Status.DONE, ""
+    pending.save(update_fields=["status", "error", "paper", "updated_at"])
+    return pending
+
+
+def fail_submission(*, pending: PendingSubmission, reason: str) -> None:
+    PendingSubmission.objects.filter(pk=pending.pk, status=PendingSubmission.Status.FETCHING).update(
+        status=PendingSubmission.Status.FAILED, error=reason[:500], updated_at=timezone.now())
 
 
 def _fetch_from_arxiv(arxiv_id: str) -> Paper:

@@ -7,6 +7,7 @@ app_name = "community"
 # Included before the pages' catch-all paper route (pages/urls.py).
 urlpatterns = [
     path("papers/submit", views.submit, name="submit"),
+    path("papers/submit/<int:pk>", views.submission, name="submission"),
     re_path(r"^papers/(?P<raw_id>.+)/vote$", views.vote, name="vote"),
     re_path(r"^papers/(?P<raw_id>.+)/comments$", views.comment_create, name="comment_create"),
     re_path(r"^papers/(?P<raw_id>.+)/claim/(?P<author_pk>\d+)$", views.claim, name="claim"),

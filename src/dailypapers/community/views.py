@@ -18,7 +18,7 @@ from dailypapers.views import bad_request, forbidden, limit_posts
 
 from . import selectors, services
 from .forms import CommentForm, InviteForm, OrganizationForm, PaperOrganizationForm, ReportForm, RoleForm, SubmitForm
-from .models import Comment, Invitation, Membership
+from .models import Comment, Invitation, Membership, PendingSubmission
 
 
 def _login_first(view):
@@ -70,12 +70,14 @@ def submit(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            entry = services.submit_paper(
+            entry = services.request_submission(
                 user=request.user, raw_id=form.cleaned_data["paper"], comment=form.cleaned_data["comment"]
             )
         except services.Refused as exc:
             form.add_error(None, str(exc))
         else:
+            if isinstance(entry, PendingSubmission):  # unknown paper: fetched by the queue, the page follows it
+                return redirect("community:submission", pk=entry.pk)
             messages.success(request, f"Added to the list of {entry.day:%b %-d}. Thank you!")
             return redirect(entry.paper.get_absolute_url())
     if form.errors:
@@ -86,6 +88,17 @@ def submit(request: HttpRequest) -> HttpResponse:
          "max_per_day": settings.SUBMIT_MAX_PER_DAY, "max_age_days": settings.SUBMIT_MAX_AGE_DAYS},
         status=status,
     )
+
+
+@_login_first
+def submission(request: HttpRequest, pk: int) -> HttpResponse:
+    """Where a submission of an unknown paper stands; htmx polls it (the fragment alone) while
+    the queue fetches the paper. Only its submitter sees it."""
+    pending = get_object_or_404(PendingSubmission.objects.select_related("paper"), pk=pk, user=request.user)
+    context = {"pending": pending, "day": services.feed_day(pending.created_at)}
+    if request.headers.get("HX-Request"):
+        return render(request, "community/_submission_status.html", context)
+    return render(request, "community/submission.html", context)
 
 
 @require_POST

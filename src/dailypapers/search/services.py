@@ -124,6 +124,33 @@ def sync_vector_index(*, model_id: str, dim: int) -> int:
     return written
 
 
+def embed_batch(*, rows: list[tuple[int, str, str]], embedder) -> int:
+    """Embed (pk, title, abstract) rows whose stored vector is missing or stale, store the vectors
+    (one row per paper: a batch done twice overwrites, never duplicates) and add them to the
+    vector index. Returns the papers embedded. The task queue's claims call this (search.tasks)."""
+    stored = dict(
+        PaperVector.objects.filter(paper_id__in=[pk for pk, _, _ in rows], model_id=embedder.model_id)
+        .values_list("paper_id", "text_hash")
+    )
+    todo = [(pk, t, a, h) for pk, t, a in rows if (h := _text_hash(t, a)) != stored.get(pk)]
+    if not todo:
+        return 0
+    matrix = embedder.embed([paper_text(t, a) for _, t, a, _ in todo])
+    with transaction.atomic():
+        PaperVector.objects.bulk_create(
+            [
+                PaperVector(paper_id=pk, model_id=embedder.model_id, text_hash=h, vector=row.tobytes())
+                for (pk, _, _, h), row in zip(todo, matrix)
+            ],
+            update_conflicts=True, unique_fields=["paper"],
+            update_fields=["model_id", "text_hash", "vector", "updated_at"],
+        )
+    # Searchable now; if this process dies before the next line, the next run's sync adds them.
+    get_backend().add_vectors(keys=np.array([pk for pk, *_ in todo], dtype=np.uint64), vectors=matrix,
+                              model_id=embedder.model_id)
+    return len(todo)
+
+
 def embed_pending(
     *, batch_size: int = 32, threads: int = 1, on_progress: Callable[[int], object] | None = None
 ) -> int:
@@ -137,26 +164,7 @@ def embed_pending(
 
     def flush() -> None:
         nonlocal done
-        stored = dict(
-            PaperVector.objects.filter(paper_id__in=[pk for pk, _, _ in batch], model_id=embedder.model_id)
-            .values_list("paper_id", "text_hash")
-        )
-        todo = [(pk, t, a, h) for pk, t, a in batch if (h := _text_hash(t, a)) != stored.get(pk)]
-        if todo:
-            matrix = embedder.embed([paper_text(t, a) for _, t, a, _ in todo])
-            with transaction.atomic():
-                PaperVector.objects.bulk_create(
-                    [
-                        PaperVector(paper_id=pk, model_id=embedder.model_id, text_hash=h, vector=row.tobytes())
-                        for (pk, _, _, h), row in zip(todo, matrix)
-                    ],
-                    update_conflicts=True, unique_fields=["paper"],
-                    update_fields=["model_id", "text_hash", "vector", "updated_at"],
-                )
-            # Searchable now; if this process dies before the next line, the next run's sync adds them.
-            get_backend().add_vectors(keys=np.array([pk for pk, *_ in todo], dtype=np.uint64), vectors=matrix,
-                                      model_id=embedder.model_id)
-            done += len(todo)
+        done += embed_batch(rows=batch, embedder=embedder)
         if on_progress:
             on_progress(len(batch))
         batch.clear()
