@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "dailypapers.api",
     "dailypapers.feeds",
     "dailypapers.collections",
+    "dailypapers.personal",
     "dailypapers.digests",
     "dailypapers.exports",
     "dailypapers.ops",  # ingest, demo, worker, status, /healthz, scheduled ingests: top-layer operations

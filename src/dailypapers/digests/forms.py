@@ -13,7 +13,7 @@ class SubscribeForm(forms.Form):
                             help_text="Optional: only papers matching this search.")
     min_upvotes = forms.IntegerField(required=False, min_value=0, max_value=MAX_MIN_UPVOTES, initial=0,
                                      label="Minimum upvotes")
-    personal = forms.BooleanField(required=False, label="Personal: the papers nearest to what I upvoted",
+    personal = forms.BooleanField(required=False, label="Personal: ranked as on your For you page (upvotes and saves)",
                                   help_text="When you are signed in and this is your verified address.")
 
 

@@ -6,13 +6,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
-from dailypapers.community.models import Vote
 from dailypapers.community.services import feed_day
 from dailypapers.errors import Refused
 from dailypapers.papers import selectors as paper_selectors
 from dailypapers.papers.models import Paper
 from dailypapers.papers.periods import Period
-from dailypapers.search.selectors import nearest_to_liked, papers_on_topic
+from dailypapers.personal.selectors import rank_papers
+from dailypapers.search.selectors import papers_on_topic
 
 from .models import Subscription
 
@@ -52,7 +52,6 @@ def digest_papers(*, subscription: Subscription, papers: list[Paper], topics: di
         papers = topics[subscription.topic]
     papers = [p for p in papers if p.upvotes >= subscription.min_upvotes]
     if subscription.personal and subscription.user_id and papers:
-        # Nothing upvoted yet: the period's top papers.
-        liked = Paper.objects.filter(pk__in=Vote.objects.filter(user_id=subscription.user_id).values("paper"))
-        papers = nearest_to_liked(liked=liked, papers=papers)
+        # The For you ranking (upvotes, saves, Not interested); no signal yet: the period's top papers.
+        papers = rank_papers(user=subscription.user, papers=papers)
     return papers[:settings.DIGEST_MAX_PAPERS]

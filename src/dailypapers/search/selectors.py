@@ -397,16 +397,3 @@ def papers_on_topic(*, topic: str, papers: list[Paper], min_similarity: float) -
         similar = backend.similarities(vector, keys=ids)
         matched |= {pk for pk, score in similar.items() if score >= min_similarity}
     return [p for p in papers if p.pk in matched]
-
-
-def nearest_to_liked(*, liked: QuerySet[Paper], papers: list[Paper]) -> list[Paper]:
-    """`papers`, nearest first to the mean vector of the `liked` papers; as given when none of
-    those has a vector yet."""
-    blobs = PaperVector.objects.filter(paper__in=liked, model_id=get_embedder().model_id).values_list(
-        "vector", flat=True)
-    if not blobs:
-        return papers
-    taste = np.mean([np.frombuffer(v, dtype=np.float32) for v in blobs], axis=0)
-    taste /= max(float(np.linalg.norm(taste)), 1e-12)
-    scores = get_backend().similarities(taste, keys=[p.pk for p in papers])
-    return sorted(papers, key=lambda p: -scores.get(p.pk, -1.0))

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PersonalConfig(AppConfig):
+    name = "dailypapers.personal"
+    label = "personal"
+    verbose_name = "For you"
