@@ -17,6 +17,14 @@ def has_verified_email(*, user) -> bool:
     return user.is_authenticated and EmailAddress.objects.filter(user=user, verified=True).exists()
 
 
+def can_manage_members(*, user, organization: Organization) -> bool:
+    """Staff, and the organization's admins, manage its members (the one home of that rule)."""
+    return user.is_authenticated and (
+        user.is_staff
+        or Membership.objects.filter(organization=organization, user=user, role=Membership.Role.ADMIN).exists()
+    )
+
+
 @dataclass(frozen=True)
 class OrganizationRights:
     """What `user` may do with a paper's organization: the one home of that rule."""

@@ -92,8 +92,8 @@ def set_vote(*, user, paper: Paper, voted: bool) -> tuple[bool, int]:
 
 # --- submissions -----------------------------------------------------------------------------------
 
-def submit_paper(*, user, raw_id: str, comment: str = "", now: datetime | None = None) -> DailyEntry:
-    """Put a paper on the current feed day's list, fetching it from arXiv if we don't have it."""
+def _submittable_id(*, user, raw_id: str) -> str:
+    """The arXiv id `user` asks to submit, once they may submit at all."""
     ensure_can_post(user)
     ensure_verified_email(user=user, before="submitting papers")
     try:
@@ -101,6 +101,12 @@ def submit_paper(*, user, raw_id: str, comment: str = "", now: datetime | None =
     except ValueError:
         raise Refused.forbidden(f"“{raw_id.strip()[:100]}” is not an arXiv id or URL "
                                 "(e.g. 2401.12345 or https://arxiv.org/abs/2401.12345).") from None
+    return arxiv_id
+
+
+def submit_paper(*, user, raw_id: str, comment: str = "", now: datetime | None = None) -> DailyEntry:
+    """Put a paper on the current feed day's list, fetching it from arXiv if we don't have it."""
+    arxiv_id = _submittable_id(user=user, raw_id=raw_id)
     now = now or timezone.now()
     day = feed_day(now)
     paper = Paper.objects.filter(arxiv_id=arxiv_id).first() or _fetch_from_arxiv(arxiv_id)
@@ -129,13 +135,7 @@ def request_submission(*, user, raw_id: str, comment: str = "") -> DailyEntry | 
     """What the submit form and the API call. A paper we hold is submitted now (a DailyEntry); an
     unknown one becomes a PendingSubmission, and the task queue fetches it from arXiv and submits
     it (community.tasks.fetch_submission): the request never waits for arXiv."""
-    ensure_can_post(user)
-    ensure_verified_email(user=user, before="submitting papers")
-    try:
-        arxiv_id, _ = parse_arxiv_id(raw_id)
-    except ValueError:
-        raise Refused.forbidden(f"“{raw_id.strip()[:100]}” is not an arXiv id or URL "
-                      "(e.g. 2401.12345 or https://arxiv.org/abs/2401.12345).") from None
+    arxiv_id = _submittable_id(user=user, raw_id=raw_id)
     if Paper.objects.filter(arxiv_id=arxiv_id).exists():
         return submit_paper(user=user, raw_id=arxiv_id, comment=comment)
     # A second click while the first fetch runs follows the same fetch.
@@ -285,15 +285,9 @@ def create_organization(*, user, name: str, slug: str, avatar=None) -> Organizat
     return org
 
 
-def is_org_admin(*, user, organization: Organization) -> bool:
-    return user.is_authenticated and Membership.objects.filter(
-        organization=organization, user=user, role=Membership.Role.ADMIN
-    ).exists()
-
-
 def _ensure_can_manage(*, actor, organization: Organization) -> None:
     ensure_can_post(actor)
-    if not (actor.is_staff or is_org_admin(user=actor, organization=organization)):
+    if not selectors.can_manage_members(user=actor, organization=organization):
         raise Refused.forbidden("Only the organization's admins can manage its members.")
 
 

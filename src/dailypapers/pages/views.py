@@ -8,12 +8,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from dailypapers import pagecache
+from dailypapers import pagecache, paging
 from dailypapers.community import selectors as community_selectors
-from dailypapers.community.services import is_org_admin
 from dailypapers.errors import Refused
 from dailypapers.pagecache import cached_response
-from dailypapers.papers import paging, selectors
+from dailypapers.papers import selectors
 from dailypapers.papers.models import Author, Organization
 from dailypapers.papers.periods import Period
 from dailypapers.papers.records import is_possible_arxiv_id
@@ -169,6 +168,6 @@ def organization(request: HttpRequest, slug: str) -> HttpResponse:
             "organization": org,
             "cards": [selectors.Card(paper=p) for p in selectors.organization_papers(organization=org)],
             "members": community_selectors.members(organization=org),
-            "can_manage": request.user.is_staff or is_org_admin(user=request.user, organization=org),
+            "can_manage": community_selectors.can_manage_members(user=request.user, organization=org),
         },
     )

@@ -64,28 +64,30 @@ def _back(request: HttpRequest) -> str:
     return back if back.startswith("/") and not back.startswith("//") else reverse("personal:for_you")
 
 
+def _mark(request: HttpRequest, raw_id: str, *, write, fragment: str, message: str) -> HttpResponse:
+    """Not interested and its undo: the write, then the card's new state (htmx) or the page again."""
+    paper = _paper(raw_id)
+    write(user=request.user, paper=paper)
+    if request.headers.get("HX-Request"):
+        return render(request, fragment, {"paper": paper})
+    messages.success(request, message.format(title=paper.title))
+    return redirect(_back(request))
+
+
 @require_POST
 @_signed_in
 @limit_posts("RATE_VOTE")
 def not_interested(request: HttpRequest, raw_id: str) -> HttpResponse:
-    paper = _paper(raw_id)
-    services.not_interested(user=request.user, paper=paper)
-    if request.headers.get("HX-Request"):
-        return render(request, "personal/_hidden.html", {"paper": paper})
-    messages.success(request, f"Hidden “{paper.title}”: similar papers now rank lower.")
-    return redirect(_back(request))
+    return _mark(request, raw_id, write=services.not_interested, fragment="personal/_hidden.html",
+                 message="Hidden “{title}”: similar papers now rank lower.")
 
 
 @require_POST
 @_signed_in
 @limit_posts("RATE_VOTE")
 def undo_not_interested(request: HttpRequest, raw_id: str) -> HttpResponse:
-    paper = _paper(raw_id)
-    services.undo_not_interested(user=request.user, paper=paper)
-    if request.headers.get("HX-Request"):
-        return render(request, "personal/_undone.html", {"paper": paper})
-    messages.success(request, f"“{paper.title}” is back in For you.")
-    return redirect(_back(request))
+    return _mark(request, raw_id, write=services.undo_not_interested, fragment="personal/_undone.html",
+                 message="“{title}” is back in For you.")
 
 
 @require_POST
