@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from PIL import Image
 
-from dailypapers.papers import services
+from dailypapers.papers import avatars
 from dailypapers.papers.models import Organization
 
 from .helpers import BROWSER_MARKS, launch_chromium
@@ -72,7 +72,7 @@ def test_ingest_mirrors_the_avatars_once(db, recorded_day, cdn, client):
     fetched = len(cdn.requests)
     assert fetched == len(orgs)
     for org in orgs:
-        assert org.avatar_is_mirror and org.avatar.name == services.avatar_mirror_name(org.avatar_url)
+        assert org.avatar_is_mirror and org.avatar.name == avatars.avatar_mirror_name(org.avatar_url)
         with Image.open(org.avatar.path) as image:  # re-encoded by papers.avatars: a 256 px PNG
             assert image.format == "PNG" and max(image.size) == 256
         served = client.get(org.page_avatar)
@@ -101,8 +101,8 @@ def test_bad_avatars_are_refused_and_shown_as_initials(db, cdn, client):
             for key, url in cases.items()}
     reasons = {}
     for key, org in orgs.items():
-        with pytest.raises(services.AvatarRefused) as refused:
-            services.mirror_organization_avatar(organization_id=org.pk)
+        with pytest.raises(avatars.AvatarRefused) as refused:
+            avatars.mirror_organization_avatar(organization_id=org.pk)
         reasons[key] = str(refused.value)
         org.refresh_from_db()
         assert not org.avatar
@@ -113,7 +113,7 @@ def test_bad_avatars_are_refused_and_shown_as_initials(db, cdn, client):
     assert '<span class="initials" aria-hidden="true">OT</span>' in html and "<img" not in html
     # The batch form used by the ingest logs them and goes on.
     logged = []
-    assert services.mirror_avatars(log=logged.append) == (0, 3)  # the gravatar host is not even tried
+    assert avatars.mirror_avatars(log=logged.append) == (0, 3)  # the gravatar host is not even tried
     assert len(logged) == 3
 
 
@@ -123,8 +123,8 @@ def test_an_uploaded_avatar_is_never_replaced(db, cdn):
     cdn.add("/logo.png", {}, _png(), content_type="image/png")
     org = Organization.objects.create(slug="lab", name="Lab", avatar_url=f"{cdn.url}/logo.png")
     org.avatar.save("uploaded.png", ContentFile(_png((64, 64))))
-    assert services.mirror_organization_avatar(organization_id=org.pk) == "uploaded"
-    assert services.organizations_needing_avatar_mirror() == [] and cdn.requests == []
+    assert avatars.mirror_organization_avatar(organization_id=org.pk) == "uploaded"
+    assert avatars.organizations_needing_avatar_mirror() == [] and cdn.requests == []
 
 
 def test_the_csp_allows_images_from_the_site_only(client, db):

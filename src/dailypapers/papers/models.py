@@ -31,7 +31,7 @@ class Organization(models.Model):
 
     @property
     def avatar_is_mirror(self) -> bool:
-        """Whether the stored avatar is our copy of the imported one (services.mirror_organization_avatar)."""
+        """Whether the stored avatar is our copy of the imported one (avatars.mirror_organization_avatar)."""
         return bool(self.avatar) and (self.avatar.name or "").startswith(AVATAR_MIRROR_PREFIX)
 
     @property

@@ -20,8 +20,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
+from dailypapers.papers.avatars import mirror_avatars
 from dailypapers.papers.records import PagedSource, PaperRecord, Skipped
-from dailypapers.papers.services import ingest, mirror_avatars
+from dailypapers.papers.services import ingest
 from dailypapers.papers.sources import arxiv_api, arxiv_oai, hf_daily, jsonl
 from dailypapers.papers.sources.http import SourceError
 from dailypapers.search.services import bring_indexes_current
