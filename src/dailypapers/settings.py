@@ -169,6 +169,15 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that is down or restarting fails a request within seconds (a 503 page with
+    # Retry-After, dailypapers.views.server_error) instead of holding a web worker; a persistent
+    # connection that died with the server is replaced before it is used, not failed on.
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "connect_timeout": int(os.environ.get("DAILYPAPERS_DB_CONNECT_TIMEOUT", "3")),
+    }
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Persistent connections and SQLite don't mix across threads in tests; the
     # connection is cheap to open anyway.
