@@ -7,7 +7,6 @@ from django.db import connection
 from dailypapers.papers.models import Paper
 from dailypapers.search import backends, services
 from dailypapers.search.backends.postgres import PREFIX, PostgresBackend, extensions
-
 from dailypapers.search.keyword import Filters
 
 from .helpers import load_papers, postgres_backend_only
