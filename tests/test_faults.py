@@ -1,11 +1,18 @@
 """Faults, each with nothing lost (README, "From one machine to several"): a service the site needs
 that is down answers a 503 page at once, never a 500 or a hang."""
 
+import os
+import signal
+import time
+from collections import Counter
+
 import pytest
 from django.db import OperationalError
 from django.test import Client
 from django.urls import path
 from redis.exceptions import ConnectionError as RedisConnectionError
+
+from .live import Process, cli, shell, site_env
 
 
 def _raises(exception: Exception):
@@ -47,3 +54,52 @@ def test_a_cache_that_is_down_is_a_503_and_a_bug_is_still_a_500(client):
     response = client.get("/bug")
     assert response.status_code == 500 and "Retry-After" not in response
     assert "500 · Server error" in response.content.decode() and "a bug" not in response.content.decode()
+
+
+# --- a queue worker killed mid-job: the ledger puts the job back, a new worker finishes it --------------
+
+def test_a_worker_killed_mid_embedding_leaves_no_vector_missing_once_a_new_worker_runs(postgres_url, tmp_path):
+    log = tmp_path / "embedded.tsv"
+    env = site_env(tmp_path / "data", DATABASE_URL=postgres_url, DAILYPAPERS_EMBEDDER="tests.embedders.Recording",
+                   DAILYPAPERS_TEST_EMBED_LOG=str(log), DAILYPAPERS_EMBED_BATCH_SIZE="8")
+    cli("migrate", "--no-input", env=env)
+    shell(
+        "from dailypapers.papers.records import PaperRecord; from dailypapers.papers.services import upsert_papers; "
+        "upsert_papers(records=[PaperRecord(arxiv_id=f'2612.{i:05d}', title=f'Paper {i}', abstract='About graphs.', "
+        "authors=['Ada Lovelace']) for i in range(200)])",
+        env=env,
+    )
+    # No periodic jobs on either worker: only the ledger can bring the killed job back.
+    first = Process("worker", "--no-periodic", "--workers", "1", env=env, log=tmp_path / "worker1.log")
+    try:
+        first.wait_for("dailypapers worker:")
+        shell("from dailypapers.search.tasks import after_new_papers; after_new_papers()", env=env)
+        deadline = time.monotonic() + 60
+        while not log.exists() or len(log.read_text().splitlines()) < 40:  # five batches in
+            assert time.monotonic() < deadline, first.text()[-3000:]
+            time.sleep(0.05)
+        os.kill(first.pid, signal.SIGKILL)
+        first.process.wait(timeout=10)
+    finally:
+        first.stop()
+    count = "from dailypapers.search.models import PaperVector; print(PaperVector.objects.count())"
+    assert 0 < int(shell(count, env=env)) < 200  # killed mid-way
+
+    killed_at = time.monotonic()
+    second = Process("worker", "--no-periodic", "--workers", "1", env=env, log=tmp_path / "worker2.log")
+    try:
+        second.wait_for(" executed in ", timeout=90)  # put back on the queue, and run to the end
+        recovered = time.monotonic() - killed_at
+    finally:
+        second.stop()
+    assert "was running on" in second.text() and "put back on the queue" in second.text()
+    assert int(shell(count, env=env)) == 200
+    indexed = shell(
+        "from dailypapers.search.backends import get_backend; from dailypapers.papers.models import Paper; "
+        "keys = set(get_backend().vector_keys().tolist()); "
+        "print(len(keys), set(Paper.objects.values_list('pk', flat=True)) == keys)", env=env)
+    assert indexed.split() == ["200", "True"]  # no vector missing from this machine's index
+    per_text = Counter(line.split("\t")[1] for line in log.read_text().splitlines())
+    assert len(per_text) == 200
+    assert sum(n - 1 for n in per_text.values()) <= 8  # at most the batch in hand when killed was redone
+    print(f"killed mid-embedding: finished by the next worker {recovered:.1f} s after the kill")
