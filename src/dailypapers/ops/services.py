@@ -98,7 +98,7 @@ def start_heartbeat() -> threading.Event:
             try:
                 beat()
                 requeue_abandoned()
-            except Exception:  # noqa: BLE001 - the database may be restarting: try again at the next beat
+            except Exception:
                 logger.warning("worker heartbeat failed", exc_info=True)
             finally:
                 close_old_connections()
@@ -107,7 +107,7 @@ def start_heartbeat() -> threading.Event:
                 break
         try:
             WorkerBeat.objects.filter(worker=_worker).delete()
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.warning("could not remove the worker's heartbeat", exc_info=True)
         finally:
             connection.close()
