@@ -103,3 +103,57 @@ def test_a_worker_killed_mid_embedding_leaves_no_vector_missing_once_a_new_worke
     assert len(per_text) == 200
     assert sum(n - 1 for n in per_text.values()) <= 8  # at most the batch in hand when killed was redone
     print(f"killed mid-embedding: finished by the next worker {recovered:.1f} s after the kill")
+
+
+DIGEST_SETUP = """
+from datetime import timedelta
+from django.utils import timezone
+from dailypapers.digests.models import Subscription
+from dailypapers.digests.selection import closed_periods
+from dailypapers.papers.records import DailyRecord, PaperRecord
+from dailypapers.papers.services import upsert_papers
+
+day = closed_periods(now=timezone.now())[0].start
+upsert_papers(records=[PaperRecord(
+    arxiv_id=f"2612.0000{i}", title=f"Digest paper {i}", abstract="About mail.", authors=["Ada Lovelace"],
+    upvotes=i, daily=DailyRecord(day=day, submitted_at=timezone.now() - timedelta(days=1), submitter_name="ak"))
+    for i in range(1, 4)])
+for n in range(8):
+    Subscription.objects.create(email=f"reader{n}@example.org", frequency="daily", confirmed_at=timezone.now())
+"""
+
+
+def test_a_worker_killed_mid_digest_nobody_is_mailed_twice_and_nobody_skipped(postgres_url, smtp, settings, tmp_path):
+    env = site_env(tmp_path / "data", DATABASE_URL=postgres_url, EMAIL_HOST="127.0.0.1",
+                   EMAIL_PORT=str(settings.EMAIL_PORT))
+    cli("migrate", "--no-input", env=env)
+    shell(DIGEST_SETUP, env=env)
+    first = Process("worker", "--no-periodic", "--workers", "1", env=env, log=tmp_path / "worker1.log")
+
+    def kill_on_the_fourth(count: int):
+        if count == 3:  # three delivered; the worker dies while handing over the fourth
+            os.kill(first.pid, signal.SIGKILL)
+            return "451 4.3.0 Sender went away"
+        return None
+
+    smtp.before_accepting = kill_on_the_fourth
+    try:
+        first.wait_for("dailypapers worker:")
+        shell("from dailypapers.digests.tasks import send_due; send_due()", env=env)  # enqueued once, ever
+        first.process.wait(timeout=60)
+    finally:
+        first.stop()
+    assert first.process.returncode == -signal.SIGKILL and len(smtp.messages) == 3
+    smtp.before_accepting = None
+
+    killed_at = time.monotonic()
+    second = Process("worker", "--no-periodic", "--workers", "2", env=env, log=tmp_path / "worker2.log")
+    try:
+        second.wait_for(" executed in ", timeout=60)  # the ledger put the digest job back; it ran to the end
+        recovered = time.monotonic() - killed_at
+        time.sleep(1)
+    finally:
+        second.stop()
+    assert "digests.send_due" in second.text() and "put back on the queue" in second.text()
+    assert sorted(r[0] for r, _ in smtp.messages) == [f"reader{n}@example.org" for n in range(8)]  # once each
+    print(f"killed mid-digest: finished by the next worker {recovered:.1f} s after the kill")
