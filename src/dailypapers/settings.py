@@ -196,10 +196,10 @@ if cache_url := os.environ.get("CACHE_URL"):
         raise ImproperlyConfigured(f"CACHE_URL must be a redis://, rediss:// or unix:// URL, not {cache_url!r}")
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # A Redis that is down or restarting is a cache that misses (pages are rendered afresh,
+            # dailypapers/cache.py), within the 2 s connect timeout; /healthz reports it (503).
+            "BACKEND": "dailypapers.cache.FailSoftRedisCache",
             "LOCATION": cache_url,
-            # A Redis that is down or unreachable answers fast (a 503 from /healthz, an error
-            # page) instead of holding a web worker for the OS's connect timeout.
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
