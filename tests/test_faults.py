@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import path
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from .live import Process, cli, shell, site_env
+from .live import Load, Process, cli, serve_nodes, shell, site_env, wait_until
 
 
 def _raises(exception: Exception):
@@ -157,3 +157,168 @@ def test_a_worker_killed_mid_digest_nobody_is_mailed_twice_and_nobody_skipped(po
     assert "digests.send_due" in second.text() and "put back on the queue" in second.text()
     assert sorted(r[0] for r, _ in smtp.messages) == [f"reader{n}@example.org" for n in range(8)]  # once each
     print(f"killed mid-digest: finished by the next worker {recovered:.1f} s after the kill")
+
+
+# --- web nodes under load ---------------------------------------------------------------------------------
+
+SITE_SETUP = """
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from dailypapers.api.services import create_token
+from dailypapers.papers.records import DailyRecord, PaperRecord
+from dailypapers.papers.services import upsert_papers
+
+day = timezone.now().date()
+upsert_papers(records=[PaperRecord(
+    arxiv_id=f"2612.{i:05d}", title=f"Fault paper {i}", abstract="About failing well.", authors=["Ada Lovelace"],
+    upvotes=i, daily=DailyRecord(day=day, submitted_at=timezone.now(), submitter_name="ak")) for i in range(1, 6)])
+user = get_user_model().objects.create_user("reader", email="reader@example.org", password="a-long-pass-phrase-9")
+print("TOKEN", create_token(user=user, name="fault test")[1])
+"""
+
+
+def _setup(env: dict) -> str:
+    cli("migrate", "--no-input", env=env)
+    return shell(SITE_SETUP, env=env).split("TOKEN ")[1].strip()
+
+
+def _warm_up(request, *, count: int) -> None:
+    """Every kind of request a few times on every web worker first: their first requests load the site."""
+    from .live import get
+
+    for n in range(count):
+        _, url, method, headers = request(n)
+        get(url, method=method, headers=headers, timeout=30)
+
+
+def _errors(records, *, ok=(200,)) -> list:
+    return [r for r in records if r[3] not in ok]
+
+
+def test_a_web_worker_killed_under_load_is_replaced_and_the_other_node_never_fails(postgres_url, redis_url, tmp_path):
+    def env(node: str) -> dict:
+        return site_env(tmp_path / node, DATABASE_URL=postgres_url, CACHE_URL=f"{redis_url}/1")
+
+    _setup(env("a"))
+    nodes = serve_nodes("ab", env_for=env, logs=tmp_path, workers=2)
+    try:
+        paths = ["/papers", "/papers/2612.00001", "/papers/2612.00002", "/api/v1/papers/2612.00003"]
+
+        def request(n: int):
+            node = "ab"[n % 2]
+            return node, nodes[node].url + paths[(n // 2) % len(paths)], "GET", {}
+
+        before = nodes["a"].web_workers()
+        assert len(before) == 2
+        _warm_up(request, count=16)
+        load = Load(request, threads=6).start()
+        time.sleep(3)
+        killed_at = load.now()
+        os.kill(before[0], signal.SIGKILL)
+        replaced = wait_until(lambda: [p for p in nodes["a"].web_workers() if p not in before], timeout=30,
+                              what="gunicorn starts a new web worker")
+        replaced_at = load.now()
+        time.sleep(2)
+        records = load.stop()
+    finally:
+        for node in nodes.values():
+            node.stop()
+    on_b = [r for r in records if r[0] == "b"]
+    on_a = [r for r in records if r[0] == "a"]
+    assert len(on_b) > 10 and _errors(on_b) == []  # the other node: every request answered
+    assert len(_errors(on_a)) <= 1  # at most the one request the killed worker had in hand
+    assert [r for r in on_a if r[1] > replaced_at and r[3] != 200] == []
+    assert len(replaced) == 1
+    print(f"web worker killed: replaced in {replaced_at - killed_at:.1f} s; node a {len(on_a)} requests, "
+          f"{len(_errors(on_a))} failed; node b {len(on_b)} requests, none failed")
+
+
+def test_postgresql_restarted_under_load_answers_503_at_once_and_recovers_within_seconds(own_postgres, tmp_path):
+    url = own_postgres.create_database("dailypapers")
+    env = site_env(tmp_path / "node", DATABASE_URL=url, DAILYPAPERS_DB_CONNECT_TIMEOUT="2",
+                   DAILYPAPERS_EMBEDDER="tests.embedders.Recording")
+    token = _setup(env)
+    node = serve_nodes(["node"], env_for=lambda _: env, logs=tmp_path, workers=2)["node"]
+    try:
+        def request(n: int):
+            if n % 2:  # an API read with a token: the database, every time
+                return "api", f"{node.url}/api/v1/papers/2612.00001", "GET", {"Authorization": f"Bearer {token}"}
+            # a paper page no cache holds (a new, unknown id each time: 404 while the database is up)
+            return "page", f"{node.url}/papers/2611.{n:05d}", "GET", {}
+
+        _warm_up(request, count=8)
+        load = Load(request, threads=4).start()
+        time.sleep(2)
+        own_postgres.stop(mode="fast")  # closes every connection, as a restart does
+        down_at = load.now()
+        time.sleep(0.5)
+        status, headers, body = _fetch(f"{node.url}/papers/2611.99999")
+        assert status == 503 and headers["Retry-After"] == "5" and "503 · Temporarily unavailable" in body
+        time.sleep(2.5)
+        own_postgres.start()
+        up_at = load.now()
+        time.sleep(5)
+        records = load.stop()
+    finally:
+        node.stop()
+    expected = {"api": 200, "page": 404}
+    assert [r for r in records if r[3] not in (expected[r[0]], 503)] == []  # never a 500, never a hang (0)
+    during = [r for r in records if down_at + 0.2 < r[1] < up_at - 0.2]
+    assert during and {r[3] for r in during} == {503}
+    assert max(r[2] for r in during) < 3  # failed fast (connect_timeout 2 s; a refused connection is at once)
+    recovered = {kind: min((r[1] + r[2] for r in records if r[0] == kind and r[1] > up_at and r[3] == ok),
+                           default=None) for kind, ok in expected.items()}
+    assert all(at is not None and at - up_at < 5 for at in recovered.values()), recovered
+    assert all(r[3] == expected[r[0]] for r in records if r[1] > max(recovered.values()))  # and stays so
+    print(f"PostgreSQL down {up_at - down_at:.1f} s: {len(during)} requests answered 503 meanwhile "
+          f"(slowest {max(r[2] for r in during) * 1000:.0f} ms); serving again "
+          f"{max(recovered.values()) - up_at:.2f} s after it was back")
+
+
+def _fetch(url: str) -> tuple[int, dict, str]:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read().decode()
+
+
+def test_redis_restarted_under_load_the_site_keeps_serving_and_jobs_resume(postgres_url, redis_server, tmp_path):
+    def env(node: str) -> dict:
+        return site_env(tmp_path / node, DATABASE_URL=postgres_url, CACHE_URL=f"{redis_server.url}/1",
+                        DAILYPAPERS_QUEUE_URL=f"{redis_server.url}/2")
+
+    _setup(env("a"))
+    nodes = serve_nodes("ab", env_for=env, logs=tmp_path, workers=2)
+    worker = Process("worker", "--no-periodic", "--workers", "1", env=env("w"), log=tmp_path / "worker.log")
+    try:
+        worker.wait_for("dailypapers worker:")
+        paths = ["/papers", "/papers/2612.00001", "/papers/2612.00002", "/papers/trending"]
+
+        def request(n: int):
+            node = "ab"[n % 2]
+            return node, nodes[node].url + paths[(n // 2) % len(paths)], "GET", {}
+
+        _warm_up(request, count=16)
+        load = Load(request, threads=4).start()
+        time.sleep(2)
+        redis_server.stop()
+        down_at = load.now()
+        time.sleep(3)
+        redis_server.start()  # the same port, empty (no persistence): every cached page and queued job gone
+        up_at = load.now()
+        time.sleep(3)
+        records = load.stop()
+        enqueue = "from dailypapers.ops.tasks import ping; import time; ping(time.time())"
+        shell(enqueue, env=env("b"))  # a job enqueued after the restart runs: the worker reconnected
+        worker.wait_for("ops.ping: ", count=2, timeout=60)  # "Executing ..." and "... executed in"
+    finally:
+        for process in (*nodes.values(), worker):
+            process.stop()
+    during = [r for r in records if down_at < r[1] < up_at]
+    assert len(during) > 20 and _errors(records) == []  # every request answered, with Redis gone or not
+    assert max(r[2] for r in during) < 2.5
+    print(f"Redis down {up_at - down_at:.1f} s: {len(during)} requests meanwhile, all 200 "
+          f"(slowest {max(r[2] for r in during) * 1000:.0f} ms); jobs run again after it")
