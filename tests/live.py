@@ -24,8 +24,8 @@ def site_env(data_dir: Path, **extra: str) -> dict[str, str]:
     """The environment of a real deployment: production settings, no test settings."""
     env = {k: v for k, v in os.environ.items()
            if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "CACHE_URL", "DAILYPAPERS_QUEUE_URL"}}
-    env.update(DAILYPAPERS_DATA_DIR=str(data_dir), SECRET_KEY="scale-out-tests-" + "k" * 40,
-               PYTHONPATH=str(REPO), DAILYPAPERS_LOG_LEVEL="INFO", **extra)
+    env.update({"DAILYPAPERS_DATA_DIR": str(data_dir), "SECRET_KEY": "scale-out-tests-" + "k" * 40,
+                "PYTHONPATH": str(REPO), "DAILYPAPERS_LOG_LEVEL": "INFO", **extra})
     return env
 
 
@@ -235,14 +235,15 @@ class Load:
 
 
 class Node:
-    """A web node: `serve --no-background` on a port of its own, with its own data directory."""
+    """A web node: `serve --no-background` (or `serve`, with its worker) on a port of its own, with its own
+    data directory."""
 
-    def __init__(self, name: str, *, env: dict, logs: Path, workers: int = 1) -> None:
+    def __init__(self, name: str, *, env: dict, logs: Path, workers: int = 1, background: bool = False) -> None:
         self.name, self.port = name, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         cli("collectstatic", "--no-input", "--verbosity", "0", env=env)  # each node serves its own copy
-        self.process = Process("serve", "--no-background", "--port", str(self.port), "--workers", str(workers),
-                               env=env, log=logs / f"{name}.log")
+        args = ["serve", "--port", str(self.port), "--workers", str(workers)] + ([] if background else ["--no-background"])
+        self.process = Process(*args, env=env, log=logs / f"{name}.log")
 
     def ready(self) -> "Node":
         wait_http(self.url + "/healthz")
@@ -255,9 +256,11 @@ class Node:
         self.process.stop()
 
 
-def serve_nodes(names, *, env_for, logs: Path, workers: int = 1) -> dict[str, Node]:
-    """Web nodes started together (they load at once), each answering /healthz when returned."""
-    nodes = {name: Node(name, env=env_for(name), logs=logs, workers=workers) for name in names}
+def serve_nodes(names, *, env_for, logs: Path, workers: int = 1, background: bool = False) -> dict[str, Node]:
+    """Web nodes started together (they load at once), each answering /healthz when returned.
+    `background`: each runs its own queue worker too (the one-machine default)."""
+    nodes = {name: Node(name, env=env_for(name), logs=logs, workers=workers, background=background)
+             for name in names}
     try:
         for node in nodes.values():
             node.ready()
