@@ -242,7 +242,8 @@ class Node:
         self.name, self.port = name, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         cli("collectstatic", "--no-input", "--verbosity", "0", env=env)  # each node serves its own copy
-        args = ["serve", "--port", str(self.port), "--workers", str(workers)] + ([] if background else ["--no-background"])
+        args = ["serve", "--port", str(self.port), "--workers", str(workers)]
+        args += [] if background else ["--no-background"]
         self.process = Process(*args, env=env, log=logs / f"{name}.log")
 
     def ready(self) -> "Node":
