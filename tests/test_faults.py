@@ -1,6 +1,7 @@
 """Faults, each with nothing lost (README, "From one machine to several"): a service the site needs
 that is down answers a 503 page at once, never a 500 or a hang."""
 
+import json
 import os
 import signal
 import time
@@ -13,6 +14,17 @@ from django.urls import path
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from .live import Load, Process, cli, serve_nodes, shell, site_env, wait_until
+
+# bench/faults.py runs these with longer load windows and collects what each one measured.
+SCALE = float(os.environ.get("DAILYPAPERS_FAULTS_SCALE", "1"))
+
+
+def record(fault: str, **numbers: float) -> None:
+    numbers = {k: round(v, 3) if isinstance(v, float) else v for k, v in numbers.items()}
+    print(f"{fault}: {numbers}")
+    if path := os.environ.get("DAILYPAPERS_FAULTS_RESULTS"):
+        with open(path, "a") as out:
+            out.write(json.dumps({"fault": fault, **numbers}) + "\n")
 
 
 def _raises(exception: Exception):
@@ -102,7 +114,8 @@ def test_a_worker_killed_mid_embedding_leaves_no_vector_missing_once_a_new_worke
     per_text = Counter(line.split("\t")[1] for line in log.read_text().splitlines())
     assert len(per_text) == 200
     assert sum(n - 1 for n in per_text.values()) <= 8  # at most the batch in hand when killed was redone
-    print(f"killed mid-embedding: finished by the next worker {recovered:.1f} s after the kill")
+    record("worker killed mid-embedding", finished_after_kill_s=recovered, papers=200,
+           embedded_twice=sum(n - 1 for n in per_text.values()))
 
 
 DIGEST_SETUP = """
@@ -156,7 +169,9 @@ def test_a_worker_killed_mid_digest_nobody_is_mailed_twice_and_nobody_skipped(po
         second.stop()
     assert "digests.send_due" in second.text() and "put back on the queue" in second.text()
     assert sorted(r[0] for r, _ in smtp.messages) == [f"reader{n}@example.org" for n in range(8)]  # once each
-    print(f"killed mid-digest: finished by the next worker {recovered:.1f} s after the kill")
+    mailed = Counter(r[0] for r, _ in smtp.messages)
+    record("worker killed mid-digest", finished_after_kill_s=recovered, subscribers=8,
+           mailed_twice=sum(n - 1 for n in mailed.values()), skipped=8 - len(mailed))
 
 
 # --- web nodes under load ---------------------------------------------------------------------------------
@@ -212,13 +227,13 @@ def test_a_web_worker_killed_under_load_is_replaced_and_the_other_node_never_fai
         assert len(before) == 2
         _warm_up(request, count=16)
         load = Load(request, threads=6).start()
-        time.sleep(3)
+        time.sleep(3 * SCALE)
         killed_at = load.now()
         os.kill(before[0], signal.SIGKILL)
         replaced = wait_until(lambda: [p for p in nodes["a"].web_workers() if p not in before], timeout=30,
                               what="gunicorn starts a new web worker")
         replaced_at = load.now()
-        time.sleep(2)
+        time.sleep(2 * SCALE)
         records = load.stop()
     finally:
         for node in nodes.values():
@@ -229,8 +244,8 @@ def test_a_web_worker_killed_under_load_is_replaced_and_the_other_node_never_fai
     assert len(_errors(on_a)) <= 1  # at most the one request the killed worker had in hand
     assert [r for r in on_a if r[1] > replaced_at and r[3] != 200] == []
     assert len(replaced) == 1
-    print(f"web worker killed: replaced in {replaced_at - killed_at:.1f} s; node a {len(on_a)} requests, "
-          f"{len(_errors(on_a))} failed; node b {len(on_b)} requests, none failed")
+    record("web worker killed under load", replaced_after_s=replaced_at - killed_at, node_a_requests=len(on_a),
+           node_a_failed=len(_errors(on_a)), node_b_requests=len(on_b), node_b_failed=len(_errors(on_b)))
 
 
 def test_postgresql_restarted_under_load_answers_503_at_once_and_recovers_within_seconds(own_postgres, tmp_path):
@@ -248,16 +263,16 @@ def test_postgresql_restarted_under_load_answers_503_at_once_and_recovers_within
 
         _warm_up(request, count=8)
         load = Load(request, threads=4).start()
-        time.sleep(2)
+        time.sleep(2 * SCALE)
         own_postgres.stop(mode="fast")  # closes every connection, as a restart does
         down_at = load.now()
         time.sleep(0.5)
         status, headers, body = _fetch(f"{node.url}/papers/2611.99999")
         assert status == 503 and headers["Retry-After"] == "5" and "503 · Temporarily unavailable" in body
-        time.sleep(2.5)
+        time.sleep(2.5 * SCALE)
         own_postgres.start()
         up_at = load.now()
-        time.sleep(5)
+        time.sleep(5 * SCALE)
         records = load.stop()
     finally:
         node.stop()
@@ -270,9 +285,9 @@ def test_postgresql_restarted_under_load_answers_503_at_once_and_recovers_within
                            default=None) for kind, ok in expected.items()}
     assert all(at is not None and at - up_at < 5 for at in recovered.values()), recovered
     assert all(r[3] == expected[r[0]] for r in records if r[1] > max(recovered.values()))  # and stays so
-    print(f"PostgreSQL down {up_at - down_at:.1f} s: {len(during)} requests answered 503 meanwhile "
-          f"(slowest {max(r[2] for r in during) * 1000:.0f} ms); serving again "
-          f"{max(recovered.values()) - up_at:.2f} s after it was back")
+    record("PostgreSQL restarted under load", down_s=up_at - down_at, requests_while_down=len(during),
+           answered_503_while_down=len(during), slowest_while_down_ms=max(r[2] for r in during) * 1000,
+           serving_again_after_s=max(recovered.values()) - up_at, requests=len(records))
 
 
 def _fetch(url: str) -> tuple[int, dict, str]:
@@ -303,13 +318,13 @@ def test_redis_restarted_under_load_the_site_keeps_serving_and_jobs_resume(postg
 
         _warm_up(request, count=16)
         load = Load(request, threads=4).start()
-        time.sleep(2)
+        time.sleep(2 * SCALE)
         redis_server.stop()
         down_at = load.now()
-        time.sleep(3)
+        time.sleep(3 * SCALE)
         redis_server.start()  # the same port, empty (no persistence): every cached page and queued job gone
         up_at = load.now()
-        time.sleep(3)
+        time.sleep(3 * SCALE)
         records = load.stop()
         enqueue = "from dailypapers.ops.tasks import ping; import time; ping(time.time())"
         shell(enqueue, env=env("b"))  # a job enqueued after the restart runs: the worker reconnected
@@ -320,5 +335,5 @@ def test_redis_restarted_under_load_the_site_keeps_serving_and_jobs_resume(postg
     during = [r for r in records if down_at < r[1] < up_at]
     assert len(during) > 20 and _errors(records) == []  # every request answered, with Redis gone or not
     assert max(r[2] for r in during) < 2.5
-    print(f"Redis down {up_at - down_at:.1f} s: {len(during)} requests meanwhile, all 200 "
-          f"(slowest {max(r[2] for r in during) * 1000:.0f} ms); jobs run again after it")
+    record("Redis restarted under load", down_s=up_at - down_at, requests_while_down=len(during),
+           failed=len(_errors(records)), slowest_while_down_ms=max(r[2] for r in during) * 1000, requests=len(records))
