@@ -70,6 +70,7 @@ def test_a_cache_that_is_down_is_a_503_and_a_bug_is_still_a_500(client):
 
 # --- a queue worker killed mid-job: the ledger puts the job back, a new worker finishes it --------------
 
+@pytest.mark.processes
 def test_a_worker_killed_mid_embedding_leaves_no_vector_missing_once_a_new_worker_runs(postgres_url, tmp_path):
     log = tmp_path / "embedded.tsv"
     env = site_env(tmp_path / "data", DATABASE_URL=postgres_url, DAILYPAPERS_EMBEDDER="tests.embedders.Recording",
@@ -136,6 +137,7 @@ for n in range(8):
 """
 
 
+@pytest.mark.processes
 def test_a_worker_killed_mid_digest_nobody_is_mailed_twice_and_nobody_skipped(postgres_url, smtp, settings, tmp_path):
     env = site_env(tmp_path / "data", DATABASE_URL=postgres_url, EMAIL_HOST="127.0.0.1",
                    EMAIL_PORT=str(settings.EMAIL_PORT))
@@ -210,6 +212,7 @@ def _errors(records, *, ok=(200,)) -> list:
     return [r for r in records if r[3] not in ok]
 
 
+@pytest.mark.processes
 def test_a_web_worker_killed_under_load_is_replaced_and_the_other_node_never_fails(postgres_url, redis_url, tmp_path):
     def env(node: str) -> dict:
         return site_env(tmp_path / node, DATABASE_URL=postgres_url, CACHE_URL=f"{redis_url}/1")
@@ -248,6 +251,7 @@ def test_a_web_worker_killed_under_load_is_replaced_and_the_other_node_never_fai
            node_a_failed=len(_errors(on_a)), node_b_requests=len(on_b), node_b_failed=len(_errors(on_b)))
 
 
+@pytest.mark.processes
 def test_postgresql_restarted_under_load_answers_503_at_once_and_recovers_within_seconds(own_postgres, tmp_path):
     url = own_postgres.create_database("dailypapers")
     env = site_env(tmp_path / "node", DATABASE_URL=url, DAILYPAPERS_DB_CONNECT_TIMEOUT="2",
@@ -300,6 +304,7 @@ def _fetch(url: str) -> tuple[int, dict, str]:
         return exc.code, dict(exc.headers), exc.read().decode()
 
 
+@pytest.mark.processes
 def test_redis_restarted_under_load_the_site_keeps_serving_and_jobs_resume(postgres_url, redis_server, tmp_path):
     def env(node: str) -> dict:
         return site_env(tmp_path / node, DATABASE_URL=postgres_url, CACHE_URL=f"{redis_server.url}/1",
