@@ -225,3 +225,9 @@ def digest_sections(*, user, papers: list[Paper], min_similarity: float,
         if chosen:
             out.append(Section(follow=follow, papers=chosen, link=link_of(follow)))
     return out
+
+
+def follow_for_token(*, token: str, pk: int) -> Follow | None:
+    """The follow `pk` of the user whose feed token this is; None for a wrong token or someone else's follow."""
+    return (Follow.objects.select_related("author", "organization")
+            .filter(pk=pk, user__feed_token__token=token, user__is_active=True).first())
