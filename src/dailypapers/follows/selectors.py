@@ -231,3 +231,7 @@ def follow_for_token(*, token: str, pk: int) -> Follow | None:
     """The follow `pk` of the user whose feed token this is; None for a wrong token or someone else's follow."""
     return (Follow.objects.select_related("author", "organization")
             .filter(pk=pk, user__feed_token__token=token, user__is_active=True).first())
+
+
+def follows_authors(*, user) -> bool:
+    return user.is_authenticated and Follow.objects.filter(user=user, kind=Follow.Kind.AUTHOR).exists()
