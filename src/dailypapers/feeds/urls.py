@@ -1,7 +1,15 @@
 from django.urls import re_path
 
-from .feeds import (AuthorFeed, CollectionFeed, DailyFeed, FollowFeed, OrganizationFeed, SearchFeed, TrendingFeed,
-                    feed_view)
+from .feeds import (
+    AuthorFeed,
+    CollectionFeed,
+    DailyFeed,
+    FollowFeed,
+    OrganizationFeed,
+    SearchFeed,
+    TrendingFeed,
+    feed_view,
+)
 
 app_name = "feeds"
 

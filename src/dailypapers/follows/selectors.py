@@ -110,9 +110,9 @@ def following(*, user, author: Author | None = None, organization: Organization 
 
 def link_of(follow: Follow) -> str:
     """The page a follow mirrors: the author's, the organization's, or the search's results."""
-    if follow.kind == Follow.Kind.AUTHOR:
+    if follow.author is not None:
         return follow.author.get_absolute_url()
-    if follow.kind == Follow.Kind.ORGANIZATION:
+    if follow.organization is not None:
         return follow.organization.get_absolute_url()
     return search_of(follow).url
 
@@ -124,10 +124,10 @@ def _claimers(authors) -> QuerySet:
     return AuthorshipClaim.objects.filter(status=APPROVED, author__in=authors).values("user_id")
 
 
-def author_paper_ids(*, author: Author) -> QuerySet:
+def author_paper_ids(*, author_id: int) -> QuerySet:
     """The ids of a followed author's papers: under the name, or claimed by whoever claimed the name."""
-    by_name = Authorship.objects.filter(author=author).values("paper_id")
-    by_claim = AuthorshipClaim.objects.filter(status=APPROVED, user__in=_claimers([author.pk])).values("paper_id")
+    by_name = Authorship.objects.filter(author=author_id).values("paper_id")
+    by_claim = AuthorshipClaim.objects.filter(status=APPROVED, user__in=_claimers([author_id])).values("paper_id")
     return Paper.objects.filter(Q(pk__in=by_name) | Q(pk__in=by_claim)).values("pk")
 
 
@@ -137,8 +137,8 @@ def follow_papers(*, follow: Follow, limit: int = SECTION_PAPERS) -> list[Paper]
         search = search_of(follow)
         return [c.paper for c in search_papers(query=search.query, filters=search.filters, sort="date",
                                                per_page=limit).cards]
-    if follow.kind == Follow.Kind.AUTHOR:
-        papers = card_papers().filter(pk__in=author_paper_ids(author=follow.author))
+    if follow.author_id is not None:
+        papers = card_papers().filter(pk__in=author_paper_ids(author_id=follow.author_id))
     else:
         papers = card_papers().filter(organization=follow.organization_id)
     return list(papers.order_by("-published_at", "-pk")[:limit])
@@ -209,8 +209,8 @@ def digest_sections(*, user, papers: list[Paper], min_similarity: float,
         return []
     out = []
     for follow in follows_of(user=user).filter(digest=True):
-        if follow.kind == Follow.Kind.AUTHOR:
-            matched = set(Paper.objects.filter(pk__in=ids).filter(pk__in=author_paper_ids(author=follow.author))
+        if follow.author_id is not None:
+            matched = set(Paper.objects.filter(pk__in=ids).filter(pk__in=author_paper_ids(author_id=follow.author_id))
                           .values_list("pk", flat=True))
         elif follow.kind == Follow.Kind.ORGANIZATION:
             matched = {p.pk for p in papers if p.organization_id == follow.organization_id}

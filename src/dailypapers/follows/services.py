@@ -16,31 +16,32 @@ from .selectors import saved_search
 MAX_FOLLOWS = 200
 
 
-def _create(*, user, kind: str, lookup: dict, **extra) -> Follow:
-    """The follow of this target (`lookup`), made if it is not there yet: following twice is following."""
+def _create(*, user, kind: str, lookup: dict, **extra) -> tuple[Follow, bool]:
+    """(the follow of this target (`lookup`), whether it was made now): following twice is following."""
     found = Follow.objects.filter(user=user, kind=kind, **lookup).first()
     if found is not None:
-        return found
+        return found, False
     if Follow.objects.filter(user=user).count() >= MAX_FOLLOWS:
         raise Refused(f"You follow {MAX_FOLLOWS} things, the most allowed: unfollow one first.", status=409)
     try:
         with transaction.atomic():
-            return Follow.objects.create(user=user, kind=kind, **lookup, **extra)
+            return Follow.objects.create(user=user, kind=kind, **lookup, **extra), True
     except IntegrityError:  # the same follow made at the same moment by another request
-        return Follow.objects.get(user=user, kind=kind, **lookup)
+        return Follow.objects.get(user=user, kind=kind, **lookup), False
 
 
-def follow_author(*, user, author: Author) -> Follow:
+def follow_author(*, user, author: Author) -> tuple[Follow, bool]:
     return _create(user=user, kind=Follow.Kind.AUTHOR, lookup={"author": author})
 
 
-def follow_organization(*, user, organization: Organization) -> Follow:
+def follow_organization(*, user, organization: Organization) -> tuple[Follow, bool]:
     return _create(user=user, kind=Follow.Kind.ORGANIZATION, lookup={"organization": organization})
 
 
-def follow_search(*, user, query: str, filters: dict[str, str] | None = None) -> Follow:
+def follow_search(*, user, query: str, filters: dict[str, str] | None = None) -> tuple[Follow, bool]:
     """Save a search: the query and the search page's filters (published_from, published_to,
-    category, organization, author, listed), validated as the search page validates them."""
+    category, organization, author, listed), validated as the search page validates them.
+    Each follow_* returns the follow and whether it was made now."""
     search = saved_search(query=query, filters=filters or {})
     return _create(user=user, kind=Follow.Kind.SEARCH, lookup={"search_key": search.key}, query=search.query,
                    filters=search.params)

@@ -20,11 +20,12 @@ def followed_authors(context, cards) -> set[int]:
 def button_context(request, target) -> dict:
     """What the Follow button shows for a target: an Author, an Organization or a SavedSearch."""
     user = request.user
+    fields: dict[str, str] = {}
     if isinstance(target, Author):
-        action, what, fields = reverse("follows:author", args=[target.pk]), "this author", {}
+        action, what = reverse("follows:author", args=[target.pk]), "this author"
         found = selectors.following(user=user, author=target)
     elif isinstance(target, Organization):
-        action, what, fields = reverse("follows:organization", args=[target.slug]), "this organization", {}
+        action, what = reverse("follows:organization", args=[target.slug]), "this organization"
         found = selectors.following(user=user, organization=target)
     else:
         action, what = reverse("follows:search"), "this search"
