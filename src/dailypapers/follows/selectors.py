@@ -18,7 +18,7 @@ from dailypapers.papers.models import Author, Authorship, Organization, Paper
 from dailypapers.papers.selectors import card_papers
 from dailypapers.search.forms import SearchForm
 from dailypapers.search.keyword import Filters
-from dailypapers.search.selectors import filtered_papers, papers_on_topic, search_papers
+from dailypapers.search.selectors import filtered_papers, newest_matches, papers_on_topic
 
 from .models import MAX_SEARCH_KEY_LENGTH, Follow
 
@@ -132,11 +132,11 @@ def author_paper_ids(*, author_id: int) -> QuerySet:
 
 
 def follow_papers(*, follow: Follow, limit: int = SECTION_PAPERS) -> list[Paper]:
-    """A follow's papers with what a card shows, newest first (a saved search: its matches, newest first)."""
+    """A follow's papers with what a card shows, newest first (a saved search: the papers its words
+    match, search.selectors.newest_matches)."""
     if follow.kind == Follow.Kind.SEARCH:
         search = search_of(follow)
-        return [c.paper for c in search_papers(query=search.query, filters=search.filters, sort="date",
-                                               per_page=limit).cards]
+        return newest_matches(query=search.query, filters=search.filters, limit=limit)
     if follow.author_id is not None:
         papers = card_papers().filter(pk__in=author_paper_ids(author_id=follow.author_id))
     else:
@@ -166,9 +166,9 @@ def followed_authors_of(*, user, paper_ids: list[int]) -> dict[int, str]:
         return {}
     authors = Follow.objects.filter(user=user, kind=Follow.Kind.AUTHOR).values("author_id")
     by_name = Authorship.objects.filter(paper_id__in=paper_ids, author__in=authors).values_list(
-        "paper_id", "author__name")
-    by_claim = AuthorshipClaim.objects.filter(paper_id__in=paper_ids, status=APPROVED,
-                                              user__in=_claimers(authors)).values_list("paper_id", "author__name")
+        "paper_id", "author__name").order_by()
+    by_claim = AuthorshipClaim.objects.filter(paper_id__in=paper_ids, status=APPROVED, user__in=_claimers(authors))
+    by_claim = by_claim.values_list("paper_id", "author__name").order_by()  # no ORDER BY inside a UNION
     found: dict[int, str] = {}
     for paper_id, name in by_name.union(by_claim):
         found.setdefault(paper_id, name)
