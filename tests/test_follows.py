@@ -48,7 +48,8 @@ def library(db):
                    abstract="Transformers for images.", authors=["Ada Lovelace"], organization=ACME,
                    published_at=_at("2026-03-14")),
         make_paper("2603.00104", day="2026-03-16", upvotes=3, title="Diffusion models for images",
-                   abstract="Image generation with diffusion.", authors=["Ada Lovelace"], published_at=_at("2026-03-15")),
+                   abstract="Image generation with diffusion.", authors=["Ada Lovelace"],
+                   published_at=_at("2026-03-15")),
         make_paper("2602.00105", day=None, upvotes=0, title="The first compiler", abstract="A-0.",
                    authors=["Grace Hopper"], published_at=_at("2026-02-01")),
     ])

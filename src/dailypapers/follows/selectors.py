@@ -167,8 +167,8 @@ def followed_authors_of(*, user, paper_ids: list[int]) -> dict[int, str]:
     authors = Follow.objects.filter(user=user, kind=Follow.Kind.AUTHOR).values("author_id")
     by_name = Authorship.objects.filter(paper_id__in=paper_ids, author__in=authors).values_list(
         "paper_id", "author__name").order_by()
-    by_claim = AuthorshipClaim.objects.filter(paper_id__in=paper_ids, status=APPROVED, user__in=_claimers(authors))
-    by_claim = by_claim.values_list("paper_id", "author__name").order_by()  # no ORDER BY inside a UNION
+    claims = AuthorshipClaim.objects.filter(paper_id__in=paper_ids, status=APPROVED, user__in=_claimers(authors))
+    by_claim = claims.values_list("paper_id", "author__name").order_by()  # no ORDER BY inside a UNION
     found: dict[int, str] = {}
     for paper_id, name in by_name.union(by_claim):
         found.setdefault(paper_id, name)
