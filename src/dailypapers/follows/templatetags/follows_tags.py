@@ -3,6 +3,7 @@
 
 from django import template
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 
 from dailypapers.errors import Refused
 from dailypapers.follows import selectors
@@ -15,6 +16,19 @@ register = template.Library()
 def followed_authors(context, cards) -> set[int]:
     """The papers among these cards by an author the signed-in user follows (one query)."""
     return selectors.followed_author_paper_ids(user=context["user"], paper_ids=[c.paper.pk for c in cards])
+
+
+_BADGE = mark_safe('<span class="dot">·</span><span class="followed-badge" title="by an author you follow">'
+                   'followed author</span>')
+
+
+@register.simple_tag
+def with_followed_badge(paper, followed_ids, controls: SafeString) -> SafeString:
+    """A card's reader controls, then the "followed author" badge when an author the reader follows wrote
+    the paper: the badge is the reader's own, so it goes in the card body's hole with them (papers' cards tag)."""
+    if isinstance(followed_ids, set) and paper.pk in followed_ids:
+        return mark_safe(controls + _BADGE)
+    return controls
 
 
 def button_context(request, target) -> dict:
