@@ -159,6 +159,10 @@ def sections(*, user, limit: int = SECTION_PAPERS) -> list[Section]:
 
 # --- papers by followed authors ---------------------------------------------------------------------
 
+def follows_authors(*, user) -> bool:
+    return user.is_authenticated and Follow.objects.filter(user=user, kind=Follow.Kind.AUTHOR).exists()
+
+
 def followed_authors_of(*, user, paper_ids: list[int]) -> dict[int, str]:
     """Of these papers, those by an author the user follows -> that author's name as on the paper
     (one query: a union of the name matches and the claims)."""
@@ -227,11 +231,9 @@ def digest_sections(*, user, papers: list[Paper], min_similarity: float,
     return out
 
 
+# --- feeds ------------------------------------------------------------------------------------------
+
 def follow_for_token(*, token: str, pk: int) -> Follow | None:
     """The follow `pk` of the user whose feed token this is; None for a wrong token or someone else's follow."""
     return (Follow.objects.select_related("author", "organization")
             .filter(pk=pk, user__feed_token__token=token, user__is_active=True).first())
-
-
-def follows_authors(*, user) -> bool:
-    return user.is_authenticated and Follow.objects.filter(user=user, kind=Follow.Kind.AUTHOR).exists()
