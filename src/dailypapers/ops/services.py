@@ -4,9 +4,10 @@ Huey takes a job off the queue when a worker starts it and has no acknowledgemen
 dies mid-job loses the job. Here every job a worker starts is written down (RunningJob, by a
 pre-execute hook of the queue, ops.tasks) and struck out when it ends, whatever the outcome (huey
 itself schedules the retries of a job that raised). Each worker process beats every BEAT_SECONDS
-(WorkerBeat) and, on the same thread, puts back on the queue the jobs of workers that are gone: a
-worker whose beat is older than LEASE_SECONDS, or, on this machine, whose executing process has
-exited (found within one beat, without waiting for the lease). A job is put back once: the row is
+(WorkerBeat) and, on the same thread, puts back on the queue the jobs of workers that are gone: on
+this machine, a job whose executing process has exited (found within one beat); on another, a job
+whose worker's beat is older than LEASE_SECONDS (a lost machine; a database outage longer than that
+may put back a job that is still running: every job is safe to run twice at once, see below). A job is put back once: the row is
 deleted first, and only the deleter enqueues. Every job is built to be run twice (search.tasks,
 digests.sending: claims, one row per paper, delivery rows), so the one that died is simply redone.
 """
@@ -71,7 +72,8 @@ def requeue_abandoned() -> list[str]:
                 .values_list("worker", flat=True))
     requeued = []
     for job in RunningJob.objects.all():
-        gone = job.worker not in alive or (job.host == HOST and not _alive(job.pid))
+        # This machine's processes are looked at (exact, at once); another machine's by its beat.
+        gone = not _alive(job.pid) if job.host == HOST else job.worker not in alive
         if not gone or not RunningJob.objects.filter(pk=job.pk).delete()[0]:
             continue  # still running, or another worker put it back first
         huey().enqueue(huey().deserialize_task(bytes(job.message)))
