@@ -342,3 +342,35 @@ def test_redis_restarted_under_load_the_site_keeps_serving_and_jobs_resume(postg
     assert max(r[2] for r in during) < 2.5
     record("Redis restarted under load", down_s=up_at - down_at, requests_while_down=len(during),
            failed=len(_errors(records)), slowest_while_down_ms=max(r[2] for r in during) * 1000, requests=len(records))
+
+
+@pytest.mark.django_db
+def test_the_ledger_puts_back_a_job_once_when_its_process_exited_or_its_machine_went_silent():
+    import subprocess
+    import sys
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dailypapers.ops import services
+    from dailypapers.ops.models import RunningJob, WorkerBeat
+    from dailypapers.ops.tasks import ping
+    from dailypapers.queue import huey
+
+    exited = subprocess.Popen([sys.executable, "-c", "pass"])
+    exited.wait()
+
+    def running(task_id: str, *, host: str, pid: int) -> None:
+        RunningJob.objects.create(task_id=task_id, name="ops.ping", message=huey().serialize_task(ping.s(0.0)),
+                                  worker=f"{host}:{pid}", host=host, pid=pid, started_at=timezone.now())
+
+    running("here-alive", host=services.HOST, pid=os.getpid())
+    running("here-exited", host=services.HOST, pid=exited.pid)
+    running("there-beating", host="elsewhere", pid=1)
+    running("there-silent", host="elsewhere", pid=2)
+    WorkerBeat.objects.create(worker="elsewhere:1", beat_at=timezone.now())
+    WorkerBeat.objects.create(worker="elsewhere:2", beat_at=timezone.now() - timedelta(seconds=services.LEASE_SECONDS + 1))
+
+    assert services.requeue_abandoned() == ["ops.ping", "ops.ping"]
+    assert sorted(RunningJob.objects.values_list("task_id", flat=True)) == ["here-alive", "there-beating"]
+    assert services.requeue_abandoned() == []  # put back once
