@@ -369,7 +369,8 @@ def test_the_ledger_puts_back_a_job_once_when_its_process_exited_or_its_machine_
     running("there-beating", host="elsewhere", pid=1)
     running("there-silent", host="elsewhere", pid=2)
     WorkerBeat.objects.create(worker="elsewhere:1", beat_at=timezone.now())
-    WorkerBeat.objects.create(worker="elsewhere:2", beat_at=timezone.now() - timedelta(seconds=services.LEASE_SECONDS + 1))
+    silent_since = timezone.now() - timedelta(seconds=services.LEASE_SECONDS + 1)
+    WorkerBeat.objects.create(worker="elsewhere:2", beat_at=silent_since)
 
     assert services.requeue_abandoned() == ["ops.ping", "ops.ping"]
     assert sorted(RunningJob.objects.values_list("task_id", flat=True)) == ["here-alive", "there-beating"]
