@@ -8,8 +8,9 @@ itself schedules the retries of a job that raised). Each worker process beats ev
 this machine, a job whose executing process has exited (found within one beat); on another, a job
 whose worker's beat is older than LEASE_SECONDS (a lost machine; a database outage longer than that
 may put back a job that is still running: every job is safe to run twice at once, see below). A job
-is put back once: the row is deleted first, and only the deleter enqueues. Every job is built to be run twice (search.tasks,
-digests.sending: claims, one row per paper, delivery rows), so the one that died is simply redone.
+is put back once: the row is deleted first, and only the deleter enqueues. Every job is built to be
+run twice (search.tasks, digests.sending: claims, one row per paper, delivery rows), so the one that
+died is simply redone.
 """
 
 import logging
