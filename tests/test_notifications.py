@@ -2,7 +2,7 @@
 API and, batched, by mail through a real SMTP server on loopback (aiosmtpd), parsed with `email`."""
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -343,3 +343,14 @@ def test_the_api_lists_and_marks_read(people, paper):
     schema = client.get("/api/openapi.json").json()
     assert "/api/v1/me/notifications" in schema["paths"] and "/api/v1/me/notifications/read" in schema["paths"]
 
+
+
+def test_the_queue_job_mails_on_its_schedule(people, paper, smtp, settings):
+    from dailypapers.notifications.tasks import send_mails
+
+    periodic = send_mails.task_class()  # what the consumer checks each minute
+    assert periodic.validate_datetime(datetime(2026, 12, 2, 20, 45))  # huey passes naive UTC times
+    assert not periodic.validate_datetime(datetime(2026, 12, 2, 20, 7))
+    community.post_comment(user=people["bob"], paper=paper, body="@ada")
+    send_mails()  # the queue runs inline in tests
+    assert len(smtp.to("ada@example.org")) == 1
