@@ -15,9 +15,8 @@ from django.utils import timezone
 from dailypapers.api.services import create_token
 from dailypapers.community import services as community
 from dailypapers.community.models import Comment, PendingSubmission
-from dailypapers.notifications import selectors
+from dailypapers.notifications import selectors, sending
 from dailypapers.notifications.models import Kind, Notification, NotificationMail
-from dailypapers.notifications import sending
 from dailypapers.notifications.sending import STALE_AFTER, send_notification_mails
 from dailypapers.notifications.services import notify_followed_author_papers, set_preferences
 from dailypapers.papers.models import Paper
@@ -247,7 +246,7 @@ def test_one_batched_mail_per_user_with_one_click_unsubscribe_per_kind(people, p
 
 
 def test_a_refused_address_fails_and_a_deferred_mail_is_sent_later(people, paper, smtp):
-    ada, bob = people["ada"], people["bob"]
+    bob = people["bob"]
     community.post_comment(user=bob, paper=paper, body="@ada and @cy")
     smtp.refuse = {"ada@example.org": "550 5.1.1 No such user", "cy@example.org": "451 4.2.1 Mailbox busy"}
     stats = send_notification_mails()
