@@ -34,7 +34,7 @@ def notify_comment(*, comment: Comment, mentioned: Sequence, reply: bool = True)
     """The parent comment's author is told of the reply (`reply`), the mentioned users of the
     mention. Nobody is told of their own comment, and the parent's author once (the reply says it all)."""
     author_id = comment.author_id
-    parent_author_id = comment.parent.author_id if comment.parent_id is not None else None
+    parent_author_id = comment.parent.author_id if comment.parent is not None else None
     made = []
     if reply and parent_author_id not in (None, author_id):
         made.append(Notification(user_id=parent_author_id, kind=Kind.REPLY, actor_id=author_id,
