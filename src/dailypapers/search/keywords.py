@@ -21,6 +21,7 @@ RELEVANCE_WEIGHT = 0.6
 # the embedding of the phrases is what extraction costs.
 MAX_CANDIDATES = 40
 MAX_WORDS = 3
+_EMBED_CHUNK = 128
 
 _STOPWORDS = frozenset("""
 a about above across after again against all almost along already also although always am among an and another
@@ -145,7 +146,12 @@ def extract(*, papers: list[tuple[str, str, np.ndarray]], embedder) -> list[list
     if not distinct:
         return [[] for _ in papers]
     row_of = {phrase: i for i, phrase in enumerate(distinct)}
-    vectors = embedder.embed(distinct)
+    # In chunks of similar length: a batch is padded to its longest phrase.
+    by_length = sorted(range(len(distinct)), key=lambda i: (len(distinct[i]), i))
+    vectors = np.zeros((len(distinct), embedder.dim), dtype=np.float32)
+    for start in range(0, len(by_length), _EMBED_CHUNK):
+        rows = by_length[start:start + _EMBED_CHUNK]
+        vectors[rows] = embedder.embed([distinct[i] for i in rows])
     return [
         pick(paper_vector=vector, phrases=cands, phrase_vectors=vectors[[row_of[c.phrase] for c in cands]])
         if cands else []
