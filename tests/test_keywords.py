@@ -129,8 +129,9 @@ def test_the_task_fills_missing_keywords_keeps_hugging_faces_and_is_idempotent()
     assert dict(Paper.objects.values_list("arxiv_id", "modified_at")) == modified
 
     # A new version's text: embedded again, then its keywords again (only that paper's).
-    upsert_papers(records=[PaperRecord(arxiv_id="2601.00003", version=2, title="Denoising Diffusion Probabilistic "
-                                       "Models", abstract="Score matching with Langevin dynamics for audio waveforms.")])
+    upsert_papers(records=[PaperRecord(
+        arxiv_id="2601.00003", version=2, title="Denoising Diffusion Probabilistic Models",
+        abstract="Score matching with Langevin dynamics for audio waveforms.")])
     assert search_tasks.embed_new_papers.call_local() == 1  # which enqueues the keywords (run inline here)
     changed = Paper.objects.get(arxiv_id="2601.00003")
     assert changed.extracted_keywords != before["2601.00003"]
@@ -345,6 +346,17 @@ def test_the_rate_limit_spaces_requests_and_a_429_is_waited_out(llm, settings):
     assert papers_tasks.summarize_new_papers.call_local().startswith("3 summarised")
     gaps = [b["at"] - a["at"] for a, b in itertools.pairwise(llm.requests)]
     assert len(gaps) == 2 and min(gaps) >= 0.45, gaps
+    done = {a for a, (summary, _) in _summaries().items() if summary}
+    assert done == {"2601.00006", "2601.00005", "2601.00004"}  # the newest papers first
+
+
+@pytest.mark.django_db
+def test_a_run_asks_nothing_more_once_its_time_is_up(llm, settings, monkeypatch):
+    load_papers(embed=False)
+    settings.LLM_RATE_PER_MINUTE = 120  # 0.5 s between requests
+    monkeypatch.setattr(summaries, "RUN_SECONDS", 0.3)
+    assert papers_tasks.summarize_new_papers.call_local().startswith("1 summarised")
+    assert len(llm.requests) == 1
 
 
 @pytest.mark.django_db

@@ -30,6 +30,10 @@ from .sources.http import USER_AGENT
 logger = logging.getLogger(__name__)
 
 MAX_SUMMARY_LENGTH = 400
+MAX_RESPONSE_BYTES = 256 * 1024
+# A run asks nothing more past this many seconds: a slow model never holds a worker thread long
+# (the worker has two), and the next minute's run goes on.
+RUN_SECONDS = 50.0
 # Longer abstracts are cut before they are sent (a small local model's context is short).
 MAX_ABSTRACT_CHARS = 4000
 PROMPT = (
@@ -72,15 +76,18 @@ _last_request_at = 0.0
 _turn_lock = threading.Lock()
 
 
-def _wait_turn(requests_per_minute: float) -> None:
-    """Leave 60 / rate seconds between two requests of this process (runs are one at a time site-wide)."""
+def _wait_turn(requests_per_minute: float, *, deadline: float) -> bool:
+    """Leave 60 / rate seconds between two requests of this process (runs are one at a time site-wide).
+    False, at once, when the next turn comes after the deadline."""
     global _last_request_at
     interval = 60.0 / requests_per_minute if requests_per_minute > 0 else 0.0
     with _turn_lock:
-        wait = _last_request_at + interval - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
+        turn = max(_last_request_at + interval, time.monotonic())
+        if turn > deadline:
+            return False
+        time.sleep(max(turn - time.monotonic(), 0.0))
         _last_request_at = time.monotonic()
+        return True
 
 
 _THINKING = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
@@ -112,8 +119,7 @@ def summary_from_response(body: bytes) -> str:
 
 
 def summarize(*, endpoint: Endpoint, title: str, abstract: str, client: httpx.Client) -> str:
-    """Ask the model for the paper's one-line summary."""
-    _wait_turn(endpoint.requests_per_minute)
+    """Ask the model for the paper's one-line summary (now: the caller waits its turn)."""
     headers = {"Authorization": f"Bearer {endpoint.api_key}"} if endpoint.api_key else {}
     payload = {
         "model": endpoint.model,
@@ -135,6 +141,8 @@ def summarize(*, endpoint: Endpoint, title: str, abstract: str, client: httpx.Cl
     if response.status_code != 200:
         # 429 and 5xx pass; other statuses (a wrong model name, a missing key) hold for every paper.
         raise ModelUnavailable(f"{endpoint.base_url} answered {response.status_code}")
+    if len(response.content) > MAX_RESPONSE_BYTES:
+        raise SummaryError(f"the answer is over {MAX_RESPONSE_BYTES} bytes")
     return summary_from_response(response.content)
 
 
@@ -162,11 +170,11 @@ def papers_needing_summaries(*, model: str):
 
 
 def summarize_pending(*, endpoint: Endpoint, limit: int) -> SummaryRun:
-    """Summaries for up to `limit` papers that need one: from the cache when the paper's text and
-    the model are the same as a summary's before, else from the model (at its rate)."""
+    """Summaries for up to `limit` papers that need one, the newest first: from the cache when the
+    paper's text and the model are the same as a summary's before, else from the model (at its rate)."""
     run = SummaryRun()
     rows = list(
-        papers_needing_summaries(model=endpoint.model).order_by("pk")
+        papers_needing_summaries(model=endpoint.model).order_by(F("published_at").desc(nulls_last=True), "-pk")
         .values_list("pk", "arxiv_id", "title", "abstract", "llm_summary_model", "llm_summary_hash")[:limit]
     )
     hashes = {pk: content_hash(title, abstract) for pk, _, title, abstract, _, _ in rows}
@@ -179,6 +187,7 @@ def summarize_pending(*, endpoint: Endpoint, limit: int) -> SummaryRun:
     unchanged = [pk for pk, _, _, _, model, text_hash in rows if model == endpoint.model and text_hash == hashes[pk]]
     services.mark_summaries_checked(paper_ids=unchanged)
     run.unchanged = len(unchanged)
+    deadline = time.monotonic() + RUN_SECONDS
     with httpx.Client(headers={"User-Agent": USER_AGENT}) as client:
         for pk, arxiv_id, title, abstract, _, _ in rows:
             if pk in unchanged:
@@ -188,6 +197,9 @@ def summarize_pending(*, endpoint: Endpoint, limit: int) -> SummaryRun:
                 services.set_summary(paper_id=pk, summary=summary, model=endpoint.model, content_hash=text_hash)
                 run.from_cache += 1
                 continue
+            if not _wait_turn(endpoint.requests_per_minute, deadline=deadline):
+                run.stopped = f"the run's {RUN_SECONDS:g} s are up"
+                break
             try:
                 summary = summarize(endpoint=endpoint, title=title, abstract=abstract, client=client)
             except ModelUnavailable as exc:

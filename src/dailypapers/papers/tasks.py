@@ -1,9 +1,10 @@
 """Background jobs of the papers app (huey tasks, run by `dailypapers worker`).
 
 - summarize_new_papers: every minute, only with DAILYPAPERS_LLM_URL, one-line summaries from the
-  configured language model for papers Hugging Face gave none (papers.summaries), at most
-  DAILYPAPERS_LLM_PAPERS_PER_RUN a run, one run at a time site-wide. Each summary and its cache row
-  are written together, so a run killed mid-way leaves whole summaries only; the next run goes on.
+  configured language model for papers Hugging Face gave none (papers.summaries): at most
+  DAILYPAPERS_LLM_PAPERS_PER_RUN papers and 50 seconds of asking a run, one run at a time site-wide.
+  Each summary and its cache row are written together, so a run killed mid-way leaves whole
+  summaries only; the next run goes on.
 """
 
 import logging
