@@ -19,6 +19,7 @@ from dailypapers.papers.models import Paper, SummaryCache
 from dailypapers.papers.records import PaperRecord, clean_text
 from dailypapers.papers.services import mark_changed, upsert_papers
 from dailypapers.papers.sources import hf_daily
+from dailypapers.papers.templatetags.cards import CARD_KEYWORDS
 from dailypapers.search import keywords, services
 from dailypapers.search import tasks as search_tasks
 from dailypapers.search.embedders import MiniLMInt8, get_embedder, paper_text
@@ -158,6 +159,12 @@ def test_keywords_and_their_method_on_pages_cards_apis_and_markdown(client):
     assert f"keywords: extracted by {MODEL}" in card and ours.extracted_keywords[0] in card
     day = client.get("/papers/date/2026-08-21").content.decode()
     assert "keywords: from Hugging Face" in day
+    many = max(Paper.objects.exclude(ai_keywords=[]), key=lambda p: len(p.ai_keywords))
+    assert len(many.ai_keywords) > CARD_KEYWORDS  # a card shows the first few, the paper's page all
+    card_html = day.split(f'data-arxiv-id="{many.arxiv_id}"')[1].split("</article>")[0]
+    assert card_html.count('class="chip"') == CARD_KEYWORDS
+    page = client.get(f"/papers/{many.arxiv_id}").content.decode()
+    assert all(f'<span class="chip">{k}</span>' in page for k in many.ai_keywords)
 
     markdown = client.get("/papers/2601.00001.md").content.decode()
     assert "## Keywords" in markdown and ", ".join(ours.extracted_keywords) in markdown
