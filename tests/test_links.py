@@ -213,8 +213,8 @@ def test_migration_blanks_stored_bad_links_and_fixes_slugs():
 
     executor = MigrationExecutor(connection)
     executor.migrate(after)
-    # Going back to 0003 also unapplied every app's migrations after it (community's submissions,
-    # collections, For you, notifications): put the whole schema back for the tests that follow.
+    # Then the later migrations, so the current models below read the rows (and later tests find the
+    # whole schema).
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
 

@@ -13,7 +13,7 @@ request and response schemas are in api.schemas.
 from django.urls import register_converter
 from ninja import NinjaAPI
 
-from . import errors, for_you, lists, me, notifications, orgs, papers, search
+from . import errors, follows, for_you, lists, me, notifications, orgs, papers, search
 from .auth import AnonymousLimit
 
 
@@ -49,5 +49,5 @@ api = NinjaAPI(
 )
 errors.install(api)
 
-for module in (papers, lists, search, orgs, me, for_you, notifications):
+for module in (papers, lists, search, orgs, me, for_you, follows, notifications):
     api.add_router("/v1/", module.router)
