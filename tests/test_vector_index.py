@@ -153,7 +153,7 @@ def test_a_torn_append_is_cut_off_and_the_index_keeps_serving(settings):
     first = _unit(rng, 100)
     vectors.build(keys=np.arange(1, 101), vectors=first, model_id="m")
     generation = Path(settings.DATA_DIR) / "search" / "vectors" / vectors.current()["generation"]
-    for name in ("keys.u64", "codes.u8", "vectors.f32"):  # a writer killed mid-append left partial rows
+    for name in ("keys.u64", "codes.u8", "residuals.i8", "vectors.f32"):  # a writer killed mid-append: partial rows
         with open(generation / name, "ab") as file:
             file.write(b"\x07" * 13)
     assert vectors.reader.search(first[5], model_id="m", limit=1)[0][0] == 6
