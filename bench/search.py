@@ -1182,7 +1182,7 @@ def part_ann(args):
                 settings.DATA_DIR = plain_dir
                 fit = vectors._Frame.fit
 
-                def unrotated(**sums):
+                def unrotated(fit=fit, **sums):
                     frame = fit(**sums)
                     frame.rotation = np.eye(len(frame.centre), dtype=np.float32)
                     return frame

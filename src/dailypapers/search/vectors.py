@@ -1,37 +1,49 @@
 """The vector index: 384-bit sign codes scanned by Hamming distance (faiss), the
-best candidates rescored exactly on the float vectors. Files under
-$DATA_DIR/search/vectors/.
+best candidates ranked on int8 rows, the best of those rescored exactly on the
+float vectors. Files under $DATA_DIR/search/vectors/.
 
 The database holds every vector (the source of truth); this index is derived.
-A generation is a directory of three append-only row files, memory-mapped by
+A generation is a directory of four append-only row files, memory-mapped by
 every reader, so all web workers share one copy through the page cache:
 
-    keys.u64     paper ids (uint64)
-    codes.u8     sign bits of (vector - centre), dim/8 bytes a row
-    vectors.f32  the L2-normalised vector (float32), for exact rescoring
+    keys.u64      paper ids (uint64)
+    codes.u8      sign bits of (vector - centre) @ rotation, dim/8 bytes a row
+    residuals.i8  (vector - centre) / step, rounded to int8, dim bytes a row
+    vectors.f32   the L2-normalised vector (float32), for exact rescoring
 
-plus centre.f32, the mean vector the codes are taken around (MiniLM vectors
-share a large common component; without centring, half the bits are nearly
-constant). CURRENT, a small JSON replaced atomically, names the generation
-and how many rows of it are complete: a writer appends rows, fsyncs, then
-publishes the new count, so a reader never sees a half-written row and a
-crash mid-append leaves the previous count serving (the next writer cuts the
-torn tail off). A key written again gets a new row; the last row of a key
-wins. When stale rows pile up, or the index has doubled since its centre was
-computed, the writer rewrites it as a new generation. `build` always writes a
-new generation and switches to it the same way.
+plus the frame they are encoded in, fitted when the generation is written:
+centre.f32 (the mean vector: MiniLM vectors share a large common component;
+without centring, half the bits are nearly constant), rotation.f32 (a random
+orthogonal dim x dim matrix: the variance of embeddings sits in few
+coordinates, and a sign bit of a low-variance coordinate only encodes noise;
+rotated, every bit is a random hyperplane through the centre) and step.f32
+(the int8 step of each dimension, STEP_SIGMAS spreads / 127). Appended rows use
+the generation's frame; a rewrite fits a new one. A search scans the codes for
+RESCORE candidates, ranks them by int8 dot product (near exact, a quarter of
+the bytes of a float row: reading the candidates' rows is what costs) and
+rescores the best EXACT exactly.
+
+CURRENT, a small JSON replaced atomically, names the generation, its format
+(FORMAT; an index of another format is not read, and the indexer rebuilds it
+from the database) and how many rows of it are complete: a writer appends
+rows, fsyncs, then publishes the new count, so a reader never sees a
+half-written row and a crash mid-append leaves the previous count serving
+(the next writer cuts the torn tail off). A key written again gets a new row;
+the last row of a key wins. When stale rows pile up, or the index has doubled
+since its frame was fitted, the writer rewrites it as a new generation.
+`build` always writes a new generation and switches to it the same way.
 
 CURRENT also records `synced_until`, an opaque mark set by the caller (the
 indexer: "every stored vector updated before this is in"), so the index and
 its mark change together. An index records the embedding model that built it
 and refuses vectors or queries from another.
 
-Why not HNSW (usearch, which this replaced): it gets more recall per
-millisecond (75k: 0.972 in 2.9 ms against 0.956 in 3.6 ms here), but it needs
-a build (53 s at 75k, ~9 min at 1M on this box) and every update rewrote the
-whole file, so vectors reached it only at the end of an indexer run and were
-lost when the indexer died. This needs no build, appends each batch in place,
-and every worker shares its files. Measured in bench/search.py `ann`.
+Why not HNSW (usearch, which this replaced): it needs a build (53 s at 75k,
+~10 min at 1M on this box) and every update rewrote the whole file, so
+vectors reached it only at the end of an indexer run and were lost when the
+indexer died; at 1M it also recalled less (0.83 at ef 512 against 0.85 here
+at 3,000 candidates). This needs no build, appends each batch in place, and
+every worker shares its files. Measured in bench/search.py `ann`.
 """
 
 import contextlib
@@ -60,7 +72,7 @@ EXACT = 100
 # int8 steps cover this many standard deviations of each dimension either side of the centre.
 STEP_SIGMAS = 4
 # Rewrite a generation when a quarter of its rows are stale, or when it has doubled
-# since its centre was computed (amortised: each row is rewritten O(1) times).
+# since its frame was fitted (amortised: each row is rewritten O(1) times).
 STALE_SHARE = 0.25
 RECENTRE_GROWTH = 2
 RECENTRE_MIN_ROWS = 64
