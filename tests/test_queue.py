@@ -192,7 +192,7 @@ def test_healthz_reports_each_check():
 def test_healthz_is_503_naming_an_unreachable_redis_cache(settings):
     working = settings.CACHES
     settings.CACHES = {**working, "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0",
+        "BACKEND": "dailypapers.cache.FailSoftRedisCache", "LOCATION": "redis://127.0.0.1:9/0",
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
     try:
         started = time.monotonic()

@@ -4,8 +4,12 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
-from dailypapers.search import backends
-from dailypapers.search.backends.postgres import PostgresBackend, extensions
+from dailypapers.papers.models import Paper
+from dailypapers.search import backends, services
+from dailypapers.search.backends.postgres import PREFIX, PostgresBackend, extensions
+from dailypapers.search.keyword import Filters
+
+from .helpers import load_papers, postgres_backend_only
 
 pytestmark = pytest.mark.django_db
 
@@ -50,3 +54,50 @@ def test_the_postgres_backend_starts_with_pgvector_and_uses_halfvec():
         cursor.execute("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
                        "WHERE attrelid = 'search_pg_vector'::regclass AND attname = 'embedding'")
         assert cursor.fetchone() == ("halfvec",)
+
+
+@postgres_backend_only("the postgres backend's own tables")
+def test_a_deleted_paper_leaves_the_postgres_backends_tables_with_its_terms():
+    load_papers(embed=False)
+    backend = backends.get_backend()
+    keys = sorted(Paper.objects.values_list("pk", flat=True))
+    with connection.cursor() as cursor:  # a vector row per paper (made up, and past any HNSW index: dim 4)
+        cursor.executemany(f"INSERT INTO {PREFIX}vector (paper_id, model_id, dim, embedding) VALUES (%s, 'x', 4, %s)",
+                           [(pk, "[1,0,0,0]") for pk in keys])
+
+    def rows(paper_id: int) -> list[int]:
+        with connection.cursor() as cursor:
+            counts = []
+            for table in ("document", "posting", "vector"):
+                cursor.execute(f"SELECT count(*) FROM {PREFIX}{table} WHERE paper_id = %s", [paper_id])
+                counts.append(cursor.fetchone()[0])
+            return counts
+
+    def word(term: str):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT df_title, df_abstract FROM {PREFIX}word WHERE kind = 's' AND term = %s", [term])
+            return cursor.fetchone()
+
+    def found(text: str) -> list[int]:
+        return [pk for pk, _ in backend.keyword_search(text, filters=Filters(), limit=10)]
+
+    canine = Paper.objects.get(arxiv_id="2601.00005")  # "Canine Breed Identification from Pictures"
+    residual = Paper.objects.get(arxiv_id="2601.00002")
+    assert rows(canine.pk)[0] == 1 and rows(canine.pk)[1] > 0 and rows(canine.pk)[2] == 1
+    assert word("canin") == (1, 0) and word("network")[1] == 3
+    assert found("canine breed") == [canine.pk]
+    before = int(backend._state()["num_docs"])
+    gone = {canine.pk, residual.pk}
+
+    canine.delete()
+    Paper.objects.filter(pk=residual.pk).delete()  # a queryset delete too (the admin's bulk action)
+
+    assert [rows(pk) for pk in gone] == [[0, 0, 0], [0, 0, 0]]
+    assert word("canin") is None  # no paper has it any more: gone from the rare-term tier
+    assert word("network")[1] == 1  # document frequencies follow (idf stays right)
+    backend._forget()
+    assert int(backend._state()["num_docs"]) == before - 2
+    assert backend.vector_keys().tolist() == sorted(set(keys) - gone)
+    assert found("canine breed") == [] and found("residual") == []
+    services.index_keywords()  # the next incremental update agrees with what the deletes left
+    assert word("network")[1] == 1 and int(backend._state()["num_docs"]) == before - 2

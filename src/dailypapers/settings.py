@@ -172,6 +172,15 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that is down or restarting fails a request within seconds (a 503 page with
+    # Retry-After, dailypapers.views.server_error) instead of holding a web worker; a persistent
+    # connection that died with the server is replaced before it is used, not failed on.
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "connect_timeout": int(os.environ.get("DAILYPAPERS_DB_CONNECT_TIMEOUT", "3")),
+    }
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Persistent connections and SQLite don't mix across threads in tests; the
     # connection is cheap to open anyway.
@@ -190,10 +199,10 @@ if cache_url := os.environ.get("CACHE_URL"):
         raise ImproperlyConfigured(f"CACHE_URL must be a redis://, rediss:// or unix:// URL, not {cache_url!r}")
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # A Redis that is down or restarting is a cache that misses (pages are rendered afresh,
+            # dailypapers/cache.py), within the 2 s connect timeout; /healthz reports it (503).
+            "BACKEND": "dailypapers.cache.FailSoftRedisCache",
             "LOCATION": cache_url,
-            # A Redis that is down or unreachable answers fast (a 503 from /healthz, an error
-            # page) instead of holding a web worker for the OS's connect timeout.
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }

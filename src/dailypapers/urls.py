@@ -32,3 +32,4 @@ urlpatterns = [
 handler400 = "dailypapers.views.bad_request"
 handler404 = "dailypapers.views.page_not_found"
 handler429 = "dailypapers.views.rate_limited"  # also used by allauth for its own limits
+handler500 = "dailypapers.views.server_error"  # a database or Redis that is down: 503 with Retry-After

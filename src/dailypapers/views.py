@@ -1,12 +1,15 @@
 """Error pages for the whole site (the status, a title and the reason in words), the one mapping of a
 refusal (dailypapers.errors.Refused) to a page, its rate limits and its media."""
 
+import sys
 from functools import wraps
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import Resolver404
 from django.views.static import serve
@@ -99,6 +102,45 @@ def rate_limited(request: HttpRequest, exception: Exception | None = None) -> Ht
     seconds = window_seconds(getattr(request, "limit_rate", "") or "1/m")
     response = error_page(request, status=429, reason=f"You are doing that too often. Try again in {seconds} seconds.")
     response["Retry-After"] = str(seconds)
+    return response
+
+
+RETRY_AFTER_SECONDS = 5  # a database restart takes a few seconds; a proxy's health check sees /healthz
+
+
+def _service_down(exception: BaseException | None) -> str | None:
+    """What is unreachable, when the exception says a service the site needs is down (not a bug)."""
+    if isinstance(exception, (OperationalError, InterfaceError)) or (
+        isinstance(exception, DatabaseError) and "connection" in str(exception).lower()
+    ):
+        return "The database is not reachable right now."
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # pragma: no cover - redis is a dependency
+        return None
+    if isinstance(exception, (RedisConnectionError, RedisTimeoutError)):
+        return "The cache is not reachable right now."
+    return None
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500. A database (or Redis) that is down or restarting answers 503 with Retry-After, at
+    once (connect_timeout bounds the wait), on a page that reads nothing from the database; anything
+    else is the plain 500 page."""
+    reason = _service_down(sys.exc_info()[1])
+    if reason is None:
+        context = {"status": 500, "title": "Server error", "reason": "Something went wrong on our side."}
+        return HttpResponse(render_to_string("papers/server_error.html", context), status=500)
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse({"error": f"{reason} Try again in {RETRY_AFTER_SECONDS} seconds."},
+                                              status=503)
+    else:
+        context = {"status": 503, "title": "Temporarily unavailable", "reason": reason,
+                   "retry_after": RETRY_AFTER_SECONDS}
+        response = HttpResponse(render_to_string("papers/server_error.html", context), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
     return response
 
 

@@ -21,6 +21,7 @@ from dailypapers.papers.services import ingest
 from dailypapers.papers.sources import arxiv_oai, hf_daily
 from dailypapers.queue import exclusive
 
+from . import services
 from .models import JobStat
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,10 @@ def ping(sent_at: float) -> str:
 @HUEY.pre_execute(name="ops.job_started")
 def _started(task) -> None:
     try:
+        services.job_started(task)
+    except Exception:
+        logger.exception("could not write down the start of %s (it is not re-run if its worker dies)", task.name)
+    try:
         stat, _ = JobStat.objects.get_or_create(name=task.name)
         JobStat.objects.filter(pk=stat.pk).update(last_started_at=timezone.now())
     except Exception:
@@ -74,6 +79,10 @@ def _started(task) -> None:
 
 @HUEY.post_execute(name="ops.job_finished")
 def _finished(task, task_value, exc) -> None:
+    try:
+        services.job_ended(task)
+    except Exception:
+        logger.exception("could not strike out %s from the running jobs", task.name)
     now = timezone.now()
     try:
         if exc is None:

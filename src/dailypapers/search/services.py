@@ -242,6 +242,11 @@ def store_vectors(*, model_id: str, rows: Iterable[tuple[str, str, np.ndarray]])
     return len(new)
 
 
+def paper_deleted(sender, instance: Paper, **kwargs) -> None:
+    """post_delete of a Paper (connected in apps.py): out of the indexes in the deleting transaction."""
+    get_backend().remove_papers([instance.pk])
+
+
 def rebuild_vector_index() -> int:
     """A new vector index from the vectors in the database (nothing is recomputed)."""
     embedder = get_embedder()

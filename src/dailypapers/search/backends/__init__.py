@@ -79,6 +79,9 @@ class SearchBackend(Protocol):
                        on_progress: Callable[[int], object] | None = None) -> int:
         """full: these papers are the whole index (switched to atomically); else add or replace them."""
 
+    def remove_papers(self, paper_ids: list[int]) -> int:
+        """Drop deleted papers from both indexes (called in the deleting transaction); returns papers dropped."""
+
     def vector_mark(self) -> tuple[bool, str | None]:
         """(an index exists, `synced_until`: every stored vector updated before it is in)."""
 

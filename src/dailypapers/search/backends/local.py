@@ -50,6 +50,12 @@ class LocalBackend:
             on_progress(count)
         return count
 
+    def remove_papers(self, paper_ids: list[int]) -> int:
+        # The index files belong to whichever process holds their writer: a deleted paper stays in them
+        # until the nightly rebuild (search.maintain_indexes), and results never show it meanwhile
+        # (cards are read from the papers table, which no longer has it).
+        return 0
+
     def vector_mark(self) -> tuple[bool, str | None]:
         info = vectors.current()
         return (info is not None, info.get("synced_until") if info else None)

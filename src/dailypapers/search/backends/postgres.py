@@ -577,6 +577,33 @@ class PostgresBackend:
             _vacuum(p, ("document", "word", "posting"))
         return count
 
+    def remove_papers(self, paper_ids: list[int]) -> int:
+        """Every row of these papers, and their terms' document frequencies, in the caller's transaction
+        (the one deleting the papers): every node stops finding them at its commit."""
+        p = self.prefix
+        with transaction.atomic(), connection.cursor() as cursor:
+            # After a running full rebuild (which would otherwise write them back from its earlier read).
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK])
+            cursor.execute(f"DELETE FROM {p}document WHERE paper_id = ANY(%s) "
+                           "RETURNING title_terms, abstract_terms, author_terms", [list(paper_ids)])
+            removed = cursor.fetchall()
+            cursor.execute(f"DELETE FROM {p}posting WHERE paper_id = ANY(%s)", [list(paper_ids)])
+            cursor.execute(f"DELETE FROM {p}vector WHERE paper_id = ANY(%s)", [list(paper_ids)])
+            if not removed:
+                return 0
+            words: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+            for title, abstract, authors in removed:
+                for field, kind, term in _term_keys(title, abstract, authors):
+                    words[(kind, term)][field] += 1
+            cursor.executemany(
+                f"UPDATE {p}word SET df_title = df_title - %s, df_abstract = df_abstract - %s, "
+                "df_authors = df_authors - %s WHERE kind = %s AND term = %s",
+                [(*dfs, kind, term) for (kind, term), dfs in words.items()])
+            cursor.execute(f"DELETE FROM {p}word WHERE df_title <= 0 AND df_abstract <= 0 AND df_authors <= 0")
+            cursor.execute(f"SELECT count(*) FROM {p}document")
+            self._set_state(cursor, num_docs=cursor.fetchone()[0])
+        return len(removed)
+
     # --- vectors
     def _vector_type(self, dim: int) -> str:
         return f"{'halfvec' if self.half else 'vector'}({int(dim)})"

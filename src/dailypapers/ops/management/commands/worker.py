@@ -38,4 +38,11 @@ class Command(BaseCommand):
             config.setup_logger(logger)
         queue = settings.QUEUE_URL.split("@")[-1] if settings.QUEUE_URL else settings.HUEY["filename"]
         self.stderr.write(f"dailypapers worker: {workers} {'processes' if processes else 'threads'}, queue {queue}")
-        HUEY.create_consumer(**config.values).run()
+        from dailypapers.ops.services import start_heartbeat
+
+        # Beats, and puts back on the queue the jobs of workers that died (this machine's at once).
+        heartbeat = start_heartbeat()
+        try:
+            HUEY.create_consumer(**config.values).run()
+        finally:
+            heartbeat.set()
