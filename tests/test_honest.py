@@ -13,7 +13,7 @@ from dailypapers.community import services as community
 from dailypapers.community.models import AuthorshipClaim, Comment
 from dailypapers.digests import emails as digests
 from dailypapers.digests.models import Subscription
-from dailypapers.papers.models import Author, DailyEntry, Paper
+from dailypapers.papers.models import Authorship, DailyEntry, Paper
 from dailypapers.papers.periods import Period
 from dailypapers.papers.services import upsert_papers
 
@@ -77,7 +77,7 @@ def test_claim_is_offered_only_where_claimable_and_not_after_claiming(papers):
     assert _claim_buttons(signed_in(unverified).get("/papers/2603.00001").content.decode()) == 0
     assert _claim_buttons(signed_in(ada).get("/papers/2603.00001").content.decode()) == 2
 
-    lovelace = Author.objects.get(name="Ada Lovelace")
+    lovelace = Authorship.objects.get(paper__arxiv_id="2603.00001", author__name="Ada Lovelace")
     response = signed_in(ada).post(f"/papers/2603.00001/claim/{lovelace.pk}")
     assert response.status_code == 302
     html = signed_in(ada).get("/papers/2603.00001").content.decode()

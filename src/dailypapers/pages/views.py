@@ -133,7 +133,7 @@ def paper(request: HttpRequest, raw_id: str) -> HttpResponse:
             "papers/paper.html",
             {
                 "paper": paper,
-                "authors": [a.author for a in paper.authorships.all()],
+                "authorships": paper.authorships.all(),
                 "listings": selectors.paper_listings(paper=paper),
                 "similar": similar_papers(paper=paper),
             },
