@@ -3,13 +3,11 @@
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 
 from dailypapers.papers.models import DailyEntry, Organization, Paper
 
 from .models import AuthorshipClaim, Ban, Comment, Invitation, Membership, Vote
-
-User = get_user_model()
 
 
 def is_banned(*, user) -> bool:
@@ -140,7 +138,7 @@ class ClaimedAuthorship:
     authorship_id: int
     paper_id: int
     position: int
-    user: User
+    user: AbstractBaseUser  # the site's user model
 
 
 def claimed_authorships(*, paper_ids: list[int]) -> dict[int, ClaimedAuthorship]:
@@ -172,7 +170,7 @@ class ClaimState:
     "open"; `claimable`: whether to offer the reader "claim" on it."""
 
     state: str
-    claimant: User | None = None
+    claimant: AbstractBaseUser | None = None
     yours: bool = False
     claimable: bool = False
 
