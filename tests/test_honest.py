@@ -224,3 +224,69 @@ def test_account_mails_name_the_site_not_the_host(db):
     assert message.subject.startswith("[Daily Papers] ")
     # allauth names the site by its host without django.contrib.sites ("Hello from 127.0.0.1:8101!").
     assert "Hello from Daily Papers!" in message.body and "Thank you for using Daily Papers!" in message.body
+
+
+def test_the_date_picker_goes_to_a_day_or_the_nearest_earlier_list(papers):
+    client = Client()
+    html = client.get("/papers/date/2026-03-16").content.decode()
+    picker = re.search(r'<form class="date-picker" method="get" action="/papers/date">.*?</form>', html, re.S)
+    assert picker, "no date picker on a day's page"
+    assert 'type="date" name="day" value="2026-03-16" min="2026-03-13" max="2026-03-17" required' in picker.group(0)
+    assert 'class="date-picker"' in client.get("/papers").content.decode()
+    assert 'class="date-picker"' not in client.get("/papers/week/2026-W12").content.decode()
+
+    assert client.get("/papers/date?day=2026-03-16")["Location"] == "/papers/date/2026-03-16"
+    # Sunday: no list, so Friday's, saying so (and that page, holding a note, is not cached for others).
+    response = client.get("/papers/date?day=2026-03-15", follow=True)
+    assert response.redirect_chain == [("/papers/date/2026-03-13", 302)]
+    assert "No list on Mar 15, 2026: this is the nearest earlier one." in response.content.decode()
+    assert "No list on" not in Client().get("/papers/date/2026-03-13").content.decode()
+    # Before the first list: the day's own page, which says there is none and links to the next.
+    response = client.get("/papers/date?day=2026-01-01", follow=True)
+    assert response.redirect_chain == [("/papers/date/2026-01-01", 302)]
+    assert 'href="/papers/date/2026-03-13"' in response.content.decode()
+    for bad in ("", "?day=", "?day=2026-02-30", "?day=tomorrow", "?day=99999-01-01"):
+        response = client.get(f"/papers/date{bad}")
+        assert response.status_code == 400 and "day: " in response.content.decode()
+
+
+def test_urls_in_abstracts_and_arxiv_comments_are_links_and_nothing_else_is(db):
+    upsert_papers(records=[make_paper(
+        "2603.00010", day="2026-03-16", upvotes=1,
+        abstract="We bound $f(x)=x^2$ (code: https://github.com/a/b). See http://example.org/p?a=1&b=2, "
+                 'not javascript:alert(1) nor <a href="https://evil.example">x</a> nor https://"onmouseover=alert(1).',
+        comments="10 pages; project page https://example.org/proj.")])
+    html = Client().get("/papers/2603.00010").content.decode()
+    abstract = re.search(r'<p class="abstract full">(.*?)</p>', html, re.S).group(1)
+    assert '<span class="tex" data-display="0">f(x)=x^2</span>' in abstract  # the maths is still maths
+    # Written HTML stays text (its URL, a URL in the text, is a link of ours); a quote ends a URL.
+    assert re.findall(r'<a href="([^"]*)" rel="nofollow ugc noopener">', abstract) == [
+        "https://github.com/a/b", "http://example.org/p?a=1&amp;b=2", "https://evil.example"]
+    assert "(code: <a" in abstract and "</a>). See" in abstract and "b=2</a>, not" in abstract
+    assert "javascript:" in abstract and 'href="javascript' not in abstract
+    assert '&lt;a href=&quot;<a href="https://evil.example" rel="nofollow ugc noopener">https://evil.example</a>' \
+        "&quot;&gt;x&lt;/a&gt;" in abstract
+    assert "https://&quot;onmouseover=alert(1)." in abstract and abstract.count("<a ") == 3
+    comments = re.search(r"<dt>Comments</dt><dd>(.*?)</dd>", html, re.S).group(1)
+    assert comments == ('10 pages; project page <a href="https://example.org/proj" rel="nofollow ugc noopener">'
+                        "https://example.org/proj</a>.")
+    # A card's abstract opens on click: no links in it, nor in titles (themselves links).
+    day = Client().get("/papers/date/2026-03-16").content.decode()
+    card = day.split('data-arxiv-id="2603.00010"')[1].split("</article>")[0]
+    card_abstract = re.search(r'<div class="abstract" data-clip>(.*?)</div>', card, re.S).group(1)
+    assert "https://github.com/a/b" in card_abstract and "<a " not in card_abstract
+
+
+def test_urls_in_comments_are_links_outside_code_and_links(papers):
+    ada = make_user("ada")
+    paper = Paper.objects.get(arxiv_id="2603.00001")
+    comment = community.post_comment(user=ada, paper=paper, body=(
+        "Code at https://github.com/a/b. Also `https://in.code/x` and [the page](https://example.org/p), "
+        "**https://bold.example/y** and javascript:alert(1) [x](javascript:alert(1)) <https://angle.example>"))
+    html = comment.body_html
+    assert re.findall(r'<a href="([^"]*)" rel="nofollow ugc noopener">', html) == [
+        "https://github.com/a/b", "https://example.org/p", "https://bold.example/y", "https://angle.example"]
+    assert "<code>https://in.code/x</code>" in html and ">the page</a>" in html
+    assert 'href="javascript' not in html
+    page = Client().get("/papers/2603.00001").content.decode()
+    assert '<a href="https://github.com/a/b" rel="nofollow ugc noopener">https://github.com/a/b</a>.' in page
