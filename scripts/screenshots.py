@@ -41,7 +41,11 @@ def main() -> None:
     run("shell", "-c", "from django.contrib.auth import get_user_model;"
         "from allauth.account.models import EmailAddress;"
         "u = get_user_model().objects.create_user('ada', 'ada@example.org', 'correct horse battery');"
-        "EmailAddress.objects.create(user=u, email=u.email, verified=True, primary=True)")
+        "EmailAddress.objects.create(user=u, email=u.email, verified=True, primary=True);"
+        # A few upvotes on papers about language models, so For you has interests to rank by.
+        "from dailypapers.community.services import toggle_vote;"
+        "from dailypapers.papers.models import Paper;"
+        "[toggle_vote(user=u, paper=p) for p in Paper.objects.filter(title__icontains='language model')[:6]]")
     ids = subprocess.run([str(BIN / "dailypapers"), "shell", "-c",
                           "from dailypapers.papers.models import Paper, Organization;"
                           "from django.db.models import Count;"
@@ -68,10 +72,10 @@ def main() -> None:
 
 
 PAGES = {"daily": "/papers", "paper": "/papers/{paper}", "search": "/papers?q=diffusion+distillation",
-         "login": "/accounts/login/", "organization": "/organizations/{org}"}
+         "login": "/accounts/login/", "organization": "/organizations/{org}", "for-you": "/papers/for-you"}
 SHOTS = [  # (name suffix, signed in, colour scheme, pages)
-    ("", False, "light", list(PAGES)),
-    ("-signed-in", True, "light", ["daily", "paper"]),
+    ("", False, "light", [name for name in PAGES if name != "for-you"]),
+    ("-signed-in", True, "light", ["daily", "paper", "for-you"]),
     ("-dark", False, "dark", ["daily", "paper", "login"]),
     ("-dark-signed-in", True, "dark", ["paper"]),
 ]

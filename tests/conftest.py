@@ -30,13 +30,13 @@ def pytest_report_header(config):
 def _isolated(settings, tmp_path, request):
     """Each test gets its own search index files (or empty search tables) and an empty cache."""
     settings.DATA_DIR = tmp_path
-    for each in (cache, caches["local"]):
+    for each in (cache, caches["local"], caches["cards"]):
         each.clear()
     database = "db" in request.fixturenames or request.node.get_closest_marker("django_db")
     if settings.SEARCH_BACKEND == "postgres" and database:
         _empty_search_tables(request)
     yield
-    for each in (cache, caches["local"]):
+    for each in (cache, caches["local"], caches["cards"]):
         each.clear()
 
 

@@ -210,6 +210,13 @@ CACHES["local"] = {
     "LOCATION": "pages",
     "OPTIONS": {"MAX_ENTRIES": 2_000},
 }
+# Per-process copies of the part of a paper's card that is the same for every reader
+# (papers/templatetags/cards.py); ~3 kB each, so at most ~15 MB a process.
+CACHES["cards"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "cards",
+    "OPTIONS": {"MAX_ENTRIES": 5_000},
+}
 # The task queue (huey, see dailypapers/ops/tasks.py and each app's tasks.py): background
 # embedding, index upkeep, digests, arXiv fetches of submitted papers, scheduled ingests.
 # Default: a SQLite file in the data dir, no service needed (one machine). With several

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -19,6 +20,7 @@ from dailypapers.papers.selectors import bib_papers, paper_by_raw_id
 from dailypapers.views import limit_posts
 
 from . import selectors, services
+from .controls import save_control
 from .forms import AddPaperForm, CollectionForm, ImportForm, NoteForm
 from .models import Collection
 
@@ -174,8 +176,8 @@ def toggle_saved(request: HttpRequest, raw_id: str) -> HttpResponse:
     paper = paper_by_raw_id(raw_id)
     saved = services.toggle_saved(user=request.user, paper=paper)
     if request.headers.get("HX-Request"):
-        return render(request, "collections/_save.html",
-                      {"paper_id": paper.arxiv_id, "saved": saved, "user": request.user})
+        return HttpResponse(save_control(paper_id=paper.arxiv_id, saved=saved, signed_in=True,
+                                         csrf_token=get_token(request), next_path=request.POST.get("next", "")))
     messages.success(request, "Saved to your Reading list." if saved else "Taken off your Reading list.")
     back = request.POST.get("next", "")
     return redirect(back if back.startswith("/") and not back.startswith("//") else paper.get_absolute_url())

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,6 +22,7 @@ from dailypapers.papers.selectors import paper_by_raw_id
 from dailypapers.views import limit_posts
 
 from . import selectors, services
+from .controls import vote_control
 from .forms import CommentForm, InviteForm, OrganizationForm, PaperOrganizationForm, ReportForm, RoleForm, SubmitForm
 from .models import Comment, Invitation, Membership, PendingSubmission
 
@@ -52,7 +54,9 @@ def vote(request: HttpRequest, raw_id: str) -> HttpResponse:
     paper = paper_by_raw_id(raw_id)
     voted, count = services.toggle_vote(user=request.user, paper=paper)
     if request.headers.get("HX-Request"):
-        return render(request, "community/_vote.html", {"paper_id": paper.arxiv_id, "voted": voted, "count": count})
+        back = _back(request, paper.get_absolute_url())
+        return HttpResponse(vote_control(paper_id=paper.arxiv_id, voted=voted, count=count, signed_in=True,
+                                         csrf_token=get_token(request), next_path=back))
     return redirect(_back(request, paper.get_absolute_url()))
 
 

@@ -179,17 +179,19 @@ def candidates_of(papers: list[Paper]) -> Candidates:
 
 def rank(*, user, candidates: Candidates, profile: dict[int, str], negatives: list[int],
          impressions: dict[int, int] | None = None, keep: set[int] | None = None,
-         limit: int | None = None) -> tuple[list[tuple[int, float, int | None, bool]], int]:
+         limit: int | None = None, profile_vectors: tuple[dict[int, int], np.ndarray] | None = None,
+         ) -> tuple[list[tuple[int, float, int | None, bool]], int]:
     """((paper id, score, nearest profile paper id, faded) best first, at most `limit`; how many
     were ranked). Papers in the profile or marked Not interested are left out; `keep`, when given,
-    is the set of papers the keyword filters let through."""
+    is the set of papers the keyword filters let through; `profile_vectors`, the profile's vectors
+    when the caller has read them already."""
     mask = ~np.isin(candidates.ids, np.array([*profile, *negatives], dtype=np.int64))
     if keep is not None:
         mask &= np.isin(candidates.ids, np.array(list(keep), dtype=np.int64))
     ids, upvotes = candidates.ids[mask], candidates.upvotes[mask]
     if not len(ids):
         return [], 0
-    profile_rows, profile_matrix = _vectors(_vector_rows(paper_id__in=list(profile)))
+    profile_rows, profile_matrix = profile_vectors or _vectors(_vector_rows(paper_id__in=list(profile)))
     profile_ids = list(profile_rows)
     negative_rows, negative_matrix = _vectors(_vector_rows(paper_id__in=negatives)) if negatives else ({}, None)
     dim = candidates.matrix.shape[1] if candidates.rows else profile_matrix.shape[1]
@@ -255,8 +257,8 @@ def for_you(*, user, period: str = DEFAULT_PERIOD, now: datetime | None = None, 
     start, end = span
     profile = profile_of(user=user)
     negatives = list(NotInterested.objects.filter(user=user).values_list("paper_id", flat=True))
-    has_signal = bool(profile) and PaperVector.objects.filter(paper_id__in=list(profile), model_id=model_id()).exists()
-    if not has_signal:
+    profile_vectors = _vectors(_vector_rows(paper_id__in=list(profile)) if profile else [])
+    if not profile_vectors[0]:  # no profile paper has a vector yet: nothing to rank by
         return _cold_start(period=period, start=start, end=end, now=now, limit=limit, negatives=negatives,
                            include=include, exclude=exclude)
     candidates = candidates_listed(start=start, end=end)
@@ -264,7 +266,7 @@ def for_you(*, user, period: str = DEFAULT_PERIOD, now: datetime | None = None, 
     impressions = dict(Impression.objects.filter(user=user, paper__daily_entries__day__gte=start,
                                                  paper__daily_entries__day__lte=end).values_list("paper_id", "count"))
     ranked, total = rank(user=user, candidates=candidates, profile=profile, negatives=negatives,
-                         impressions=impressions, keep=keep, limit=limit)
+                         impressions=impressions, keep=keep, limit=limit, profile_vectors=profile_vectors)
     return ForYou(period=period, start=start, end=end, include=include, exclude=exclude, total=total,
                   cards=_cards(ranked, start=start, end=end, profile=profile, impressions=impressions))
 

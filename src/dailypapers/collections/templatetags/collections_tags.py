@@ -1,8 +1,10 @@
 """The Save control on cards and the paper page, and "Add to collection" on the paper page."""
 
 from django import template
+from django.utils.safestring import SafeString
 
 from dailypapers.collections import selectors
+from dailypapers.collections.controls import save_control
 from dailypapers.collections.models import Collection
 
 register = template.Library()
@@ -14,13 +16,15 @@ def saved_papers(context, cards) -> set[int]:
     return selectors.saved_paper_ids(user=context["user"], paper_ids=[c.paper.pk for c in cards])
 
 
-@register.inclusion_tag("collections/_save.html", takes_context=True)
-def save_button(context, paper, saved_ids=None) -> dict:
-    user = context["user"]
+@register.simple_tag(takes_context=True)
+def save_button(context, paper, saved_ids=None) -> SafeString:
+    user, request = context["user"], context.get("request")
     if not isinstance(saved_ids, set):  # a page that didn't look them up for all its cards
         saved_ids = selectors.saved_paper_ids(user=user, paper_ids=[paper.pk])
-    return {"user": user, "paper_id": paper.arxiv_id, "saved": paper.pk in saved_ids, "request": context.get("request"),
-            "csrf_token": context.get("csrf_token")}
+    return save_control(paper_id=paper.arxiv_id, saved=paper.pk in saved_ids, signed_in=user.is_authenticated,
+                        # No token for an anonymous reader, as in community's vote_button.
+                        csrf_token=str(context.get("csrf_token", "")) if user.is_authenticated else "",
+                        next_path=request.get_full_path() if request else "")
 
 
 @register.inclusion_tag("collections/_add_to_collection.html", takes_context=True)

@@ -3,8 +3,10 @@ from datetime import timedelta
 from django import template
 from django.conf import settings
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from dailypapers.community import selectors
+from dailypapers.community.controls import vote_control
 
 register = template.Library()
 
@@ -15,13 +17,16 @@ def user_votes(context, cards) -> set[int]:
     return selectors.voted_paper_ids(user=context["user"], paper_ids=[c.paper.pk for c in cards])
 
 
-@register.inclusion_tag("community/_vote.html", takes_context=True)
-def vote_button(context, paper, voted_ids=None) -> dict:
-    voted_ids = (
-        voted_ids if voted_ids is not None else selectors.voted_paper_ids(user=context["user"], paper_ids=[paper.pk])
-    )
-    return {"user": context["user"], "paper_id": paper.arxiv_id, "voted": paper.pk in voted_ids,
-            "count": paper.upvotes, "request": context.get("request")}
+@register.simple_tag(takes_context=True)
+def vote_button(context, paper, voted_ids=None) -> SafeString:
+    user, request = context["user"], context.get("request")
+    voted_ids = voted_ids if voted_ids is not None else selectors.voted_paper_ids(user=user, paper_ids=[paper.pk])
+    # An anonymous control has no form: reading the token would set the CSRF cookie and make the
+    # page uncacheable.
+    csrf_token = str(context.get("csrf_token", "")) if user.is_authenticated else ""
+    return vote_control(paper_id=paper.arxiv_id, voted=paper.pk in voted_ids, count=paper.upvotes,
+                        signed_in=user.is_authenticated, csrf_token=csrf_token,
+                        next_path=request.get_full_path() if request else "")
 
 
 @register.inclusion_tag("community/_discussion.html", takes_context=True)
