@@ -260,15 +260,15 @@ def test_urls_in_abstracts_and_arxiv_comments_are_links_and_nothing_else_is(db):
     abstract = re.search(r'<p class="abstract full">(.*?)</p>', html, re.S).group(1)
     assert '<span class="tex" data-display="0">f(x)=x^2</span>' in abstract  # the maths is still maths
     # Written HTML stays text (its URL, a URL in the text, is a link of ours); a quote ends a URL.
-    assert re.findall(r'<a href="([^"]*)" rel="nofollow ugc noopener">', abstract) == [
+    assert re.findall(r'<a href="([^"]*)" rel="nofollow noopener ugc">', abstract) == [
         "https://github.com/a/b", "http://example.org/p?a=1&amp;b=2", "https://evil.example"]
     assert "(code: <a" in abstract and "</a>). See" in abstract and "b=2</a>, not" in abstract
     assert "javascript:" in abstract and 'href="javascript' not in abstract
-    assert '&lt;a href=&quot;<a href="https://evil.example" rel="nofollow ugc noopener">https://evil.example</a>' \
+    assert '&lt;a href=&quot;<a href="https://evil.example" rel="nofollow noopener ugc">https://evil.example</a>' \
         "&quot;&gt;x&lt;/a&gt;" in abstract
     assert "https://&quot;onmouseover=alert(1)." in abstract and abstract.count("<a ") == 3
     comments = re.search(r"<dt>Comments</dt><dd>(.*?)</dd>", html, re.S).group(1)
-    assert comments == ('10 pages; project page <a href="https://example.org/proj" rel="nofollow ugc noopener">'
+    assert comments == ('10 pages; project page <a href="https://example.org/proj" rel="nofollow noopener ugc">'
                         "https://example.org/proj</a>.")
     # A card's abstract opens on click: no links in it, nor in titles (themselves links).
     day = Client().get("/papers/date/2026-03-16").content.decode()
@@ -284,9 +284,9 @@ def test_urls_in_comments_are_links_outside_code_and_links(papers):
         "Code at https://github.com/a/b. Also `https://in.code/x` and [the page](https://example.org/p), "
         "**https://bold.example/y** and javascript:alert(1) [x](javascript:alert(1)) <https://angle.example>"))
     html = comment.body_html
-    assert re.findall(r'<a href="([^"]*)" rel="nofollow ugc noopener">', html) == [
+    assert re.findall(r'<a href="([^"]*)" rel="nofollow noopener ugc">', html) == [
         "https://github.com/a/b", "https://example.org/p", "https://bold.example/y", "https://angle.example"]
     assert "<code>https://in.code/x</code>" in html and ">the page</a>" in html
     assert 'href="javascript' not in html
     page = Client().get("/papers/2603.00001").content.decode()
-    assert '<a href="https://github.com/a/b" rel="nofollow ugc noopener">https://github.com/a/b</a>.' in page
+    assert '<a href="https://github.com/a/b" rel="nofollow noopener ugc">https://github.com/a/b</a>.' in page

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from django.utils.html import escape
 
 URL_IN_TEXT = re.compile(r"\bhttps?://[^\s<>\"'`]+", re.I)
-REL = "nofollow ugc noopener"  # what a link someone else wrote carries
+REL = "nofollow noopener ugc"  # what a link someone else wrote carries
 _TRAILING = ".,;:!?*_~"
 _PAIRS = {")": "(", "]": "[", "}": "{"}
 
