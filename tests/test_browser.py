@@ -100,7 +100,9 @@ def test_sign_up_upvote_and_comment_in_the_browser(live_server, fresh_paper, pag
     assert page.locator(".comment-body img, .comment-body script").count() == 0
 
 
-def test_the_date_picker_takes_a_day_and_a_day_without_a_list_goes_to_the_one_before(live_server, three_days_live, page):
+def test_the_date_picker_takes_a_day_and_a_day_without_a_list_goes_to_the_earlier_one(
+    live_server, three_days_live, page
+):
     page.goto(f"{live_server.url}/papers")
     picker = page.locator("#pick-day")
     assert (picker.get_attribute("min"), picker.get_attribute("max")) == ("2026-03-13", "2026-03-17")
