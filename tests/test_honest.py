@@ -290,3 +290,18 @@ def test_urls_in_comments_are_links_outside_code_and_links(papers):
     assert 'href="javascript' not in html
     page = Client().get("/papers/2603.00001").content.decode()
     assert '<a href="https://github.com/a/b" rel="nofollow noopener ugc">https://github.com/a/b</a>.' in page
+
+
+def test_an_escaped_dollar_reads_the_same_in_feeds_and_digests_as_on_the_page(papers):
+    rss = Client().get("/feeds/date/2026-03-16.rss").content.decode()
+    assert "<title>$OneMillion-Bench: costs in $</title>" in rss and "\\$" not in rss
+    paper = Paper.objects.get(arxiv_id="2603.00009")
+    Paper.objects.filter(pk=paper.pk).update(abstract="We spend \\$5 on $x^2$. More.")
+    paper.refresh_from_db()
+    subscription = Subscription.objects.create(email="a@example.org", frequency="daily")
+    message = digests.build_message(subscription=subscription, period=Period("day", date(2026, 3, 16)),
+                                    items=list(digests.digest_items([paper]).values()))
+    html = message.alternatives[0][0]
+    for text in (message.body, html):
+        assert "$OneMillion-Bench: costs in $" in text and "\\$" not in text
+    assert "We spend $5 on $x^2$." in message.body
