@@ -174,3 +174,23 @@ def test_the_migration_maps_old_claims_to_the_first_authorship_of_the_name():
     assert (bob_claim.authorship.paper.arxiv_id, bob_claim.authorship.position, bob_claim.status) == (
         "2603.07981", 0, "pending")
     assert ada_claim.authorship.author.name == SHARED
+
+
+def test_the_paper_page_reads_claims_in_a_fixed_number_of_queries(same_names):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    many = [f"Author {i}" for i in range(30)]
+    upsert_papers(records=[PaperRecord(arxiv_id="2603.07990", title="Many authors", authors=many)])
+    for position in (0, 5, 9):
+        claimant = make_user(f"claimant{position}")
+        _approve(services.claim_authorship(user=claimant, authorship=_authorship("2603.07990", position)))
+    reader = client_for(make_user("reader"))
+
+    def queries(arxiv_id: str) -> int:
+        with CaptureQueriesContext(db) as captured:
+            assert reader.get(f"/papers/{arxiv_id}").status_code == 200
+        return len(captured)
+
+    queries("2603.07982")  # warm what every page reads once per process
+    assert queries("2603.07990") == queries("2603.07982")  # 30 authors, 3 claims vs 1 author, none
