@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "dailypapers.api",
     "dailypapers.feeds",
     "dailypapers.collections",
+    "dailypapers.follows",
     "dailypapers.personal",
     "dailypapers.digests",
     "dailypapers.exports",
