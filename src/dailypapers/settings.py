@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "ninja",  # serves the API docs' assets itself (no CDN)
     "dailypapers.papers",
     "dailypapers.community",
+    "dailypapers.notifications",
     "dailypapers.search",
     "dailypapers.api",
     "dailypapers.feeds",
@@ -159,6 +160,7 @@ TEMPLATES = [
                 "dailypapers.papers.context_processors.site",
                 "dailypapers.feeds.context_processors.autodiscovery",
                 "dailypapers.limits.context",
+                "dailypapers.notifications.context_processors.unread",
             ],
         },
     },
@@ -252,6 +254,21 @@ HF_DAILY_IMPORT = _env_bool("DAILYPAPERS_HF_DAILY_IMPORT")
 EMBED_BATCH_SIZE = int(os.environ.get("DAILYPAPERS_EMBED_BATCH_SIZE", "32"))
 EMBED_THREADS = int(os.environ.get("DAILYPAPERS_EMBED_THREADS", "1"))
 
+# One-line summaries from a language model (papers.summaries), off unless DAILYPAPERS_LLM_URL is set: an
+# OpenAI-compatible base URL (llama.cpp's server, vLLM, Ollama: "http://127.0.0.1:8080/v1"), the model's
+# name (it labels the summaries), an API key if the server wants one, requests a minute, a timeout, and
+# how many papers one worker run takes (a run every minute).
+LLM_URL = os.environ.get("DAILYPAPERS_LLM_URL", "").strip()
+LLM_MODEL = os.environ.get("DAILYPAPERS_LLM_MODEL", "").strip()
+LLM_API_KEY = os.environ.get("DAILYPAPERS_LLM_API_KEY", "")
+LLM_RATE_PER_MINUTE = float(os.environ.get("DAILYPAPERS_LLM_RATE", "30"))
+LLM_TIMEOUT_SECONDS = float(os.environ.get("DAILYPAPERS_LLM_TIMEOUT", "60"))
+LLM_PAPERS_PER_RUN = int(os.environ.get("DAILYPAPERS_LLM_PAPERS_PER_RUN", "20"))
+if LLM_URL and not LLM_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"DAILYPAPERS_LLM_URL must be an http(s) URL, not {LLM_URL!r}")
+if LLM_URL and not LLM_MODEL:
+    raise ImproperlyConfigured("DAILYPAPERS_LLM_URL is set: DAILYPAPERS_LLM_MODEL must name the model")
+
 # Anonymous list pages are served from the cache for this long (seconds); a write replaces the
 # scope tokens of the pages it changes (pagecache.py), so those never outlive it.
 PAGE_CACHE_SECONDS = int(os.environ.get("DAILYPAPERS_PAGE_CACHE_SECONDS", "300"))
@@ -335,6 +352,14 @@ DIGEST_MAX_PAPERS = int(os.environ.get("DAILYPAPERS_DIGEST_MAX_PAPERS", "10"))
 # whoever asks (past it the same page answers and nothing is sent).
 RATE_DIGEST_SUBSCRIBE = os.environ.get("DAILYPAPERS_RATE_DIGEST_SUBSCRIBE", "10/h")
 DIGEST_MAILS_PER_ADDRESS_PER_HOUR = int(os.environ.get("DAILYPAPERS_DIGEST_MAILS_PER_ADDRESS_PER_HOUR", "3"))
+
+# Notification mails: every this many minutes (a divisor of 60), each user gets one mail with
+# what is new for them (per their preferences on /notifications).
+NOTIFICATION_MAIL_MINUTES = int(os.environ.get("DAILYPAPERS_NOTIFICATION_MAIL_MINUTES", "15"))
+if not 1 <= NOTIFICATION_MAIL_MINUTES <= 60 or 60 % NOTIFICATION_MAIL_MINUTES:
+    raise ImproperlyConfigured(
+        "DAILYPAPERS_NOTIFICATION_MAIL_MINUTES must divide 60 (1, 2, 5, 10, 15, 30, 60), "
+        f"not {NOTIFICATION_MAIL_MINUTES}")
 
 # Uploads (organization avatars), served by the app under /media/.
 MEDIA_ROOT = DATA_DIR / "media"
