@@ -305,3 +305,30 @@ def test_an_escaped_dollar_reads_the_same_in_feeds_and_digests_as_on_the_page(pa
     for text in (message.body, html):
         assert "$OneMillion-Bench: costs in $" in text and "\\$" not in text
     assert "We spend $5 on $x^2$." in message.body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_renders_stored_comments_again_with_links_and_mentions():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("community", "0006_claim_paper_author_removed")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    OldComment = old.get_model("community", "Comment")  # noqa: N806 - a class
+    # Papers and users are at their latest migrations still (only community's were taken back).
+    ada = make_user("Ada")
+    upsert_papers(records=[make_paper("2603.00001", day=None, upvotes=0)])
+    paper_id = Paper.objects.get().pk
+    with_url = OldComment.objects.create(paper_id=paper_id, author_id=ada.pk, body="See https://example.org/x, @ada.",
+                                         body_html="<p>See https://example.org/x, @ada.</p>")
+    without = OldComment.objects.create(paper_id=paper_id, author_id=ada.pk, body="plain",
+                                        body_html="<p>as it was</p>")
+    executor.loader.build_graph()
+    MigrationExecutor(connection).migrate(executor.loader.graph.leaf_nodes())
+
+    html = Comment.objects.get(pk=with_url.pk).body_html
+    assert '<a href="https://example.org/x" rel="nofollow noopener ugc">https://example.org/x</a>' in html
+    assert 'href="/users/Ada"' in html and "@Ada" in html
+    assert Comment.objects.get(pk=without.pk).body_html == "<p>as it was</p>"
