@@ -144,20 +144,19 @@ def test_the_migration_maps_old_claims_to_the_first_authorship_of_the_name():
     after = [("community", "0006_claim_paper_author_removed")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
-    old = executor.loader.project_state(before).apps
-    OldClaim, OldAuthorship = old.get_model("community", "AuthorshipClaim"), old.get_model("papers", "Authorship")  # noqa: N806 - classes
-    OldPaper, OldAuthor, OldUser = (old.get_model(*m) for m in (("papers", "Paper"), ("papers", "Author"),  # noqa: N806
-                                                                 ("auth", "User")))
-    twice = OldPaper.objects.create(arxiv_id="2603.07980", title="Two of a name")
-    once = OldPaper.objects.create(arxiv_id="2603.07981", title="Once")
-    yang, mei, gone = (OldAuthor.objects.create(name=n) for n in (SHARED, "Mei Chen", "Left Since"))
-    for paper, authors in ((twice, [mei, yang, yang]), (once, [yang])):
-        for position, author in enumerate(authors):
-            OldAuthorship.objects.create(paper=paper, author=author, position=position)
-    ada, bob, cy = (OldUser.objects.create(username=n) for n in ("ada", "bob", "cy"))
-    OldClaim.objects.create(user=ada, paper=twice, author=yang, status="approved")
-    OldClaim.objects.create(user=bob, paper=once, author=yang, status="pending")
-    OldClaim.objects.create(user=cy, paper=twice, author=gone, status="pending")  # that author left the paper
+    OldClaim = executor.loader.project_state(before).apps.get_model("community", "AuthorshipClaim")  # noqa: N806
+    # Papers and users are at their latest migrations still (only community's were taken back).
+    upsert_papers(records=[
+        PaperRecord(arxiv_id="2603.07980", title="Two of a name", authors=["Mei Chen", SHARED, SHARED]),
+        PaperRecord(arxiv_id="2603.07981", title="Once", authors=[SHARED]),
+        PaperRecord(arxiv_id="2603.07982", title="Elsewhere", authors=["Left Since"]),
+    ])
+    twice, once = (Paper.objects.get(arxiv_id=a).pk for a in ("2603.07980", "2603.07981"))
+    yang, gone = (Author.objects.get(name=n).pk for n in (SHARED, "Left Since"))
+    ada, bob, cy = (make_user(n) for n in ("ada", "bob", "cy"))
+    OldClaim.objects.create(user_id=ada.pk, paper_id=twice, author_id=yang, status="approved")
+    OldClaim.objects.create(user_id=bob.pk, paper_id=once, author_id=yang, status="pending")
+    OldClaim.objects.create(user_id=cy.pk, paper_id=twice, author_id=gone, status="pending")  # not on that paper
 
     executor = MigrationExecutor(connection)
     executor.migrate(after)
