@@ -98,3 +98,24 @@ def test_sign_up_upvote_and_comment_in_the_browser(live_server, fresh_paper, pag
     page.wait_for_timeout(300)
     assert dialogs == [], f"script from a comment ran: {dialogs}"
     assert page.locator(".comment-body img, .comment-body script").count() == 0
+
+
+def test_the_date_picker_takes_a_day_and_a_day_without_a_list_goes_to_the_earlier_one(
+    live_server, three_days_live, page
+):
+    page.goto(f"{live_server.url}/papers")
+    picker = page.locator("#pick-day")
+    assert (picker.get_attribute("min"), picker.get_attribute("max")) == ("2026-03-13", "2026-03-17")
+    picker.fill("2026-03-16")
+    page.locator(".date-picker button").click()
+    page.wait_for_url("**/papers/date/2026-03-16")
+    assert page.locator("article.card").count() == 3
+    page.locator("#pick-day").fill("2026-03-15")  # a Sunday
+    page.locator(".date-picker button").click()
+    page.wait_for_url("**/papers/date/2026-03-13")
+    assert page.locator(".messages").inner_text() == "No list on Mar 15, 2026: this is the nearest earlier one."
+    # Out of range: the browser's own check keeps the form from being sent.
+    page.locator("#pick-day").fill("2026-03-20")
+    page.locator(".date-picker button").click()
+    assert page.url.endswith("/papers/date/2026-03-13")
+    assert page.evaluate("document.querySelector('#pick-day').validity.rangeOverflow")

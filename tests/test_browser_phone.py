@@ -28,3 +28,50 @@ def test_no_page_scrolls_sideways_on_a_phone(live_server, three_days_live, carol
                     too_wide[(path, signed_in)] = scroll
         browser.close()
     assert too_wide == {}
+
+
+# Every node of a card's meta row (elements and bare text) as laid out: its line, left, right and text.
+_META_LINES = """() => [...document.querySelectorAll('.card .meta')].map(meta => {
+  const boxes = [];
+  for (const node of meta.childNodes) {
+    const text = node.textContent.trim();
+    if (node.nodeType === Node.TEXT_NODE && !text) continue;
+    let rects;
+    if (node.nodeType === Node.TEXT_NODE) {
+      const range = document.createRange(); range.selectNodeContents(node); rects = [...range.getClientRects()];
+    } else {
+      rects = [node.getBoundingClientRect()];
+    }
+    for (const r of rects) if (r.width > 0) boxes.push({top: Math.round(r.top), left: r.left, right: r.right, text});
+  }
+  const lines = [];
+  for (const box of boxes.sort((a, b) => a.top - b.top || a.left - b.left)) {
+    const line = lines.find(l => Math.abs(l[0].top - box.top) <= 4);
+    line ? line.push(box) : lines.push([box]);
+  }
+  return lines.map(line => line.sort((a, b) => a.left - b.left));
+})"""
+
+
+@pytest.mark.parametrize("width", [320, 390, 1280])
+def test_no_line_of_a_card_meta_row_ends_or_starts_with_a_separator(live_server, three_days_live, width):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": width, "height": 800})
+        rows = []
+        for path in ("/papers/date/2026-03-16", "/papers/trending", "/papers?q=attention"):
+            page.goto(f"{live_server.url}{path}")
+            rows += [(path, lines) for lines in page.evaluate(_META_LINES)]
+        browser.close()
+    assert rows, "no cards were drawn"
+    bad_ends = [(path, [b["text"] for b in line]) for path, lines in rows for line in lines
+                if line[-1]["text"].endswith("·") or line[0]["text"].startswith("·")]
+    assert bad_ends == []
+    # Neighbours on a line stay apart (the row's gap is the separator).
+    cramped = [(path, left["text"], right["text"]) for path, lines in rows for line in lines
+               for left, right in zip(line, line[1:], strict=False) if right["left"] - left["right"] < 8]
+    assert cramped == []
+    if width == 320:  # the narrow screen makes rows wrap: the case this is about
+        assert any(len(lines) > 1 for _, lines in rows)

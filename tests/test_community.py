@@ -303,8 +303,8 @@ def test_organizations_avatar_checks_members_and_paper_organization(fresh_papers
 def test_authorship_claim_approved_in_the_admin_shows_on_profile_and_badge(fresh_papers):
     staff, ada = make_user("mod", staff=True), make_user("ada")
     paper = Paper.objects.get(arxiv_id="2611.00001")
-    author = paper.authors.get(name="Ada Lovelace")
-    assert client_for(ada).post(f"/papers/2611.00001/claim/{author.pk}").status_code == 302
+    authorship = paper.authorships.get(author__name="Ada Lovelace")
+    assert client_for(ada).post(f"/papers/2611.00001/claim/{authorship.pk}").status_code == 302
     claim = AuthorshipClaim.objects.get()
     assert claim.status == "pending"
     response = client_for(staff).post(
@@ -317,8 +317,8 @@ def test_authorship_claim_approved_in_the_admin_shows_on_profile_and_badge(fresh
     services.post_comment(user=ada, paper=paper, body="I wrote this")
     assert "Paper author" in Client().get("/papers/2611.00001").content.decode()
     assert "Fresh paper 1" in Client().get("/users/ada").content.decode()
-    other = Paper.objects.get(arxiv_id="2001.00001").authors.get()
-    assert client_for(ada).post(f"/papers/2611.00001/claim/{other.pk}").status_code == 403
+    other = Paper.objects.get(arxiv_id="2001.00001").authorships.get()
+    assert client_for(ada).post(f"/papers/2611.00001/claim/{other.pk}").status_code == 404  # not of this paper
 
 
 def test_moderation_actions_are_recorded(fresh_papers):

@@ -19,7 +19,7 @@ from dailypapers.digests.sending import send_digests
 from dailypapers.errors import Refused
 from dailypapers.follows import selectors, services
 from dailypapers.follows.models import FeedToken, Follow
-from dailypapers.papers.models import Author, Organization, Paper
+from dailypapers.papers.models import Author, Authorship, Organization, Paper
 from dailypapers.papers.periods import Period
 from dailypapers.papers.records import OrganizationRecord
 from dailypapers.personal import ranking
@@ -57,8 +57,8 @@ def library(db):
     grace_user = make_user("grace")
     grace, j_hopper = Author.objects.get(name="Grace Hopper"), Author.objects.get(name="J. Hopper")
     for arxiv_id, author in (("2603.00101", grace), ("2603.00102", j_hopper)):
-        AuthorshipClaim.objects.create(user=grace_user, paper=Paper.objects.get(arxiv_id=arxiv_id), author=author,
-                                       status=AuthorshipClaim.Status.APPROVED)
+        AuthorshipClaim.objects.create(user=grace_user, authorship=Authorship.objects.get(
+            paper__arxiv_id=arxiv_id, author=author), status=AuthorshipClaim.Status.APPROVED)
     return {"grace": grace, "acme": Organization.objects.get(slug="acme-ai")}
 
 

@@ -13,7 +13,7 @@ from dailypapers.community import services as community
 from dailypapers.community.models import AuthorshipClaim, Comment
 from dailypapers.digests import emails as digests
 from dailypapers.digests.models import Subscription
-from dailypapers.papers.models import Author, DailyEntry, Paper
+from dailypapers.papers.models import Authorship, DailyEntry, Paper
 from dailypapers.papers.periods import Period
 from dailypapers.papers.services import upsert_papers
 
@@ -77,7 +77,7 @@ def test_claim_is_offered_only_where_claimable_and_not_after_claiming(papers):
     assert _claim_buttons(signed_in(unverified).get("/papers/2603.00001").content.decode()) == 0
     assert _claim_buttons(signed_in(ada).get("/papers/2603.00001").content.decode()) == 2
 
-    lovelace = Author.objects.get(name="Ada Lovelace")
+    lovelace = Authorship.objects.get(paper__arxiv_id="2603.00001", author__name="Ada Lovelace")
     response = signed_in(ada).post(f"/papers/2603.00001/claim/{lovelace.pk}")
     assert response.status_code == 302
     html = signed_in(ada).get("/papers/2603.00001").content.decode()
@@ -224,3 +224,111 @@ def test_account_mails_name_the_site_not_the_host(db):
     assert message.subject.startswith("[Daily Papers] ")
     # allauth names the site by its host without django.contrib.sites ("Hello from 127.0.0.1:8101!").
     assert "Hello from Daily Papers!" in message.body and "Thank you for using Daily Papers!" in message.body
+
+
+def test_the_date_picker_goes_to_a_day_or_the_nearest_earlier_list(papers):
+    client = Client()
+    html = client.get("/papers/date/2026-03-16").content.decode()
+    picker = re.search(r'<form class="date-picker" method="get" action="/papers/date">.*?</form>', html, re.S)
+    assert picker, "no date picker on a day's page"
+    assert 'type="date" name="day" value="2026-03-16" min="2026-03-13" max="2026-03-17" required' in picker.group(0)
+    assert 'class="date-picker"' in client.get("/papers").content.decode()
+    assert 'class="date-picker"' not in client.get("/papers/week/2026-W12").content.decode()
+
+    assert client.get("/papers/date?day=2026-03-16")["Location"] == "/papers/date/2026-03-16"
+    # Sunday: no list, so Friday's, saying so (and that page, holding a note, is not cached for others).
+    response = client.get("/papers/date?day=2026-03-15", follow=True)
+    assert response.redirect_chain == [("/papers/date/2026-03-13", 302)]
+    assert "No list on Mar 15, 2026: this is the nearest earlier one." in response.content.decode()
+    assert "No list on" not in Client().get("/papers/date/2026-03-13").content.decode()
+    # Before the first list: the day's own page, which says there is none and links to the next.
+    response = client.get("/papers/date?day=2026-01-01", follow=True)
+    assert response.redirect_chain == [("/papers/date/2026-01-01", 302)]
+    assert 'href="/papers/date/2026-03-13"' in response.content.decode()
+    for bad in ("", "?day=", "?day=2026-02-30", "?day=tomorrow", "?day=99999-01-01"):
+        response = client.get(f"/papers/date{bad}")
+        assert response.status_code == 400 and "day: " in response.content.decode()
+
+
+def test_urls_in_abstracts_and_arxiv_comments_are_links_and_nothing_else_is(db):
+    upsert_papers(records=[make_paper(
+        "2603.00010", day="2026-03-16", upvotes=1,
+        abstract="We bound $f(x)=x^2$ (code: https://github.com/a/b). See http://example.org/p?a=1&b=2, "
+                 'not javascript:alert(1) nor <a href="https://evil.example">x</a> nor https://"onmouseover=alert(1).',
+        comments="10 pages; project page https://example.org/proj.")])
+    html = Client().get("/papers/2603.00010").content.decode()
+    abstract = re.search(r'<p class="abstract full">(.*?)</p>', html, re.S).group(1)
+    assert '<span class="tex" data-display="0">f(x)=x^2</span>' in abstract  # the maths is still maths
+    # Written HTML stays text (its URL, a URL in the text, is a link of ours); a quote ends a URL.
+    assert re.findall(r'<a href="([^"]*)" rel="nofollow noopener ugc">', abstract) == [
+        "https://github.com/a/b", "http://example.org/p?a=1&amp;b=2", "https://evil.example"]
+    assert "(code: <a" in abstract and "</a>). See" in abstract and "b=2</a>, not" in abstract
+    assert "javascript:" in abstract and 'href="javascript' not in abstract
+    assert '&lt;a href=&quot;<a href="https://evil.example" rel="nofollow noopener ugc">https://evil.example</a>' \
+        "&quot;&gt;x&lt;/a&gt;" in abstract
+    assert "https://&quot;onmouseover=alert(1)." in abstract and abstract.count("<a ") == 3
+    comments = re.search(r"<dt>Comments</dt><dd>(.*?)</dd>", html, re.S).group(1)
+    assert comments == ('10 pages; project page <a href="https://example.org/proj" rel="nofollow noopener ugc">'
+                        "https://example.org/proj</a>.")
+    # A card's abstract opens on click: no links in it, nor in titles (themselves links).
+    day = Client().get("/papers/date/2026-03-16").content.decode()
+    card = day.split('data-arxiv-id="2603.00010"')[1].split("</article>")[0]
+    card_abstract = re.search(r'<div class="abstract" data-clip>(.*?)</div>', card, re.S).group(1)
+    assert "https://github.com/a/b" in card_abstract and "<a " not in card_abstract
+
+
+def test_urls_in_comments_are_links_outside_code_and_links(papers):
+    ada = make_user("ada")
+    paper = Paper.objects.get(arxiv_id="2603.00001")
+    comment = community.post_comment(user=ada, paper=paper, body=(
+        "Code at https://github.com/a/b. Also `https://in.code/x` and [the page](https://example.org/p), "
+        "**https://bold.example/y** and javascript:alert(1) [x](javascript:alert(1)) <https://angle.example>"))
+    html = comment.body_html
+    assert re.findall(r'<a href="([^"]*)" rel="nofollow noopener ugc">', html) == [
+        "https://github.com/a/b", "https://example.org/p", "https://bold.example/y", "https://angle.example"]
+    assert "<code>https://in.code/x</code>" in html and ">the page</a>" in html
+    assert 'href="javascript' not in html
+    page = Client().get("/papers/2603.00001").content.decode()
+    assert '<a href="https://github.com/a/b" rel="nofollow noopener ugc">https://github.com/a/b</a>.' in page
+
+
+def test_an_escaped_dollar_reads_the_same_in_feeds_and_digests_as_on_the_page(papers):
+    rss = Client().get("/feeds/date/2026-03-16.rss").content.decode()
+    assert "<title>$OneMillion-Bench: costs in $</title>" in rss and "\\$" not in rss
+    paper = Paper.objects.get(arxiv_id="2603.00009")
+    Paper.objects.filter(pk=paper.pk).update(abstract="We spend \\$5 on $x^2$. More.")
+    paper.refresh_from_db()
+    subscription = Subscription.objects.create(email="a@example.org", frequency="daily")
+    message = digests.build_message(subscription=subscription, period=Period("day", date(2026, 3, 16)),
+                                    items=list(digests.digest_items([paper]).values()))
+    html = message.alternatives[0][0]
+    for text in (message.body, html):
+        assert "$OneMillion-Bench: costs in $" in text and "\\$" not in text
+    assert "We spend $5 on $x^2$." in message.body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_renders_stored_comments_again_with_links_and_mentions():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("community", "0006_claim_paper_author_removed")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    OldComment = old.get_model("community", "Comment")  # noqa: N806 - a class
+    # Papers and users are at their latest migrations still (only community's were taken back).
+    ada = make_user("Ada")
+    upsert_papers(records=[make_paper("2603.00001", day=None, upvotes=0)])
+    paper_id = Paper.objects.get().pk
+    with_url = OldComment.objects.create(paper_id=paper_id, author_id=ada.pk, body="See https://example.org/x, @ada.",
+                                         body_html="<p>See https://example.org/x, @ada.</p>")
+    without = OldComment.objects.create(paper_id=paper_id, author_id=ada.pk, body="plain",
+                                        body_html="<p>as it was</p>")
+    executor.loader.build_graph()
+    MigrationExecutor(connection).migrate(executor.loader.graph.leaf_nodes())
+
+    html = Comment.objects.get(pk=with_url.pk).body_html
+    assert '<a href="https://example.org/x" rel="nofollow noopener ugc">https://example.org/x</a>' in html
+    assert 'href="/users/Ada"' in html and "@Ada" in html
+    assert Comment.objects.get(pk=without.pk).body_html == "<p>as it was</p>"

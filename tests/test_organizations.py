@@ -88,7 +88,7 @@ def test_an_approved_author_who_is_a_member_sets_it_a_pending_claim_does_not(fre
     ada = make_user("ada")
     make_org("ada-lab", admin=ada)
     paper = Paper.objects.get(arxiv_id=PAPER)
-    claim = services.claim_authorship(user=ada, paper=paper, author=paper.authors.get(name="Ada Lovelace"))
+    claim = services.claim_authorship(user=ada, authorship=paper.authorships.get(author__name="Ada Lovelace"))
     assert set_org(ada, "ada-lab").status_code == 403 and org_of() is None
     services.decide_claim(claim=claim, moderator=make_user("mod", staff=True), approve=True)
     assert set_org(ada, "ada-lab").status_code == 302 and org_of() == "ada-lab"

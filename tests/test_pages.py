@@ -8,7 +8,7 @@ from dailypapers.papers import selectors
 from dailypapers.papers.models import Paper
 from dailypapers.papers.services import upsert_papers
 
-from .helpers import make_paper
+from .helpers import client_for, make_paper, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -84,8 +84,10 @@ def test_empty_day_links_to_nearest_days(client, three_days):
     assert 'href="/papers/date/2026-03-13"' in html and 'href="/papers/date/2026-03-16"' in html
 
 
-def test_empty_site_explains_how_to_load_papers(client, db):
+def test_empty_site_explains_how_to_load_papers_to_staff_only(client, db):
     html = client.get("/papers").content.decode()
+    assert "No papers yet" in html and "<code>dailypapers" not in html  # no admin commands for readers
+    html = client_for(make_user("mod", staff=True)).get("/papers").content.decode()
     assert "dailypapers demo" in html
 
 

@@ -82,10 +82,23 @@ class BanAdmin(admin.ModelAdmin):
 
 @admin.register(AuthorshipClaim)
 class AuthorshipClaimAdmin(admin.ModelAdmin):
-    list_display = ["user", "author", "paper", "status", "created_at", "decided_by"]
+    list_display = ["user", "author", "position", "paper", "status", "created_at", "decided_by"]
     list_filter = ["status"]
-    raw_id_fields = ["user", "paper", "author"]
+    list_select_related = ["user", "authorship__author", "authorship__paper", "decided_by"]
+    raw_id_fields = ["user", "authorship"]
     actions = ["approve", "reject"]
+
+    @admin.display(description="author", ordering="authorship__author__name")
+    def author(self, claim: AuthorshipClaim) -> str:
+        return claim.authorship.author.name
+
+    @admin.display(description="position", ordering="authorship__position")
+    def position(self, claim: AuthorshipClaim) -> int:
+        return claim.authorship.position + 1  # the first author is 1, as a reader counts
+
+    @admin.display(description="paper", ordering="authorship__paper__arxiv_id")
+    def paper(self, claim: AuthorshipClaim) -> str:
+        return claim.authorship.paper.arxiv_id
 
     @admin.action(description="Approve the selected claims")
     def approve(self, request, queryset):

@@ -3,7 +3,9 @@ sanitised by nh3, so no script, event handler or javascript: link survives.
 
 `@username` in running text (not in code, not inside a link, not the middle of an address such
 as ada@example.org) is a mention: `mentions` lists the names a text mentions, and `render` links
-the ones it is given (the users that exist) to their profiles. An unknown name stays plain text."""
+the ones it is given (the users that exist) to their profiles. An unknown name stays plain text.
+Bare http(s) URLs become links too (papers.linkify finds them, as in abstracts), outside code and
+outside links already written, before mentions are looked for ("https://x.org/@ada" is a link)."""
 
 import re
 from collections.abc import Mapping
@@ -12,6 +14,8 @@ import nh3
 from django.urls import reverse
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+
+from dailypapers.papers.linkify import REL, split_urls
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("strikethrough")
 
@@ -40,10 +44,32 @@ def _text_tokens(tokens: list[Token]):
                 yield block.children, index, token
 
 
+def _url_links(token: Token) -> list[Token]:
+    """The text token split into text and links for the bare http(s) URLs in it."""
+    if "://" not in token.content:
+        return [token]
+    out: list[Token] = []
+    for piece, is_url in split_urls(token.content):
+        if is_url:
+            out += [Token("link_open", "a", 1, attrs={"href": piece}), Token("text", "", 0, content=piece),
+                    Token("link_close", "a", -1)]
+        else:
+            out.append(Token("text", "", 0, content=piece))
+    return out
+
+
+def _parse(text: str) -> list[Token]:
+    """The comment's tokens, its bare URLs made links."""
+    tokens = _markdown.parse(text)
+    for children, index, token in reversed(list(_text_tokens(tokens))):
+        children[index:index + 1] = _url_links(token)
+    return tokens
+
+
 def mentions(text: str) -> list[str]:
     """The names `text` mentions, each once (compared case-insensitively), in order."""
     seen: dict[str, str] = {}
-    for _, _, token in _text_tokens(_markdown.parse(text)):
+    for _, _, token in _text_tokens(_parse(text)):
         for name in _MENTION.findall(token.content):
             seen.setdefault(name.lower(), name)
     return list(seen.values())
@@ -73,7 +99,7 @@ def _linked(token: Token, usernames: Mapping[str, str]) -> list[Token]:
 def render(text: str, *, usernames: Mapping[str, str] | None = None) -> str:
     """The comment's HTML. `usernames`: lower-cased mentioned name -> the user's username, for the
     mentions to link (the users that exist)."""
-    tokens = _markdown.parse(text)
+    tokens = _parse(text)
     if usernames:
         for children, index, token in reversed(list(_text_tokens(tokens))):
             children[index:index + 1] = _linked(token, usernames)
@@ -83,5 +109,5 @@ def render(text: str, *, usernames: Mapping[str, str] | None = None) -> str:
         attributes={"a": {"href", "title"}},
         allowed_classes={"a": {"mention"}},
         url_schemes={"http", "https", "mailto"},
-        link_rel="nofollow noopener ugc",
+        link_rel=REL,
     )

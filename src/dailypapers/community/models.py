@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 
 from dailypapers.limits import MAX_REPORT_REASON_LENGTH
-from dailypapers.papers.models import Author, Organization, Paper
+from dailypapers.papers.models import Authorship, Organization, Paper
 
 User = settings.AUTH_USER_MODEL
 
@@ -92,7 +92,10 @@ class Membership(models.Model):
 
 
 class AuthorshipClaim(models.Model):
-    """A user says they are this author of this paper; staff decide in the admin."""
+    """A user says they are the author at one place in one paper's author list; staff decide in the
+    admin. A claim is on an Authorship, not an Author: authors of the same name are one Author row
+    (two "Yang Liu" on one paper, sixteen papers under one name), so claiming the name would claim
+    them all."""
 
     class Status(models.TextChoices):
         PENDING = "pending"
@@ -100,18 +103,17 @@ class AuthorshipClaim(models.Model):
         REJECTED = "rejected"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="claims")
-    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="claims")
-    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="claims")
+    authorship = models.ForeignKey(Authorship, on_delete=models.CASCADE, related_name="claims")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "paper", "author"], name="one_claim_per_author_entry")]
+        constraints = [models.UniqueConstraint(fields=["user", "authorship"], name="one_claim_per_user_and_authorship")]
 
     def __str__(self) -> str:
-        return f"{self.user} as {self.author} on {self.paper.arxiv_id} ({self.status})"
+        return f"{self.user} as {self.authorship} ({self.status})"
 
 
 class Invitation(models.Model):

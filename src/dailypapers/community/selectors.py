@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models.functions import Lower
 
 from dailypapers.papers.models import DailyEntry, Organization, Paper
@@ -60,7 +61,9 @@ def organization_rights(*, user, paper: Paper) -> OrganizationRights:
     may_set = (
         user.is_staff
         or DailyEntry.objects.filter(paper=paper, submitted_by=user).exists()
-        or AuthorshipClaim.objects.filter(paper=paper, user=user, status=AuthorshipClaim.Status.APPROVED).exists()
+        or AuthorshipClaim.objects.filter(
+            authorship__paper=paper, user=user, status=AuthorshipClaim.Status.APPROVED
+        ).exists()
     )
     may_remove = paper.organization_id is not None and (
         may_set or Membership.objects.filter(
@@ -81,7 +84,7 @@ def discussion(*, paper: Paper) -> list[Comment]:
     """Top-level comments with their replies (any depth) attached as `.children`, oldest first."""
     comments = list(Comment.objects.filter(paper=paper).select_related("author").order_by("created_at"))
     author_ids = set(
-        AuthorshipClaim.objects.filter(paper=paper, status=AuthorshipClaim.Status.APPROVED).values_list(
+        AuthorshipClaim.objects.filter(authorship__paper=paper, status=AuthorshipClaim.Status.APPROVED).values_list(
             "user_id", flat=True
         )
     )
@@ -113,7 +116,9 @@ def profile(*, user) -> dict:
         "comments": Comment.objects.filter(author=user, deleted_at=None, hidden_at=None)
         .select_related("paper")
         .order_by("-created_at")[:100],
-        "claimed": Paper.objects.filter(claims__user=user, claims__status=AuthorshipClaim.Status.APPROVED).distinct(),
+        "claimed": Paper.objects.filter(
+            authorships__claims__user=user, authorships__claims__status=AuthorshipClaim.Status.APPROVED
+        ).distinct(),
         "memberships": Membership.objects.filter(user=user).select_related("organization"),
     }
 
@@ -137,26 +142,69 @@ def organization_invitations(*, organization: Organization):
 
 
 @dataclass(frozen=True)
-class ClaimStates:
-    """Per author of a paper: "yours" (your approved claim), "pending" (your claim waits for a
-    moderator), "claimed" (someone's approved claim), or "open". `may_claim`: whether to offer
-    "claim" at all — a signed-in, verified, unbanned user who has no claim on this paper yet
-    (one person is one of a paper's authors)."""
+class ClaimedAuthorship:
+    """An approved claim: `user` is the author at `position` (0 = first) of paper `paper_id`."""
 
-    states: dict[int, str]
-    may_claim: bool
+    authorship_id: int
+    paper_id: int
+    position: int
+    user: AbstractBaseUser  # the site's user model
 
 
-def claim_states(*, user, paper: Paper, author_ids: list[int]) -> ClaimStates:
-    states = dict.fromkeys(author_ids, "open")
-    mine = False
-    claims = AuthorshipClaim.objects.filter(paper=paper).values_list("author_id", "user_id", "status")
-    for author_id, user_id, status in claims:
-        if user.is_authenticated and user_id == user.pk:
-            mine = True  # a refused claim is not made again (claim_authorship refuses it)
-            if status != AuthorshipClaim.Status.REJECTED:
-                states[author_id] = "yours" if status == AuthorshipClaim.Status.APPROVED else "pending"
-        elif status == AuthorshipClaim.Status.APPROVED and states.get(author_id) == "open":
-            states[author_id] = "claimed"
-    may_claim = (user.is_authenticated and not mine and not is_banned(user=user) and has_verified_email(user=user))
-    return ClaimStates(states=states, may_claim=may_claim)
+def claimed_authorships(*, paper_ids: list[int]) -> dict[int, ClaimedAuthorship]:
+    """The approved claims on these papers' authorships, by authorship id, in one query: what the
+    paper page, the APIs and follows read. Claims are per authorship, so of two same-name authors
+    of a paper (one Author row) only the one claimed is. Should a moderator approve two claims on
+    one authorship, the first approved counts."""
+    if not paper_ids:
+        return {}
+    claimed: dict[int, ClaimedAuthorship] = {}
+    approved = (
+        AuthorshipClaim.objects.filter(authorship__paper_id__in=paper_ids, status=AuthorshipClaim.Status.APPROVED)
+        .select_related("user", "authorship")
+        .order_by("decided_at", "pk")
+    )
+    for claim in approved:
+        if claim.authorship_id not in claimed:
+            claimed[claim.authorship_id] = ClaimedAuthorship(
+                authorship_id=claim.authorship_id, paper_id=claim.authorship.paper_id,
+                position=claim.authorship.position, user=claim.user,
+            )
+    return claimed
+
+
+@dataclass(frozen=True)
+class ClaimState:
+    """One authorship of a paper as a reader sees it: "claimed" (an approved claim: `claimant`, who
+    is `yours` when it is the reader), "pending" (the reader's own claim waits for a moderator), or
+    "open"; `claimable`: whether to offer the reader "claim" on it."""
+
+    state: str
+    claimant: AbstractBaseUser | None = None
+    yours: bool = False
+    claimable: bool = False
+
+
+def claim_states(*, user, paper: Paper) -> dict[int, ClaimState]:
+    """Per authorship id of `paper`. "claim" is offered on an open authorship to a signed-in,
+    verified, unbanned user with no claim on this paper yet (one person is one of a paper's
+    authors; a refused claim is not made again). Another user's pending claim leaves it open."""
+    authorship_ids = [a.pk for a in paper.authorships.all()]
+    claimed = claimed_authorships(paper_ids=[paper.pk])
+    own: dict[int, str] = {}
+    if user.is_authenticated:
+        own = dict(
+            AuthorshipClaim.objects.filter(authorship__paper=paper, user=user).values_list("authorship_id", "status")
+        )
+    may_claim = user.is_authenticated and not own and not is_banned(user=user) and has_verified_email(user=user)
+    states: dict[int, ClaimState] = {}
+    for authorship_id in authorship_ids:
+        if (approved := claimed.get(authorship_id)) is not None:
+            states[authorship_id] = ClaimState(
+                state="claimed", claimant=approved.user, yours=user.is_authenticated and approved.user.pk == user.pk
+            )
+        elif own.get(authorship_id) == AuthorshipClaim.Status.PENDING:
+            states[authorship_id] = ClaimState(state="pending")
+        else:
+            states[authorship_id] = ClaimState(state="open", claimable=may_claim)
+    return states

@@ -13,7 +13,7 @@ from django.utils import timezone
 from dailypapers.errors import Refused
 from dailypapers.limits import MAX_COMMENT_LENGTH, MAX_MENTIONS, MAX_REPORT_REASON_LENGTH
 from dailypapers.papers import services as papers
-from dailypapers.papers.models import Author, DailyEntry, Organization, Paper
+from dailypapers.papers.models import Authorship, DailyEntry, Organization, Paper
 from dailypapers.papers.records import parse_arxiv_id
 from dailypapers.papers.services import upsert_papers
 from dailypapers.papers.sources import arxiv_api
@@ -423,18 +423,26 @@ def _org_label(organization: Organization | None) -> str:
 
 # --- authorship claims ---------------------------------------------------------------------------
 
-def claim_authorship(*, user, paper: Paper, author: Author) -> AuthorshipClaim:
+def claim_authorship(*, user, authorship: Authorship) -> AuthorshipClaim:
+    """Claim to be the author at one place in a paper's author list (selectors.claim_states is the
+    rule the page follows; this refuses whatever it would not offer)."""
     ensure_can_post(user)
-    if not paper.authorships.filter(author=author).exists():
-        raise Refused.forbidden(f"{author.name} is not an author of this paper.")
-    claim, created = AuthorshipClaim.objects.get_or_create(user=user, paper=paper, author=author)
-    if not created:
-        raise Refused.forbidden(f"You have claimed {author.name} on this paper already ({claim.status}).")
-    return claim
+    name = authorship.author.name
+    with transaction.atomic():
+        # One claim per user and paper, made one at a time: the paper's row is the lock.
+        Paper.objects.select_for_update().filter(pk=authorship.paper_id).first()
+        mine = AuthorshipClaim.objects.filter(user=user, authorship__paper_id=authorship.paper_id).first()
+        if mine is not None:
+            raise Refused.forbidden(
+                f"You have claimed {mine.authorship.author.name} on this paper already ({mine.status}).")
+        if authorship.pk in selectors.claimed_authorships(paper_ids=[authorship.paper_id]):
+            raise Refused.forbidden(f"This {name} of the paper is claimed by another user already.")
+        return AuthorshipClaim.objects.create(user=user, authorship=authorship)
 
 
 def decide_claim(*, claim: AuthorshipClaim, moderator, approve: bool) -> None:
     claim.status = AuthorshipClaim.Status.APPROVED if approve else AuthorshipClaim.Status.REJECTED
     claim.decided_by, claim.decided_at = moderator, timezone.now()
     claim.save(update_fields=["status", "decided_by", "decided_at"])
-    papers.refresh_pages(paper_ids=[claim.paper_id], lists=False)  # the "Paper author" badge in its discussion
+    # The claimant's link on the author list and the "Paper author" badge in its discussion.
+    papers.refresh_pages(paper_ids=[claim.authorship.paper_id], lists=False)

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from dailypapers.errors import Refused
 from dailypapers.limits import MAX_COMMENT_LENGTH
-from dailypapers.papers.models import Author, Organization
+from dailypapers.papers.models import Authorship, Organization
 from dailypapers.papers.selectors import paper_by_raw_id
 from dailypapers.views import limit_posts
 
@@ -151,11 +151,11 @@ def comment_report(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @_login_first
-def claim(request: HttpRequest, raw_id: str, author_pk: int) -> HttpResponse:
+def claim(request: HttpRequest, raw_id: str, authorship_pk: int) -> HttpResponse:
     paper = paper_by_raw_id(raw_id)
-    author = get_object_or_404(Author, pk=author_pk)
-    services.claim_authorship(user=request.user, paper=paper, author=author)
-    messages.success(request, f"Your claim to be {author.name} is waiting for a moderator.")
+    authorship = get_object_or_404(Authorship.objects.select_related("author"), pk=authorship_pk, paper=paper)
+    services.claim_authorship(user=request.user, authorship=authorship)
+    messages.success(request, f"Your claim to be {authorship.author.name} is waiting for a moderator.")
     return redirect(paper.get_absolute_url())
 
 

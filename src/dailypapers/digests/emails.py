@@ -9,6 +9,7 @@ from django.urls import reverse
 from dailypapers.papers.models import Paper
 from dailypapers.papers.periods import Period
 from dailypapers.papers.selectors import author_names
+from dailypapers.papers.templatetags.papertext import plaintext
 
 from .models import Subscription
 
@@ -36,7 +37,7 @@ def digest_items(papers: list[Paper]) -> dict[int, dict]:
 
 
 def _one_line(paper: Paper) -> str:
-    text = paper.ai_summary or paper.abstract
+    text = plaintext(paper.ai_summary or paper.abstract)
     first = text.split(". ")[0].strip()
     return (first if len(first) <= 240 else first[:237] + "…").rstrip(".") + "."
 

@@ -27,6 +27,7 @@ from dailypapers.papers import selectors
 from dailypapers.papers.models import Author, DailyEntry, Organization, Paper
 from dailypapers.papers.periods import Period
 from dailypapers.papers.selectors import Card, author_names
+from dailypapers.papers.templatetags.papertext import plaintext
 from dailypapers.search.keyword import Filters
 from dailypapers.search.selectors import MAX_QUERY_LENGTH, search_papers
 
@@ -129,11 +130,11 @@ class PaperFeed(Feed):
 
     # Each paper.
     def item_title(self, item: Item) -> str:
-        return clean(item.paper.title)
+        return clean(plaintext(item.paper.title))  # an escaped dollar is the dollar it is, as on the page
 
     def item_description(self, item: Item) -> str:
         # Readers take the description as HTML; an abstract is plain text ("a < b" must show as is).
-        return escape(clean(item.paper.abstract))
+        return escape(clean(plaintext(item.paper.abstract)))
 
     def item_link(self, item: Item) -> str:
         return item.paper.get_absolute_url()

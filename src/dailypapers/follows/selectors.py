@@ -121,13 +121,14 @@ def link_of(follow: Follow) -> str:
 
 def _claimers(authors) -> QuerySet:
     """The users with an approved claim to one of these authors (a queryset of user ids)."""
-    return AuthorshipClaim.objects.filter(status=APPROVED, author__in=authors).values("user_id")
+    return AuthorshipClaim.objects.filter(status=APPROVED, authorship__author__in=authors).values("user_id")
 
 
 def author_paper_ids(*, author_id: int) -> QuerySet:
     """The ids of a followed author's papers: under the name, or claimed by whoever claimed the name."""
     by_name = Authorship.objects.filter(author=author_id).values("paper_id")
-    by_claim = AuthorshipClaim.objects.filter(status=APPROVED, user__in=_claimers([author_id])).values("paper_id")
+    by_claim = AuthorshipClaim.objects.filter(status=APPROVED, user__in=_claimers([author_id])).values(
+        "authorship__paper_id")
     return Paper.objects.filter(Q(pk__in=by_name) | Q(pk__in=by_claim)).values("pk")
 
 
@@ -171,8 +172,10 @@ def followed_authors_of(*, user, paper_ids: list[int]) -> dict[int, str]:
     authors = Follow.objects.filter(user=user, kind=Follow.Kind.AUTHOR).values("author_id")
     by_name = Authorship.objects.filter(paper_id__in=paper_ids, author__in=authors).values_list(
         "paper_id", "author__name").order_by()
-    claims = AuthorshipClaim.objects.filter(paper_id__in=paper_ids, status=APPROVED, user__in=_claimers(authors))
-    by_claim = claims.values_list("paper_id", "author__name").order_by()  # no ORDER BY inside a UNION
+    claims = AuthorshipClaim.objects.filter(
+        authorship__paper_id__in=paper_ids, status=APPROVED, user__in=_claimers(authors))
+    # No ORDER BY inside a UNION.
+    by_claim = claims.values_list("authorship__paper_id", "authorship__author__name").order_by()
     found: dict[int, str] = {}
     for paper_id, name in by_name.union(by_claim):
         found.setdefault(paper_id, name)
@@ -192,10 +195,11 @@ def author_followers(*, paper_ids: list[int]) -> dict[int, set[int]]:
     followers: dict[int, set[int]] = {}
     by_name = Follow.objects.filter(kind=Follow.Kind.AUTHOR, author__authorships__paper_id__in=paper_ids)
     rows = list(by_name.values_list("user_id", "author__authorships__paper_id"))
-    by_claim = Follow.objects.filter(kind=Follow.Kind.AUTHOR, author__claims__status=APPROVED,
-                                     author__claims__user__claims__status=APPROVED,
-                                     author__claims__user__claims__paper_id__in=paper_ids)
-    rows += by_claim.values_list("user_id", "author__claims__user__claims__paper_id")
+    claimed = "author__authorships__claims"  # an approved claim to the followed name, then that user's claims
+    by_claim = Follow.objects.filter(**{
+        "kind": Follow.Kind.AUTHOR, f"{claimed}__status": APPROVED, f"{claimed}__user__claims__status": APPROVED,
+        f"{claimed}__user__claims__authorship__paper_id__in": paper_ids})
+    rows += by_claim.values_list("user_id", f"{claimed}__user__claims__authorship__paper_id")
     for user_id, paper_id in rows:
         followers.setdefault(user_id, set()).add(paper_id)
     return followers

@@ -7,6 +7,7 @@ app_name = "papers"  # the URL names predate the move to pages/: kept, templates
 urlpatterns = [
     path("papers", views.daily, name="daily"),
     path("papers/trending", views.trending, name="trending"),
+    path("papers/date", views.pick_date, name="pick_date"),
     path("papers/date/<str:value>", views.by_date, name="date"),
     path("papers/week/<str:value>", views.by_week, name="week"),
     path("papers/month/<str:value>", views.by_month, name="month"),

@@ -3,6 +3,7 @@
 from datetime import date
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -53,6 +54,8 @@ def _period_links(period: str, start: date, end: date) -> dict:
 
 def _list_page(request: HttpRequest, *, period: str, start: date, end: date, cards: list, heading: str) -> HttpResponse:
     context = {"period": period, "day": start, "cards": cards, "heading": heading, **_period_links(period, start, end)}
+    if period == "day":
+        context["day_range"] = selectors.list_day_range()
     if period in ("week", "month"):
         try:
             listing = paging.page_of(cards, raw=request.GET.get("page"), size=settings.LIST_PAGE_SIZE)
@@ -102,6 +105,17 @@ def _period_view(kind: str):
 by_date, by_week, by_month = _period_view("day"), _period_view("week"), _period_view("month")
 
 
+def pick_date(request: HttpRequest) -> HttpResponse:
+    """The date picker's answer (`?day=YYYY-MM-DD`): that day's list; for a day without one, the
+    nearest earlier day's, with a note saying so (before the first list: the day's own page, which
+    says there is none and links to the next)."""
+    day = Period.parse("day", request.GET.get("day", ""), field="day").start
+    if not selectors.has_list(day=day) and (earlier := selectors.day_before(day=day)) is not None:
+        messages.info(request, f"No list on {day:%b} {day.day}, {day.year}: this is the nearest earlier one.")
+        day = earlier
+    return redirect("papers:date", day.isoformat())
+
+
 def trending(request: HttpRequest) -> HttpResponse:
     return _cached(
         request,
@@ -133,7 +147,7 @@ def paper(request: HttpRequest, raw_id: str) -> HttpResponse:
             "papers/paper.html",
             {
                 "paper": paper,
-                "authors": [a.author for a in paper.authorships.all()],
+                "authorships": paper.authorships.all(),
                 "listings": selectors.paper_listings(paper=paper),
                 "similar": similar_papers(paper=paper),
             },

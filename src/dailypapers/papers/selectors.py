@@ -83,6 +83,16 @@ def latest_day() -> date | None:
     return DailyEntry.objects.aggregate(day=Max("day"))["day"]
 
 
+def list_day_range() -> tuple[date, date] | None:
+    """The first and the last day that have a list (the date picker's bounds), or None."""
+    span = DailyEntry.objects.aggregate(first=Min("day"), last=Max("day"))
+    return None if span["first"] is None else (span["first"], span["last"])
+
+
+def has_list(*, day: date) -> bool:
+    return DailyEntry.objects.filter(day=day).exists()
+
+
 def day_before(*, day: date) -> date | None:
     """The nearest earlier day that has a list (weekends and gaps skipped)."""
     return DailyEntry.objects.filter(day__lt=day).aggregate(day=Max("day"))["day"]

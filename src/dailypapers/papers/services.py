@@ -6,6 +6,7 @@ it. Nothing else writes papers."""
 
 import functools
 import logging
+from collections import deque
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -508,19 +509,49 @@ def _write_authorships(records: list[PaperRecord], papers: dict[str, Paper], new
     if not replace:
         return set()
     author_ids = _author_ids({name for r in replace for name in r.authors or ()})
-    Authorship.objects.filter(
-        paper_id__in=[papers[r.arxiv_id].pk for r in replace if r.arxiv_id not in new_ids]
-    ).delete()
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {Authorship._meta.db_table} (paper_id, author_id, position) VALUES (%s, %s, %s)",
-            [
-                (papers[r.arxiv_id].pk, author_ids[name], position)
-                for r in replace
-                for position, name in enumerate(r.authors or ())
-            ],
-        )
+    _replace_authorships(
+        {papers[r.arxiv_id].pk: [author_ids[name] for name in r.authors or ()] for r in replace},
+        stored=[papers[r.arxiv_id].pk for r in replace if r.arxiv_id not in new_ids],
+    )
     return {r.arxiv_id for r in replace}
+
+
+def _replace_authorships(author_lists: dict[int, list[int]], *, stored: list[int]) -> None:
+    """Give each paper its new author list (author ids in order), keeping the identity of the
+    authorships that stay: an author still on the paper keeps their Authorship row (its pk), at
+    its new position, so what points at it (authorship claims) follows the author; of same-name
+    authors the k-th stays the k-th. Rows of authors no longer on the paper are deleted with what
+    points at them. Runs inside the batch's transaction: a kept row that moves is deleted and
+    inserted again with its own pk (positions are unique per paper, so rows cannot be moved one
+    by one), which the foreign keys pointing at it, checked at commit, never see. `stored`: the
+    papers that may have authorships already (not the ones this batch inserted)."""
+    moved: list[tuple[int, int, int, int]] = []  # (pk, paper, author, new position)
+    gone: list[int] = []
+    inserted: list[tuple[int, int, int]] = []  # (paper, author, position)
+    current: dict[int, dict[int, deque[tuple[int, int]]]] = {}  # paper -> author -> [(pk, position)]
+    for start in range(0, len(stored), 900):
+        rows = Authorship.objects.filter(paper_id__in=stored[start:start + 900]).order_by("position")
+        for pk, paper_id, author_id, position in rows.values_list("pk", "paper_id", "author_id", "position"):
+            current.setdefault(paper_id, {}).setdefault(author_id, deque()).append((pk, position))
+    for paper_id, authors in author_lists.items():
+        old = current.get(paper_id, {})
+        for position, author_id in enumerate(authors):
+            if old.get(author_id):
+                pk, old_position = old[author_id].popleft()
+                if old_position != position:
+                    moved.append((pk, paper_id, author_id, position))
+            else:
+                inserted.append((paper_id, author_id, position))
+        gone.extend(pk for left in old.values() for pk, _ in left)
+    if gone:
+        Authorship.objects.filter(pk__in=gone).delete()  # with their claims: that author left the paper
+    table = Authorship._meta.db_table
+    with connection.cursor() as cursor:
+        for start in range(0, len(moved), 900):
+            chunk = [row[0] for row in moved[start:start + 900]]
+            cursor.execute(f"DELETE FROM {table} WHERE id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+        cursor.executemany(f"INSERT INTO {table} (id, paper_id, author_id, position) VALUES (%s, %s, %s, %s)", moved)
+        cursor.executemany(f"INSERT INTO {table} (paper_id, author_id, position) VALUES (%s, %s, %s)", inserted)
 
 
 def _write_daily_entries(records: list[PaperRecord], papers: dict[str, Paper]) -> set[str]:

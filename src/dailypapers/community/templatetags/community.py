@@ -63,9 +63,10 @@ def organization_invitations(context, organization) -> dict:
 
 
 @register.simple_tag(takes_context=True)
-def author_claims(context, paper, authors) -> selectors.ClaimStates:
-    """Which authors of this paper to offer "claim" on, and the claims already made."""
-    return selectors.claim_states(user=context["user"], paper=paper, author_ids=[a.pk for a in authors])
+def authorship_claims(context, paper) -> dict[int, selectors.ClaimState]:
+    """Per authorship of this paper: its approved claimant, the reader's pending claim, or whether
+    to offer the reader "claim" on it."""
+    return selectors.claim_states(user=context["user"], paper=paper)
 
 
 @register.filter(name="ago")

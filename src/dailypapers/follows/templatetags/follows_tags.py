@@ -18,8 +18,8 @@ def followed_authors(context, cards) -> set[int]:
     return selectors.followed_author_paper_ids(user=context["user"], paper_ids=[c.paper.pk for c in cards])
 
 
-_BADGE = mark_safe('<span class="dot">·</span><span class="followed-badge" title="by an author you follow">'
-                   'followed author</span>')
+# No "·" before it: the card's meta row is spaced by its gap (a separator would end a line where it wraps).
+_BADGE = mark_safe('<span class="followed-badge" title="by an author you follow">followed author</span>')
 
 
 @register.simple_tag

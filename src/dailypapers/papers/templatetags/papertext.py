@@ -13,6 +13,8 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from dailypapers.papers.linkify import link, split_urls
+
 register = template.Library()
 
 _MATH = re.compile(
@@ -26,18 +28,43 @@ _MATH = re.compile(
 @register.filter(name="math")
 def math(text: str | None, highlight: re.Pattern | str | None = None) -> SafeString:
     """`highlight`, a compiled pattern, wraps its matches outside math in <mark>."""
+    return _math(text, highlight, links=False)
+
+
+@register.filter(name="math_linked")
+def math_linked(text: str | None, highlight: re.Pattern | str | None = None) -> SafeString:
+    """As `math`, and the http(s) URLs outside math are links (never inside another link: not for
+    titles, which are links on the cards)."""
+    return _math(text, highlight, links=True)
+
+
+@register.filter(name="linked")
+def linked(text: str | None) -> SafeString:
+    """Plain text (no maths) escaped, its http(s) URLs made links."""
+    return mark_safe(_linked(text or "", None))
+
+
+def _math(text: str | None, highlight: re.Pattern | str | None, *, links: bool) -> SafeString:
     if not text:
         return mark_safe("")
+    plain = _linked if links else _plain
     out: list[str] = []
     last = 0
     for match in _MATH.finditer(text):
-        out.append(_plain(text[last:match.start()], highlight))
+        out.append(plain(text[last:match.start()], highlight))
         tex = match["display"] or match["inline"] or match["paren"]
         display = "1" if match["display"] else "0"
         out.append(f'<span class="tex" data-display="{display}">{escape(tex)}</span>')
         last = match.end()
-    out.append(_plain(text[last:], highlight))
+    out.append(plain(text[last:], highlight))
     return mark_safe("".join(out))
+
+
+def _linked(text: str, highlight: re.Pattern | str | None) -> str:
+    return "".join(
+        link(piece.replace("\\$", "$"), _plain(piece, highlight)) if is_url else _plain(piece, highlight)
+        for piece, is_url in split_urls(text)
+    )
 
 
 def _plain(text: str, highlight: re.Pattern | str | None) -> str:
