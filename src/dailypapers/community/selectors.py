@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
+from django.db.models import F
 
 from dailypapers.papers.models import DailyEntry, Organization, Paper
 
@@ -150,3 +151,20 @@ def claim_states(*, user, paper: Paper, author_ids: list[int]) -> ClaimStates:
             states[author_id] = "claimed"
     may_claim = (user.is_authenticated and not mine and not is_banned(user=user) and has_verified_email(user=user))
     return ClaimStates(states=states, may_claim=may_claim)
+
+
+def approved_claims(*, paper_ids: list[int]) -> dict[tuple[int, int], AuthorshipClaim]:
+    """The approved claims on these papers, by (paper id, author id), with their users: one query
+    (the HF-compatible API reports them as the authors' `user` and `status`)."""
+    claims = AuthorshipClaim.objects.filter(paper_id__in=paper_ids, status=AuthorshipClaim.Status.APPROVED)
+    return {(c.paper_id, c.author_id): c for c in claims.select_related("user")}
+
+
+def papers_with_author_comments(*, paper_ids: list[int]) -> set[int]:
+    """Which of these papers have a visible comment by one of their approved (claimed) authors."""
+    return set(
+        Comment.objects.filter(
+            paper_id__in=paper_ids, deleted_at__isnull=True, hidden_at__isnull=True,
+            paper__claims__user=F("author"), paper__claims__status=AuthorshipClaim.Status.APPROVED,
+        ).values_list("paper_id", flat=True).distinct()
+    )

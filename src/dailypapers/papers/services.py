@@ -6,7 +6,7 @@ reindex the paper and invalidates exactly the cached pages that show it. Nothing
 import functools
 import logging
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from dailypapers import pagecache
 
-from .models import Author, Authorship, DailyEntry, HarvestState, Organization, Paper
-from .records import OrganizationRecord, PagedSource, PaperRecord, Skipped, find_github_repo
+from .models import Author, Authorship, DailyEntry, HarvestState, HubUser, Organization, Paper
+from .records import HubUserRecord, OrganizationRecord, PagedSource, PaperRecord, Skipped, find_github_repo
 from .sources.http import ExpiredPosition, SourceError
 
 logger = logging.getLogger(__name__)
@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 _PLAIN_FIELDS = (
     "version", "title", "abstract", "published_at", "updated_at", "comments", "journal_ref", "doi",
     "github_repo", "github_stars", "project_page", "ai_summary", "ai_keywords",
+    "ai_summary_model", "github_repo_added_by", "media_urls",
 )
 
 
@@ -309,6 +310,29 @@ def _organizations(records: list[PaperRecord]) -> dict[str, Organization]:
     return orgs
 
 
+def _write_hub_users(records: list[PaperRecord]) -> None:
+    """The Hugging Face profiles of the records' submitters, by name: what a record says replaces what
+    is stored (a later import may say a new full name or avatar); a record that says nothing changes nothing."""
+    wanted: dict[str, HubUserRecord] = {
+        r.daily.submitter_name: r.daily.submitter for r in records if r.daily and r.daily.submitter
+    }
+    if not wanted:
+        return
+    existing = HubUser.objects.in_bulk(list(wanted), field_name="name")
+    HubUser.objects.bulk_create(
+        [HubUser(name=name, **asdict(rec)) for name, rec in wanted.items() if name not in existing],
+        ignore_conflicts=True,
+    )
+    changed = []
+    for name, rec in wanted.items():
+        user = existing.get(name)
+        if user is not None and any(getattr(user, k) != v for k, v in asdict(rec).items()):
+            for k, v in asdict(rec).items():
+                setattr(user, k, v)
+            changed.append(user)
+    HubUser.objects.bulk_update(changed, ["fullname", "avatar_url", "hf_id", "is_pro"], batch_size=500)
+
+
 def _author_ids(names: set[str]) -> dict[str, int]:
     ids: dict[str, int] = {}
     name_list = list(names)
@@ -382,6 +406,7 @@ def _write_batch(records: list[PaperRecord], stats: UpsertStats) -> None:
     papers = existing | {p.arxiv_id: p for p in new_papers}
     new_ids = {p.arxiv_id for p in new_papers}
 
+    _write_hub_users(records)
     listing_changed = _write_authorships(records, papers, new_ids) | _write_daily_entries(records, papers)
     if stale := listing_changed - touched - new_ids:
         # Authors or a new listing changed what search indexes: mark the paper modified.
