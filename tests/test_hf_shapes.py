@@ -23,7 +23,6 @@ from dailypapers.community.models import AuthorshipClaim, Comment
 from dailypapers.papers.models import Paper
 from dailypapers.papers.services import list_paper, upsert_papers
 from dailypapers.papers.sources import hf_daily
-
 from dailypapers.search import services as search_services
 from dailypapers.security import CollapseLeadingSlashesMiddleware
 
@@ -119,7 +118,8 @@ def test_top_level_published_at_is_the_arxiv_time_on_a_new_york_clock(client, db
     assert item["paper"]["publishedAt"] == "2026-03-10T12:00:00.000Z"  # New York on EDT (UTC-4) since 03-08
     assert item["publishedAt"] == "2026-03-10T08:00:00.000Z"
     assert item["paper"]["submittedOnDailyAt"] == "2026-03-16T09:00:00.000Z"
-    Paper.objects.filter(arxiv_id="2603.00002").update(published_at=datetime(2026, 3, 2, 17, 51, 45, tzinfo=timezone.utc))
+    winter = datetime(2026, 3, 2, 17, 51, 45, tzinfo=timezone.utc)
+    Paper.objects.filter(arxiv_id="2603.00002").update(published_at=winter)
     assert client.get("/api/daily_papers?date=2026-03-16").json()[0]["publishedAt"] == "2026-03-02T12:51:45.000Z"
 
 

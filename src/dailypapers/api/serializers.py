@@ -105,7 +105,7 @@ def _submitted_by(on_daily_by: dict) -> dict:
 def _authors_json(paper: Paper, lookups: Lookups) -> list[dict]:
     authors = []
     for position, (author_id, name) in enumerate(lookups.authors.get(paper.pk, [])):
-        author = {"_id": object_id("authorship", f"{paper.arxiv_id}#{position}"), "name": name}
+        author: dict = {"_id": object_id("authorship", f"{paper.arxiv_id}#{position}"), "name": name}
         if claim := lookups.claims.get((paper.pk, author_id)):
             author["user"] = _local_user(claim.user)
             author["status"] = "claimed_verified"
