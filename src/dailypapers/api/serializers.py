@@ -18,7 +18,7 @@ from dailypapers.papers.models import DailyEntry, HubUser, Organization, Paper
 
 HF_SITE = "https://huggingface.co"
 # Hugging Face's top-level `publishedAt` is the arXiv time as a New York wall clock, labelled UTC
-# (every recorded item since March 2025: see the README's API section).
+# (every recorded item from 2025-03-11 on: see the README's API section).
 _HF_WALL_CLOCK = ZoneInfo("America/New_York")
 
 
