@@ -20,13 +20,14 @@ from huggingface_hub.errors import HfHubHTTPError
 
 from dailypapers.api.serializers import CLIENT_TOP_LEVEL_KEYS, highlighted, object_id
 from dailypapers.community.models import AuthorshipClaim, Comment
-from dailypapers.papers.models import Paper
+from dailypapers.papers.models import HubUser, Paper
+from dailypapers.papers.records import DailyRecord, HubUserRecord, PaperRecord
 from dailypapers.papers.services import list_paper, upsert_papers
 from dailypapers.papers.sources import hf_daily
 from dailypapers.search import services as search_services
 from dailypapers.security import CollapseLeadingSlashesMiddleware
 
-from .helpers import load_three_days
+from .helpers import _at, load_three_days
 
 
 def load_searchable() -> None:
@@ -276,3 +277,22 @@ def test_client_search_and_http_details(hf, live_server):
     page = requests.get(f"{live_server.url}/papers/2603.00002", headers={"Accept": "text/markdown"}, timeout=10)
     assert page.headers["Content-Type"].startswith("text/markdown") and "Accept" in page.headers["Vary"]
     assert page.text == hf.read_paper("2603.00002")
+
+
+def test_submitter_profiles_newest_list_wins_and_bad_values_are_dropped(db):
+    def listed(day: str, arxiv_id: str, **profile) -> PaperRecord:
+        return PaperRecord(arxiv_id=arxiv_id, title=f"P {arxiv_id}", daily=DailyRecord(
+            day=date.fromisoformat(day), submitted_at=_at(day), submitter_name="ak", submitter=HubUserRecord(**profile),
+        ))
+
+    upsert_papers(records=[listed("2026-03-17", "2603.00001", fullname="AK", avatar_url="/avatars/a.svg",
+                                  hf_id="60f1abe7544c2adfd699860c", is_pro=True)])
+    upsert_papers(records=[listed("2026-03-16", "2603.00002", fullname="Old name")])  # an older list, later
+    ak = HubUser.objects.get(name="ak")
+    assert (ak.fullname, ak.avatar_url, ak.is_pro) == ("AK", "/avatars/a.svg", True)
+    assert ak.hf_id == "60f1abe7544c2adfd699860c"
+    bad = listed("2026-03-18", "2603.00003", fullname="AK", avatar_url="javascript:alert(1)", hf_id="not-hex")
+    assert set(bad.skipped_fields) == {"daily.submitter.avatar_url", "daily.submitter.hf_id"}
+    upsert_papers(records=[bad])
+    ak.refresh_from_db()
+    assert (ak.fullname, ak.avatar_url, ak.hf_id, ak.seen_on) == ("AK", "", "", date(2026, 3, 18))

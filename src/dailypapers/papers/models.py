@@ -160,6 +160,8 @@ class HubUser(models.Model):
     avatar_url = models.CharField(max_length=500, blank=True, help_text="As sent: absolute or a path on HF")
     hf_id = models.CharField(max_length=24, blank=True, help_text="HF's 24-hex id, when it sent one")
     is_pro = models.BooleanField(default=False)
+    # The day of the list this was read from: an older list's import never overwrites a newer one's.
+    seen_on = models.DateField()
 
     class Meta:
         verbose_name = "Hugging Face user"

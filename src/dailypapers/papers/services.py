@@ -311,26 +311,33 @@ def _organizations(records: list[PaperRecord]) -> dict[str, Organization]:
 
 
 def _write_hub_users(records: list[PaperRecord]) -> None:
-    """The Hugging Face profiles of the records' submitters, by name: what a record says replaces what
-    is stored (a later import may say a new full name or avatar); a record that says nothing changes nothing."""
-    wanted: dict[str, HubUserRecord] = {
-        r.daily.submitter_name: r.daily.submitter for r in records if r.daily and r.daily.submitter
-    }
+    """The Hugging Face profiles of the records' submitters, by name. The newest list's word wins
+    (a later import may bring a new full name or avatar), so lists imported in any order end in the
+    same state; a record that says nothing of its submitter changes nothing."""
+    wanted: dict[str, tuple[date, HubUserRecord]] = {}
+    for r in records:
+        if r.daily and r.daily.submitter:
+            name, seen = r.daily.submitter_name, (r.daily.day, r.daily.submitter)
+            if name not in wanted or wanted[name][0] <= seen[0]:
+                wanted[name] = seen
     if not wanted:
         return
     existing = HubUser.objects.in_bulk(list(wanted), field_name="name")
     HubUser.objects.bulk_create(
-        [HubUser(name=name, **asdict(rec)) for name, rec in wanted.items() if name not in existing],
+        [HubUser(name=name, seen_on=day, **asdict(rec)) for name, (day, rec) in wanted.items() if name not in existing],
         ignore_conflicts=True,
     )
     changed = []
-    for name, rec in wanted.items():
+    for name, (day, rec) in wanted.items():
         user = existing.get(name)
-        if user is not None and any(getattr(user, k) != v for k, v in asdict(rec).items()):
-            for k, v in asdict(rec).items():
+        if user is None or day < user.seen_on:
+            continue
+        values = asdict(rec) | {"seen_on": day}
+        if any(getattr(user, k) != v for k, v in values.items()):
+            for k, v in values.items():
                 setattr(user, k, v)
             changed.append(user)
-    HubUser.objects.bulk_update(changed, ["fullname", "avatar_url", "hf_id", "is_pro"], batch_size=500)
+    HubUser.objects.bulk_update(changed, ["fullname", "avatar_url", "hf_id", "is_pro", "seen_on"], batch_size=500)
 
 
 def _author_ids(names: set[str]) -> dict[str, int]:
