@@ -14,7 +14,9 @@ from urllib.parse import urljoin
 import pytest
 import requests
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.http import HttpResponse
+from django.test.utils import CaptureQueriesContext
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
 
@@ -296,3 +298,20 @@ def test_submitter_profiles_newest_list_wins_and_bad_values_are_dropped(db):
     upsert_papers(records=[bad])
     ak.refresh_from_db()
     assert (ak.fullname, ak.avatar_url, ak.hf_id, ak.seen_on) == ("AK", "", "", date(2026, 3, 18))
+
+
+def test_queries_do_not_grow_with_the_items(client, db):
+    import_day("2026-08-21")
+    user = get_user_model().objects.create_user("grace")
+    for paper in Paper.objects.all():
+        AuthorshipClaim.objects.create(user=user, paper=paper, author=paper.authorships.first().author,
+                                       status=AuthorshipClaim.Status.APPROVED)
+    search_services.index_keywords(rebuild=True)
+    counts, sizes = [], []
+    for path in ("/api/daily_papers?date=2026-08-21&limit=2", "/api/daily_papers?date=2026-08-21&limit=17",
+                 "/api/papers/search?q=agents&limit=2", "/api/papers/search?q=agents&limit=6"):
+        with CaptureQueriesContext(connection) as queries:
+            sizes.append(len(client.get(path).json()))
+        counts.append(len(queries))
+    assert sizes == [2, 17, 2, 6]
+    assert counts[0] == counts[1] and counts[2] == counts[3], counts
