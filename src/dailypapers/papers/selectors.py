@@ -147,8 +147,8 @@ def paper_by_raw_id(raw_id: str) -> Paper:
 
 
 def author_names(papers: list[Paper]) -> dict[int, list[str]]:
-    """Ordered author names of many papers in one query: every list serializer (both APIs, feeds,
-    digests) reads them here."""
+    """Ordered author names of many papers in one query: list serializers (the native API, feeds,
+    digests) read them here; the HF-compatible API reads paper_authors (ids too, for claims)."""
     names: dict[int, list[str]] = {p.pk: [] for p in papers}
     rows = Authorship.objects.filter(paper__in=[p.pk for p in papers]).order_by("paper_id", "position")
     for paper_id, name in rows.values_list("paper_id", "author__name"):
