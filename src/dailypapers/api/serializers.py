@@ -134,9 +134,12 @@ def paper_json(paper: Paper, lookups: Lookups) -> dict:
         "projectPage": paper.project_page,
         "githubRepo": paper.github_repo,
         "githubRepoAddedBy": paper.github_repo_added_by if paper.github_repo else "",
-        "ai_summary": paper.ai_summary,
-        "ai_keywords": paper.ai_keywords,
-        "ai_summary_model": paper.ai_summary_model if paper.ai_summary else "",
+        # Hugging Face's own where it gave them, else the ones made here (the native API names which);
+        # ai_summary_model names the model that wrote the one sent.
+        "ai_summary": paper.summary,
+        "ai_keywords": paper.keywords,
+        "ai_summary_model": paper.ai_summary_model if paper.ai_summary else paper.llm_summary_model if paper.llm_summary
+        else "",
         "githubStars": paper.github_stars if paper.github_repo else None,
         "organization": organization_json(paper.organization) if paper.organization else None,
         "mediaUrls": paper.media_urls,

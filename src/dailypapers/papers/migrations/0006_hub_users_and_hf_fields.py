@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('papers', '0004_refuse_stored_bad_links_and_slugs'),
+        ('papers', '0005_paper_keywords_and_summaries'),
     ]
 
     operations = [
