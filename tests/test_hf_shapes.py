@@ -315,3 +315,13 @@ def test_queries_do_not_grow_with_the_items(client, db):
         counts.append(len(queries))
     assert sizes == [2, 17, 2, 6]
     assert counts[0] == counts[1] and counts[2] == counts[3], counts
+
+
+def test_ai_summary_model_names_the_model_that_wrote_the_summary_sent(client, db):
+    load_three_days()
+    Paper.objects.filter(arxiv_id="2603.00001").update(llm_summary="Ours.", llm_summary_model="local/tiny-lm")
+    body = client.get("/api/papers/2603.00001").json()
+    assert (body["ai_summary"], body["ai_summary_model"]) == ("Ours.", "local/tiny-lm")
+    Paper.objects.filter(arxiv_id="2603.00001").update(ai_summary="Theirs.", ai_summary_model="hf/model")
+    body = client.get("/api/papers/2603.00001").json()
+    assert (body["ai_summary"], body["ai_summary_model"]) == ("Theirs.", "hf/model")
