@@ -132,18 +132,20 @@ def test_bad_parameters_are_400_with_an_error(client, db, query, word):
 
 def test_list_item_shape(client, data):
     item = client.get("/api/daily_papers?date=2026-03-16").json()[0]
-    assert set(item) >= {
+    assert set(item) == {
         "paper", "publishedAt", "title", "summary", "numComments", "organization", "isAuthorParticipating",
-        "submittedBy", "ai_summary", "ai_keywords", "githubRepo", "githubStars", "projectPage",
+        "submittedBy", "githubRepo", "githubStars",
     }
     paper = item["paper"]
     assert paper["id"] == "2603.00002"
-    assert paper["authors"] == [{"name": "Ada Lovelace", "hidden": False}, {"name": "Alan Turing", "hidden": False}]
+    assert [(a["name"], a["hidden"]) for a in paper["authors"]] == [("Ada Lovelace", False), ("Alan Turing", False)]
     assert paper["upvotes"] == 40 and paper["title"] == item["title"] == "Top paper with $\\alpha$ math"
     assert paper["publishedAt"] == "2026-03-10T12:00:00.000Z"
-    assert paper["submittedOnDailyAt"] == item["publishedAt"] == "2026-03-16T09:00:00.000Z"
+    assert item["publishedAt"] == "2026-03-10T08:00:00.000Z"  # as Hugging Face sends it: New York time
+    assert paper["submittedOnDailyAt"] == "2026-03-16T09:00:00.000Z"
     assert paper["submittedOnDailyBy"]["user"] == item["submittedBy"]["name"] == "akhaliq"
-    assert item["organization"] == paper["organization"] == {"name": "acme-ai", "fullname": "ACME AI", "avatar": None}
+    assert item["organization"] == paper["organization"]
+    assert {k: v for k, v in paper["organization"].items() if k != "_id"} == {"name": "acme-ai", "fullname": "ACME AI"}
     assert item["githubRepo"] == "https://github.com/acme/top" and item["githubStars"] == 1234
 
 
@@ -153,10 +155,9 @@ def test_paper_info_shape_and_ids(client, data):
     body = response.json()
     assert set(body) == {
         "id", "authors", "publishedAt", "title", "summary", "upvotes", "discussionId", "ai_summary", "ai_keywords",
-        "githubRepo", "githubStars", "projectPage", "organization", "numComments",
-        "submittedOnDailyAt", "submittedOnDailyBy",
+        "projectPage", "numComments", "submittedOnDailyAt", "submittedOnDailyBy",
     }
-    assert body["id"] == "2603.00020" and body["authors"] == [{"name": "Grace Hopper", "hidden": False}]
+    assert body["id"] == "2603.00020" and [a["name"] for a in body["authors"]] == ["Grace Hopper"]
     assert body["ai_summary"] == "One line." and body["ai_keywords"] == ["compilers"]
     assert body["submittedOnDailyAt"] == "2026-03-16T11:00:00.000Z"
     assert body["submittedOnDailyBy"]["name"] == "taesiri"
@@ -176,7 +177,7 @@ def test_paper_info_404(client, data, path):
 
 
 def test_search_and_similar_routes_still_win(client, data):
-    assert client.get("/api/papers/search").status_code == 400  # the search view: q is required
+    assert client.get("/api/papers/search").json() == []  # the search view: no query, no results
     assert client.get("/api/papers/2603.00002/similar").status_code == 200
 
 
@@ -198,8 +199,9 @@ def test_client_lists_daily_papers(hf):
     assert [a.name for a in top.authors] == ["Ada Lovelace", "Alan Turing"]
     assert top.upvotes == 40 and top.comments == 0
     assert top.published_at.isoformat() == "2026-03-10T12:00:00+00:00"
-    assert top.submitted_at.isoformat() == "2026-03-16T09:00:00+00:00"
-    assert top.submitted_by.username == "akhaliq"
+    # What Hugging Face's top-level publishedAt is: the arXiv time on a New York clock (README).
+    assert top.submitted_at.isoformat() == "2026-03-10T08:00:00+00:00"
+    assert top.submitted_by.fullname == "akhaliq"  # no profile imported: the name
     assert top.organization.name == "acme-ai" and top.organization.fullname == "ACME AI"
     assert top.github_repo == "https://github.com/acme/top" and top.github_stars == 1234
     p20 = papers[3]
@@ -231,7 +233,7 @@ def test_client_paper_info_and_read_paper(hf):
     info = hf.paper_info("2603.00002")
     assert info.id == "2603.00002" and info.title == "Top paper with $\\alpha$ math"
     assert [a.name for a in info.authors] == ["Ada Lovelace", "Alan Turing"]
-    assert info.upvotes == 40 and info.discussion_id == "2603.00002"
+    assert info.upvotes == 40 and re.fullmatch(r"[0-9a-f]{24}", info.discussion_id)
     assert info.organization.name == "acme-ai" and info.github_stars == 1234
     assert hf.paper_info("2603.00020v2").id == "2603.00020"
     assert hf.paper_info("hep-th/9901001").title == "An old-style paper"

@@ -85,3 +85,18 @@ class RejectControlCharactersMiddleware:
                 return JsonResponse({"error": reason}, status=400)
             return bad_request(request, reason=reason)
         return self.get_response(request)
+
+
+class CollapseLeadingSlashesMiddleware:
+    """`HfApi(endpoint="http://host/")` asks for `//api/daily_papers`: the leading slashes are
+    collapsed to one in the request itself, never by a redirect, since `Location: //host/...` is a
+    link to another site. Only the start of the path changes; the rest is routed as it came."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith("//"):
+            request.path_info = "/" + request.path_info.lstrip("/")
+            request.path = request.META.get("SCRIPT_NAME", "").rstrip("/") + request.path_info
+        return self.get_response(request)

@@ -112,6 +112,7 @@ MIDDLEWARE = [
     "dailypapers.compression.CompressPages",  # gzip for pages; BREACH: see compression.py
     "csp.middleware.CSPMiddleware",
     "dailypapers.security.RejectControlCharactersMiddleware",  # before anything reads the input
+    "dailypapers.security.CollapseLeadingSlashesMiddleware",  # //api/... (an endpoint ending in /)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

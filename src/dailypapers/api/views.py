@@ -6,19 +6,20 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from dailypapers.community import selectors as community_selectors
 from dailypapers.errors import Refused
 from dailypapers.limits import MAX_USERNAME_LENGTH
 from dailypapers.paging import Page
 from dailypapers.papers import selectors
-from dailypapers.papers.models import DailyEntry
+from dailypapers.papers.models import DailyEntry, Paper
 from dailypapers.papers.periods import Period
-from dailypapers.papers.selectors import Card, author_names, detail_author_names, paper_by_raw_id
+from dailypapers.papers.selectors import Card, paper_by_raw_id
 from dailypapers.search.keyword import Filters
 from dailypapers.search.selectors import MAX_QUERY_LENGTH, search_papers, similar_papers
 
 from .errors import json_refusals
 from .ratelimit import anon_rate_limit
-from .serializers import list_item, paper_json
+from .serializers import Lookups, list_item, paper_info_json, search_item
 
 SEARCH_LIMIT_MAX = 120
 SIMILAR_LIMIT_MAX = 50
@@ -29,14 +30,31 @@ DAILY_SORTS = ("publishedAt", "trending")
 MAX_OFFSET = 10_000_000
 
 
-def _items(papers) -> list[dict]:
-    names = author_names(papers)
-    return [list_item(p, authors=names[p.pk]) for p in papers]
+def lookups(papers: list[Paper], *, entries: dict[int, DailyEntry | None] | None = None) -> Lookups:
+    """Everything the serializers read besides the papers, in a fixed number of queries. `entries`:
+    the listing each paper is shown with (a daily list's own); by default each paper's first listing."""
+    ids = [p.pk for p in papers]
+    shown = selectors.first_listings(paper_ids=ids) if entries is None else {
+        pk: e for pk, e in entries.items() if e is not None
+    }
+    return Lookups(
+        authors=selectors.paper_authors(papers),
+        entries=shown,
+        hub_users=selectors.hub_users(names={e.submitter_name for e in shown.values() if e.submitted_by_id is None}),
+        claims={(c.paper_id, c.position): c for c in community_selectors.claimed_authorships(paper_ids=ids).values()},
+        author_commented=community_selectors.papers_with_author_comments(paper_ids=ids),
+    )
+
+
+def _items(papers: list[Paper]) -> list[dict]:
+    found = lookups(papers)
+    return [list_item(p, found) for p in papers]
 
 
 def _card_items(cards: list[Card]) -> list[dict]:
-    names = author_names([c.paper for c in cards])
-    return [list_item(c.paper, authors=names[c.paper.pk], entry=c.entry) for c in cards]
+    papers = [c.paper for c in cards]
+    found = lookups(papers, entries={c.paper.pk: c.entry for c in cards})
+    return [list_item(p, found) for p in papers]
 
 
 def _whole_number(params, name: str, *, default: int, low: int, high: int | None = None) -> int:
@@ -51,14 +69,17 @@ def _whole_number(params, name: str, *, default: int, low: int, high: int | None
 @require_GET
 @json_refusals
 def papers_search(request: HttpRequest) -> JsonResponse:
+    """Hugging Face's GET /api/papers/search. No query (huggingface_hub's list_papers() sends none)
+    matches nothing: an empty list."""
     query = request.GET.get("q", "").strip()
     limit = _whole_number(request.GET, "limit", default=50, low=1, high=SEARCH_LIMIT_MAX)
-    if not query:
-        raise Refused("q is required: the search query")
     if len(query) > MAX_QUERY_LENGTH:
         raise Refused(f"q is too long: at most {MAX_QUERY_LENGTH} characters")
-    results = search_papers(query=query, filters=Filters(), per_page=limit)
-    return JsonResponse(_items([c.paper for c in results.cards]), safe=False)
+    if not query:
+        return JsonResponse([], safe=False)
+    papers = [c.paper for c in search_papers(query=query, filters=Filters(), per_page=limit).cards]
+    found = lookups(papers)
+    return JsonResponse([search_item(p, found, query=query) for p in papers], safe=False)
 
 
 @anon_rate_limit
@@ -167,5 +188,4 @@ def daily_papers(request: HttpRequest) -> JsonResponse:
 def paper_info(request: HttpRequest, raw_id: str) -> JsonResponse:
     """Hugging Face's GET /api/papers/<id>: the `paper` object; a versioned id names the same paper."""
     paper = paper_by_raw_id(raw_id)
-    first_listing = paper.daily_entries.select_related("submitted_by").order_by("day", "submitted_at").first()
-    return JsonResponse(paper_json(paper, authors=detail_author_names(paper), entry=first_listing))
+    return JsonResponse(paper_info_json(paper, lookups([paper])))

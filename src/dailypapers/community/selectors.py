@@ -1,10 +1,12 @@
 """Reads of the community app."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import F
 from django.db.models.functions import Lower
 
 from dailypapers.papers.models import DailyEntry, Organization, Paper
@@ -149,6 +151,7 @@ class ClaimedAuthorship:
     paper_id: int
     position: int
     user: AbstractBaseUser  # the site's user model
+    decided_at: datetime | None = None
 
 
 def claimed_authorships(*, paper_ids: list[int]) -> dict[int, ClaimedAuthorship]:
@@ -168,7 +171,7 @@ def claimed_authorships(*, paper_ids: list[int]) -> dict[int, ClaimedAuthorship]
         if claim.authorship_id not in claimed:
             claimed[claim.authorship_id] = ClaimedAuthorship(
                 authorship_id=claim.authorship_id, paper_id=claim.authorship.paper_id,
-                position=claim.authorship.position, user=claim.user,
+                position=claim.authorship.position, user=claim.user, decided_at=claim.decided_at,
             )
     return claimed
 
@@ -208,3 +211,13 @@ def claim_states(*, user, paper: Paper) -> dict[int, ClaimState]:
         else:
             states[authorship_id] = ClaimState(state="open", claimable=may_claim)
     return states
+
+def papers_with_author_comments(*, paper_ids: list[int]) -> set[int]:
+    """Which of these papers have a visible comment by one of their approved (claimed) authors."""
+    return set(
+        Comment.objects.filter(
+            paper_id__in=paper_ids, deleted_at__isnull=True, hidden_at__isnull=True,
+            paper__authorships__claims__user=F("author"),
+            paper__authorships__claims__status=AuthorshipClaim.Status.APPROVED,
+        ).values_list("paper_id", flat=True).distinct()
+    )

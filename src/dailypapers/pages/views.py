@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 
 from dailypapers import pagecache, paging
 from dailypapers.community import selectors as community_selectors
@@ -132,17 +133,32 @@ def _paper_or_redirect(raw_id: str, suffix: str = ""):
     if not is_possible_arxiv_id(arxiv_id):
         raise Http404(f"“{arxiv_id}” cannot be an arXiv id: no paper was ever numbered so.")
     if version is not None or arxiv_id != raw_id:
+        selectors.paper_by_raw_id(raw_id)  # a version beyond the latest known is a 404, not a redirect
         return None, redirect(f"/papers/{arxiv_id}{suffix}", permanent=True)
     return selectors.paper_by_raw_id(arxiv_id), None
+
+
+def _markdown(paper) -> HttpResponse:
+    body = render_to_string(
+        "papers/paper.md", {"paper": paper, "authors": [a.author for a in paper.authorships.all()]}
+    )
+    return HttpResponse(body, content_type="text/markdown; charset=utf-8")
+
+
+def _wants_markdown(request: HttpRequest) -> bool:
+    """Hugging Face answers /papers/<id> with the markdown to `Accept: text/markdown`; a browser's
+    Accept (text/html first, */* last) gets the page."""
+    return request.get_preferred_type(["text/html", "text/markdown"]) == "text/markdown"
 
 
 def paper(request: HttpRequest, raw_id: str) -> HttpResponse:
     paper, redirect_response = _paper_or_redirect(raw_id)
     if redirect_response:
         return redirect_response
-    return _cached(
+    markdown = _wants_markdown(request)
+    response = cached_response(
         request,
-        lambda: render(
+        (lambda: _markdown(paper)) if markdown else lambda: render(
             request,
             "papers/paper.html",
             {
@@ -154,18 +170,23 @@ def paper(request: HttpRequest, raw_id: str) -> HttpResponse:
         ),
         # The similar papers' vote counts may lag a vote on one of them by PAGE_CACHE_SECONDS at most:
         # which pages list a paper as similar is not known when it changes.
-        scope=pagecache.paper_scope(paper.pk),
+        scopes=(pagecache.paper_scope(paper.pk),),
+        # The two answers to one address are cached apart, and shared caches are told so (Vary).
+        vary=f"page={request.GET.get('page', '')}&as={'markdown' if markdown else 'html'}",
     )
+    patch_vary_headers(response, ["Accept"])
+    return response
 
 
 def paper_markdown(request: HttpRequest, raw_id: str) -> HttpResponse:
-    paper, redirect_response = _paper_or_redirect(raw_id, suffix=".md")
-    if redirect_response:
-        return redirect_response
-    body = render_to_string(
-        "papers/paper.md", {"paper": paper, "authors": [a.author for a in paper.authorships.all()]}
-    )
-    return HttpResponse(body, content_type="text/markdown; charset=utf-8")
+    """The paper as markdown; what is refused (not an id, no such paper or version) is said in plain
+    text too, since a program asked."""
+    try:
+        paper, redirect_response = _paper_or_redirect(raw_id, suffix=".md")
+    except (Refused, Http404) as exc:
+        status = exc.status if isinstance(exc, Refused) else 404
+        return HttpResponse(f"{exc}\n", status=status, content_type="text/plain; charset=utf-8")
+    return redirect_response or _markdown(paper)
 
 
 def author(request: HttpRequest, pk: int) -> HttpResponse:

@@ -91,6 +91,10 @@ class Paper(models.Model):
     # Hugging Face's own summary and keywords, as imported.
     ai_summary = models.TextField(blank=True)
     ai_keywords = models.JSONField(default=list, blank=True)
+    # Imported from Hugging Face as sent; the HF-compatible API reports them back.
+    ai_summary_model = models.CharField(max_length=200, blank=True, help_text="The model that wrote ai_summary")
+    github_repo_added_by = models.CharField(max_length=32, blank=True, help_text="Who linked the repo on HF")
+    media_urls = models.JSONField(default=list, blank=True, help_text="Videos and images the submitter attached")
     # Keywords extracted here from the title and abstract (search.keywords) for papers Hugging Face
     # gave none, by this embedder, from the text whose hash is keywords_text_hash (the hash of the
     # paper's vector: a new version's text is extracted again).
@@ -215,6 +219,25 @@ class Authorship(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author} at {self.position} on {self.paper.arxiv_id}"
+
+
+class HubUser(models.Model):
+    """A Hugging Face user who submitted an imported listing: what HF's API said of them, so the
+    HF-compatible API can say it back. DailyEntry.submitter_name names one (they have no account here)."""
+
+    name = models.CharField(max_length=150, unique=True, help_text="The user name on Hugging Face")
+    fullname = models.CharField(max_length=200, blank=True)
+    avatar_url = models.CharField(max_length=500, blank=True, help_text="As sent: absolute or a path on HF")
+    hf_id = models.CharField(max_length=24, blank=True, help_text="HF's 24-hex id, when it sent one")
+    is_pro = models.BooleanField(default=False)
+    # The day of the list this was read from: an older list's import never overwrites a newer one's.
+    seen_on = models.DateField()
+
+    class Meta:
+        verbose_name = "Hugging Face user"
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class DailyEntry(models.Model):

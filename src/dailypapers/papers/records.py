@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
-from .models import Author, DailyEntry, Organization, Paper
+from .models import Author, DailyEntry, HubUser, Organization, Paper
 
 # New-style ids (0704.0001 onwards: YYMM.NNNN, YYMM.NNNNN from 2015) and old-style
 # ids (archive[.SUBJ]/YYMMNNN), each with an optional version.
@@ -52,6 +52,15 @@ ORGANIZATION_SLUG_MAX = _max_length(Organization, "slug")
 ORGANIZATION_NAME_MAX = _max_length(Organization, "name")
 HF_NAME_MAX = _max_length(Organization, "hf_name")
 SUBMITTER_NAME_MAX = _max_length(DailyEntry, "submitter_name")
+HUB_FULLNAME_MAX = _max_length(HubUser, "fullname")
+HUB_AVATAR_MAX = _max_length(HubUser, "avatar_url")
+AI_SUMMARY_MODEL_MAX = _max_length(Paper, "ai_summary_model")
+REPO_ADDED_BY_MAX = _max_length(Paper, "github_repo_added_by")
+MEDIA_URLS_MAX = 20
+# Hugging Face's ids are MongoDB ObjectIds: 24 hex digits.
+OBJECT_ID = re.compile(r"[0-9a-f]{24}")
+# An avatar HF sends as a path on its own site ("/avatars/<hash>.svg").
+_HUB_AVATAR_PATH = re.compile(r"/(?!/)[\w\-./]+")
 VERSION_MAX = 32767  # PositiveSmallIntegerField, on every database
 STARS_MAX = 2**31 - 1  # PositiveIntegerField, on every database
 # Imported upvotes and comments: local votes and comments are added on top of them,
@@ -259,13 +268,57 @@ class OrganizationRecord:
 
 
 @dataclass(frozen=True)
+class HubUserRecord:
+    """What Hugging Face says of the user who listed a paper (its `submittedBy`)."""
+
+    fullname: str = ""
+    avatar_url: str = ""
+    hf_id: str = ""
+    is_pro: bool = False
+
+
+@dataclass(frozen=True)
 class DailyRecord:
-    """The paper was on the daily list of `day`."""
+    """The paper was on the daily list of `day`; `submitter` is the HF profile of submitter_name."""
 
     day: date
     submitted_at: datetime
     submitter_name: str = ""
     source: str = "hf-import"
+    submitter: HubUserRecord | None = None
+
+
+def _hub_user(user: object, problems: dict[str, str]) -> HubUserRecord | None:
+    """A valid HubUserRecord: each bad field dropped (noted in problems), None when nothing is left."""
+    if user is None:
+        return None
+    if not isinstance(user, HubUserRecord):
+        problems["daily.submitter"] = f"not a user: {_show(user)}"
+        return None
+    fullname = avatar_url = hf_id = ""
+    try:
+        fullname = _bounded_text(user.fullname, max_length=HUB_FULLNAME_MAX) if user.fullname else ""
+    except ValueError as exc:
+        problems["daily.submitter.fullname"] = str(exc)
+    if user.avatar_url:
+        if isinstance(user.avatar_url, str) and len(user.avatar_url) <= HUB_AVATAR_MAX and (
+            _HUB_AVATAR_PATH.fullmatch(user.avatar_url)
+        ):
+            avatar_url = user.avatar_url
+        else:
+            try:
+                avatar_url = clean_url(user.avatar_url)
+            except ValueError as exc:
+                problems["daily.submitter.avatar_url"] = str(exc)
+    if user.hf_id:
+        if isinstance(user.hf_id, str) and OBJECT_ID.fullmatch(user.hf_id):
+            hf_id = user.hf_id
+        else:
+            problems["daily.submitter.hf_id"] = f"not a 24-hex id: {_show(user.hf_id)}"
+    is_pro = user.is_pro is True
+    if not (fullname or avatar_url or hf_id or is_pro):
+        return None
+    return HubUserRecord(fullname=fullname, avatar_url=avatar_url, hf_id=hf_id, is_pro=is_pro)
 
 
 def _organization(org: object, problems: dict[str, str]) -> OrganizationRecord:
@@ -301,13 +354,24 @@ def _daily(daily: object, problems: dict[str, str]) -> DailyRecord:
         submitter_name = _bounded_text(daily.submitter_name, max_length=SUBMITTER_NAME_MAX)
     except ValueError as exc:
         problems["daily.submitter_name"], submitter_name = str(exc), ""
-    return replace(daily, submitted_at=_moment(daily.submitted_at), submitter_name=submitter_name)
+    submitter = _hub_user(daily.submitter, problems) if submitter_name else None
+    return replace(
+        daily, submitted_at=_moment(daily.submitted_at), submitter_name=submitter_name, submitter=submitter
+    )
 
 
 def _optional_url(value: object) -> str | None:
     if isinstance(value, str) and not value.strip():
         return None  # no link is not a bad link
     return clean_url(value)
+
+
+def _media_urls(value: object) -> list[str]:
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"not a list: {_show(value)}")
+    if len(value) > MEDIA_URLS_MAX:
+        raise ValueError(f"{len(value)} media links, more than {MEDIA_URLS_MAX}")
+    return [clean_url(url) for url in value]
 
 
 # How each optional field of PaperRecord is validated; each raises ValueError with the reason.
@@ -328,6 +392,9 @@ _OPTIONAL_FIELDS = {
     "num_comments": lambda v: _count(v, maximum=IMPORTED_COUNT_MAX),
     "ai_summary": clean_text,
     "ai_keywords": _strings,
+    "ai_summary_model": lambda v: _bounded_text(v, max_length=AI_SUMMARY_MODEL_MAX),
+    "github_repo_added_by": lambda v: _bounded_text(v, max_length=REPO_ADDED_BY_MAX),
+    "media_urls": _media_urls,
 }
 
 
@@ -360,6 +427,9 @@ class PaperRecord:
     num_comments: int | None = None
     ai_summary: str | None = None
     ai_keywords: list[str] | None = None
+    ai_summary_model: str | None = None
+    github_repo_added_by: str | None = None
+    media_urls: list[str] | None = None
     daily: DailyRecord | None = None
     extra: dict = field(default_factory=dict)
     where: str = field(default="", compare=False)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from dailypapers.errors import Refused
 
 from .bibtex import BibPaper
-from .models import Author, Authorship, DailyEntry, Organization, Paper
+from .models import Author, Authorship, DailyEntry, HubUser, Organization, Paper
 from .periods import Period
 from .records import parse_arxiv_id
 
@@ -140,24 +140,53 @@ def arxiv_id_of(raw_id: str) -> tuple[str, int | None]:
 
 
 def paper_by_raw_id(raw_id: str) -> Paper:
-    """The paper an arXiv id or URL names, any version, with its authors (paper_detail); refused with
-    404 when it is not an id or the paper is not here. Every page and API that takes an id from the
+    """The paper an arXiv id or URL names, any version up to its latest known one, with its authors
+    (paper_detail); refused with 404 when it is not an id, the paper is not here or the version is
+    beyond the latest we know. Every page and API that takes an id from the
     address looks the paper up here."""
-    arxiv_id, _ = arxiv_id_of(raw_id)
+    arxiv_id, version = arxiv_id_of(raw_id)
     paper = paper_detail(arxiv_id=arxiv_id)
     if paper is None:
         raise Refused.not_found(f"No paper {arxiv_id} here yet.", code="no_such_paper")
+    if version is not None and paper.version is not None and version > paper.version:
+        raise Refused.not_found(
+            f"{arxiv_id} has no version {version}: the latest arXiv version known here is v{paper.version}.",
+            code="no_such_version",
+        )
     return paper
 
 
 def author_names(papers: list[Paper]) -> dict[int, list[str]]:
-    """Ordered author names of many papers in one query: every list serializer (both APIs, feeds,
-    digests) reads them here."""
+    """Ordered author names of many papers in one query: list serializers (the native API, feeds,
+    digests) read them here; the HF-compatible API reads paper_authors (ids too, for claims)."""
     names: dict[int, list[str]] = {p.pk: [] for p in papers}
     rows = Authorship.objects.filter(paper__in=[p.pk for p in papers]).order_by("paper_id", "position")
     for paper_id, name in rows.values_list("paper_id", "author__name"):
         names[paper_id].append(name)
     return names
+
+
+def paper_authors(papers: list[Paper]) -> dict[int, list[tuple[int, str]]]:
+    """Ordered (author id, name) of many papers in one query, for serializers that link authors to claims."""
+    authors: dict[int, list[tuple[int, str]]] = {p.pk: [] for p in papers}
+    rows = Authorship.objects.filter(paper__in=[p.pk for p in papers]).order_by("paper_id", "position")
+    for paper_id, author_id, name in rows.values_list("paper_id", "author_id", "author__name"):
+        authors[paper_id].append((author_id, name))
+    return authors
+
+
+def hub_users(*, names: set[str]) -> dict[str, HubUser]:
+    """The Hugging Face profiles of imported submitters, by name (one query)."""
+    return HubUser.objects.in_bulk([n for n in names if n], field_name="name") if any(names) else {}
+
+
+def first_listings(*, paper_ids: list[int]) -> dict[int, DailyEntry]:
+    """Each paper's first daily listing (with its submitter), for the ones that have one: one query."""
+    first: dict[int, DailyEntry] = {}
+    entries = DailyEntry.objects.filter(paper_id__in=paper_ids).select_related("submitted_by")
+    for entry in entries.order_by("paper_id", "day", "submitted_at"):
+        first.setdefault(entry.paper_id, entry)
+    return first
 
 
 def detail_author_names(paper: Paper) -> list[str]:

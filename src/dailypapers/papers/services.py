@@ -8,7 +8,7 @@ import functools
 import logging
 from collections import deque
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from dailypapers import pagecache
 
-from .models import Author, Authorship, DailyEntry, HarvestState, Organization, Paper, SummaryCache
-from .records import OrganizationRecord, PagedSource, PaperRecord, Skipped, find_github_repo
+from .models import Author, Authorship, DailyEntry, HarvestState, HubUser, Organization, Paper, SummaryCache
+from .records import HubUserRecord, OrganizationRecord, PagedSource, PaperRecord, Skipped, find_github_repo
 from .sources.http import ExpiredPosition, SourceError
 
 logger = logging.getLogger(__name__)
@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 _PLAIN_FIELDS = (
     "version", "title", "abstract", "published_at", "updated_at", "comments", "journal_ref", "doi",
     "github_repo", "github_stars", "project_page", "ai_summary", "ai_keywords",
+    "ai_summary_model", "github_repo_added_by", "media_urls",
 )
 
 
@@ -367,6 +368,36 @@ def _organizations(records: list[PaperRecord]) -> dict[str, Organization]:
     return orgs
 
 
+def _write_hub_users(records: list[PaperRecord]) -> None:
+    """The Hugging Face profiles of the records' submitters, by name. The newest list's word wins
+    (a later import may bring a new full name or avatar), so lists imported in any order end in the
+    same state; a record that says nothing of its submitter changes nothing."""
+    wanted: dict[str, tuple[date, HubUserRecord]] = {}
+    for r in records:
+        if r.daily and r.daily.submitter:
+            name, seen = r.daily.submitter_name, (r.daily.day, r.daily.submitter)
+            if name not in wanted or wanted[name][0] <= seen[0]:
+                wanted[name] = seen
+    if not wanted:
+        return
+    existing = HubUser.objects.in_bulk(list(wanted), field_name="name")
+    HubUser.objects.bulk_create(
+        [HubUser(name=name, seen_on=day, **asdict(rec)) for name, (day, rec) in wanted.items() if name not in existing],
+        ignore_conflicts=True,
+    )
+    changed = []
+    for name, (day, rec) in wanted.items():
+        user = existing.get(name)
+        if user is None or day < user.seen_on:
+            continue
+        values = asdict(rec) | {"seen_on": day}
+        if any(getattr(user, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(user, k, v)
+            changed.append(user)
+    HubUser.objects.bulk_update(changed, ["fullname", "avatar_url", "hf_id", "is_pro", "seen_on"], batch_size=500)
+
+
 def _author_ids(names: set[str]) -> dict[str, int]:
     ids: dict[str, int] = {}
     name_list = list(names)
@@ -440,6 +471,7 @@ def _write_batch(records: list[PaperRecord], stats: UpsertStats) -> None:
     papers = existing | {p.arxiv_id: p for p in new_papers}
     new_ids = {p.arxiv_id for p in new_papers}
 
+    _write_hub_users(records)
     listing_changed = _write_authorships(records, papers, new_ids) | _write_daily_entries(records, papers)
     if stale := listing_changed - touched - new_ids:
         # Authors or a new listing changed what search indexes: mark the paper modified.

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from ..records import DailyRecord, OrganizationRecord, PaperRecord, Skipped, make_record
+from ..records import DailyRecord, HubUserRecord, OrganizationRecord, PaperRecord, Skipped, make_record
 from .http import SourceError, fetch
 
 # Items per API request; a full page means there may be another one.
@@ -39,6 +39,8 @@ def item_record(item: object, *, day: date, where: str) -> PaperRecord | Skipped
     except ValueError as exc:
         return Skipped(where, f"bad date: {exc}")
     submitter = fields.get("submittedBy") or paper.get("submittedOnDailyBy") or {}
+    if not isinstance(submitter, dict):
+        submitter = {}
     org = fields.get("organization") or paper.get("organization")
     if isinstance(org, dict):
         # The slug is derived from HF's name, which is kept as sent (see OrganizationRecord); the values go
@@ -61,11 +63,21 @@ def item_record(item: object, *, day: date, where: str) -> PaperRecord | Skipped
         project_page=paper.get("projectPage") or None,
         ai_summary=paper.get("ai_summary"),
         ai_keywords=paper.get("ai_keywords"),
+        ai_summary_model=paper.get("ai_summary_model"),
+        github_repo_added_by=paper.get("githubRepoAddedBy"),
+        # 2024's lists' "mediaUrl" is the thumbnail; "mediaUrls" are what the submitter attached.
+        media_urls=paper.get("mediaUrls") or fields.get("mediaUrls"),
         daily=DailyRecord(
             day=day,
             submitted_at=submitted_at or datetime.combine(day, time.min, tzinfo=timezone.utc),
-            submitter_name=(submitter.get("name") or "") if isinstance(submitter, dict) else "",
+            submitter_name=submitter.get("name") or submitter.get("user") or "",
             source="hf-import",
+            submitter=HubUserRecord(
+                fullname=submitter.get("fullname") or "",
+                avatar_url=submitter.get("avatarUrl") or "",
+                hf_id=submitter.get("_id") or "",
+                is_pro=submitter.get("isPro") is True,
+            ),
         ),
     )
 
