@@ -135,7 +135,7 @@ def embed_batch(*, rows: list[tuple[int, str, str]], embedder) -> int:
     todo = [(pk, t, a, h) for pk, t, a in rows if (h := _text_hash(t, a)) != stored.get(pk)]
     if not todo:
         return 0
-    matrix = embedder.embed([paper_text(t, a) for _, t, a, _ in todo])
+    matrix = embedder.embed_documents([paper_text(t, a) for _, t, a, _ in todo])
     with transaction.atomic():
         PaperVector.objects.bulk_create(
             [
