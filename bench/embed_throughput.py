@@ -187,7 +187,8 @@ def part_workers(args) -> dict:
             for p in procs:
                 p.wait()
             cpu = sum(e["cpu_s"] for e in each)
-            out[str(k)] = {"papers": len(texts), "wall_s": round(wall, 2), "papers_per_wall_s": round(len(texts) / wall, 2),
+            out[str(k)] = {"papers": len(texts), "wall_s": round(wall, 2),
+                           "papers_per_wall_s": round(len(texts) / wall, 2),
                            "cpu_s": round(cpu, 2), "papers_per_cpu_s": round(len(texts) / cpu, 2),
                            "per_process": each, "loadavg": loadavg()}
             log(f"{k} worker(s): {out[str(k)]}")
