@@ -291,6 +291,7 @@ def _make_reader(args):
 
 
 def latency_runs(args, *, user, papers: int) -> None:
+    from django.core.cache import caches
     from django.test import Client
 
     from dailypapers.papers.models import DailyEntry
@@ -310,6 +311,8 @@ def latency_runs(args, *, user, papers: int) -> None:
         for name, call in (
             ("page_week", lambda: client.get("/papers/for-you")),
             ("page_month", lambda: client.get("/papers/for-you?period=month")),
+            # As a process sees a card for the first time (the shared card bodies not yet cached).
+            ("page_week_cold_cards", lambda: (caches["cards"].clear(), client.get("/papers/for-you"))),
             ("selector_week", lambda: selectors.for_you(user=user, period="week")),
         ):
             # Wall time, and this process's CPU time: on a shared, loaded machine the wall time

@@ -8,6 +8,8 @@ import os
 bind = f"{os.environ.get('DAILYPAPERS_HOST', '127.0.0.1')}:{os.environ.get('DAILYPAPERS_PORT', '8000')}"
 # Sync workers: a page is rendered in a few ms and cached; search embeds the query in-process.
 # Two per core is plenty (each web worker holds the search indexes' pages and the query embedder).
+# One BLAS thread per web worker, as `serve` sets (see cli.py): set here, before the app loads numpy.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
 worker_class = "sync"
 timeout = 30            # a request still running after 30 s is killed and its worker replaced

@@ -109,8 +109,8 @@ def search(query: str, **filters) -> selectors.SearchResults:
 
 # --- users ------------------------------------------------------------------------------------------------------
 
-def make_user(username="ada", *, verified=True, staff=False) -> User:
-    user = User.objects.create_user(username=username, email=f"{username}@example.org", password="pw-long-enough-1",
+def make_user(username="ada", *, verified=True, staff=False, password="pw-long-enough-1") -> User:
+    user = User.objects.create_user(username=username, email=f"{username}@example.org", password=password,
                                     is_staff=staff, is_superuser=staff)
     EmailAddress.objects.create(user=user, email=user.email, verified=verified, primary=True)
     return user
@@ -150,6 +150,18 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(
         executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"]
     )
+
+
+BROWSER_PASSWORD = "correct horse battery"  # the browser tests' users sign in with it
+
+
+def sign_in(page, base_url: str, username: str, password: str = BROWSER_PASSWORD) -> None:
+    """Sign in through the site's login form, as a visitor does; it lands on the daily list."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_login", username)
+    page.fill("#id_password", password)
+    page.click("form[action*='login'] button[type=submit]")
+    page.wait_for_url("**/papers")
 
 
 def local_backend_only(reason: str):

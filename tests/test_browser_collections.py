@@ -2,19 +2,14 @@
 
 import pytest
 
-from .helpers import BROWSER_MARKS, launch_chromium
+from .helpers import BROWSER_MARKS, BROWSER_PASSWORD, launch_chromium, make_user, sign_in
 
 pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
 def ada(db):
-    from allauth.account.models import EmailAddress
-    from django.contrib.auth import get_user_model
-
-    user = get_user_model().objects.create_user("ada", "ada@example.org", "correct horse battery")
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    return user
+    return make_user("ada", password=BROWSER_PASSWORD)
 
 
 def test_save_from_a_card_then_read_cite_and_export(live_server, three_days_live, ada):
@@ -25,11 +20,7 @@ def test_save_from_a_card_then_read_cite_and_export(live_server, three_days_live
         page = browser.new_page()
         violations = []
         page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_login", "ada")
-        page.fill("#id_password", "correct horse battery")
-        page.click("form[action*='login'] button[type=submit]")
-        page.wait_for_url("**/papers")
+        sign_in(page, live_server.url, "ada")
 
         page.goto(f"{live_server.url}/papers/date/2026-03-16")
         card = page.locator("article.card[data-arxiv-id='2603.00003']")

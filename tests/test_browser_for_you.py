@@ -3,7 +3,7 @@ and the next visit leaves both out (the saved paper has joined the profile)."""
 
 import pytest
 
-from .helpers import BROWSER_MARKS, launch_chromium
+from .helpers import BROWSER_MARKS, BROWSER_PASSWORD, launch_chromium, make_user, sign_in
 from .test_for_you import world  # noqa: F401 - RL and speech profile papers, this week's list
 
 pytestmark = BROWSER_MARKS
@@ -11,14 +11,10 @@ pytestmark = BROWSER_MARKS
 
 @pytest.fixture
 def ada(world):  # noqa: F811
-    from allauth.account.models import EmailAddress
-    from django.contrib.auth import get_user_model
-
     from dailypapers.collections.services import toggle_saved
     from dailypapers.community.services import toggle_vote
 
-    user = get_user_model().objects.create_user("ada", "ada@example.org", "correct horse battery")
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    user = make_user("ada", password=BROWSER_PASSWORD)
     for paper in world["profile"]["rl"]:
         toggle_vote(user=user, paper=paper)
     for paper in world["profile"]["speech"]:
@@ -36,11 +32,7 @@ def test_not_interested_and_save_on_for_you(live_server, world, ada):  # noqa: F
         page = browser.new_page()
         violations = []
         page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_login", "ada")
-        page.fill("#id_password", "correct horse battery")
-        page.click("form[action*='login'] button[type=submit]")
-        page.wait_for_url("**/papers")
+        sign_in(page, live_server.url, "ada")
         page.click("header >> text=For you")
         page.wait_for_url("**/papers/for-you")
         assert page.locator("h1").inner_text() == "For you"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from .helpers import BROWSER_MARKS, launch_chromium
+from .helpers import BROWSER_MARKS, launch_chromium, sign_in
 
 pytestmark = BROWSER_MARKS
 
@@ -20,11 +20,7 @@ def test_no_page_scrolls_sideways_on_a_phone(live_server, three_days_live, carol
         too_wide = {}
         for signed_in in (False, True):
             if signed_in:
-                page.goto(f"{live_server.url}/accounts/login/")
-                page.fill("#id_login", "carol_with_a_long_name")
-                page.fill("#id_password", "correct horse battery")
-                page.click("form[action*='login'] button[type=submit]")
-                page.wait_for_url("**/papers")
+                sign_in(page, live_server.url, "carol_with_a_long_name")
                 assert page.locator("text=Log out").count() == 1
             for path in PAGES + (["/papers/submit", "/organizations/new"] if signed_in else ["/accounts/login/"]):
                 page.goto(f"{live_server.url}{path}")

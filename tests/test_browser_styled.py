@@ -2,7 +2,7 @@
 confirmation, passwords, email addresses) and the CSRF failure page carry the site's header, its
 card and its buttons, in a real browser; buttons look alike site-wide."""
 
-from .helpers import BROWSER_MARKS, launch_chromium
+from .helpers import BROWSER_MARKS, launch_chromium, sign_in
 
 pytestmark = BROWSER_MARKS
 
@@ -37,11 +37,7 @@ def test_account_pages_and_buttons_in_the_sites_look(live_server, three_days_liv
         for path in SIGNED_OUT:
             page.goto(f"{live_server.url}{path}")
             looks[path] = page.evaluate(LOOK)
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_login", "carol_with_a_long_name")
-        page.fill("#id_password", "correct horse battery")
-        page.click("main button[type=submit]")
-        page.wait_for_url("**/papers")
+        sign_in(page, live_server.url, "carol_with_a_long_name")
         for path in SIGNED_IN:
             page.goto(f"{live_server.url}{path}")
             looks[path] = page.evaluate(LOOK)
@@ -91,11 +87,7 @@ def test_copy_markdown_and_delete_asks_first(live_server, three_days_live, carol
         browser = launch_chromium(playwright)
         context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
         page = context.new_page()
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_login", "carol_with_a_long_name")
-        page.fill("#id_password", "correct horse battery")
-        page.click("main button[type=submit]")
-        page.wait_for_url("**/papers")
+        sign_in(page, live_server.url, "carol_with_a_long_name")
         page.goto(f"{live_server.url}/papers/2603.00002")
         page.get_by_role("button", name="Copy markdown").click()
         page.get_by_role("button", name="Copied").wait_for()

@@ -91,6 +91,10 @@ def _serve(argv: list[str]) -> None:
         help="don't run a queue worker beside the web workers (run `dailypapers worker` elsewhere)",
     )
     args = parser.parse_args(argv)
+    # One BLAS thread per web worker, set before numpy loads: each request's matrix work is small,
+    # and OpenBLAS's threads only stall on a busy machine (For you's ranking took ~50 ms of CPU
+    # with them against ~28 ms without, bench/recommend.py). An operator's own value wins.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     # Settings fail early (e.g. no SECRET_KEY) with their own message, not inside a worker.
     import django
 

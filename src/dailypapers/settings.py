@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "dailypapers.api",
     "dailypapers.feeds",
     "dailypapers.collections",
+    "dailypapers.follows",
     "dailypapers.personal",
     "dailypapers.digests",
     "dailypapers.exports",
@@ -250,6 +251,21 @@ HF_DAILY_IMPORT = _env_bool("DAILYPAPERS_HF_DAILY_IMPORT")
 # Papers one embedding job claims at a time (SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL).
 EMBED_BATCH_SIZE = int(os.environ.get("DAILYPAPERS_EMBED_BATCH_SIZE", "32"))
 EMBED_THREADS = int(os.environ.get("DAILYPAPERS_EMBED_THREADS", "1"))
+
+# One-line summaries from a language model (papers.summaries), off unless DAILYPAPERS_LLM_URL is set: an
+# OpenAI-compatible base URL (llama.cpp's server, vLLM, Ollama: "http://127.0.0.1:8080/v1"), the model's
+# name (it labels the summaries), an API key if the server wants one, requests a minute, a timeout, and
+# how many papers one worker run takes (a run every minute).
+LLM_URL = os.environ.get("DAILYPAPERS_LLM_URL", "").strip()
+LLM_MODEL = os.environ.get("DAILYPAPERS_LLM_MODEL", "").strip()
+LLM_API_KEY = os.environ.get("DAILYPAPERS_LLM_API_KEY", "")
+LLM_RATE_PER_MINUTE = float(os.environ.get("DAILYPAPERS_LLM_RATE", "30"))
+LLM_TIMEOUT_SECONDS = float(os.environ.get("DAILYPAPERS_LLM_TIMEOUT", "60"))
+LLM_PAPERS_PER_RUN = int(os.environ.get("DAILYPAPERS_LLM_PAPERS_PER_RUN", "20"))
+if LLM_URL and not LLM_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"DAILYPAPERS_LLM_URL must be an http(s) URL, not {LLM_URL!r}")
+if LLM_URL and not LLM_MODEL:
+    raise ImproperlyConfigured("DAILYPAPERS_LLM_URL is set: DAILYPAPERS_LLM_MODEL must name the model")
 
 # Anonymous list pages are served from the cache for this long (seconds); a write replaces the
 # scope tokens of the pages it changes (pagecache.py), so those never outlive it.

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("dailypapers.personal.urls")),  # /papers/for-you before the pages' catch-all
     path("", include("dailypapers.exports.urls")),  # "….bib" before the pages' catch-all paper route
     path("", include("dailypapers.collections.urls")),  # a paper's /save, before the pages' catch-all
+    path("", include("dailypapers.follows.urls")),  # /follows and the Follow buttons
     path("", include("dailypapers.community.urls")),  # before the pages' catch-all paper route
     path("", include("dailypapers.pages.urls")),
     re_path(r"^media/(?P<path>.*)$", views.media),

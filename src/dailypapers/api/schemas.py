@@ -112,8 +112,15 @@ class PaperOut(Schema):
     github_repo: str | None
     github_stars: int | None
     project_page: str | None
-    ai_summary: str | None
-    ai_keywords: list[str]
+    ai_summary: str | None = Field(description="Hugging Face's AI summary, as imported")
+    ai_keywords: list[str] = Field(description="Hugging Face's keywords, as imported")
+    keywords: list[str] = Field(description="The keywords shown: Hugging Face's, else extracted here")
+    keywords_from: Literal["huggingface", "extracted"] | None = Field(
+        description="huggingface, or extracted from the title and abstract with the site's embedder")
+    keywords_model: str | None = Field(description="The embedder that extracted them (keywords_from: extracted)")
+    summary: str | None = Field(description="The one-line summary shown: Hugging Face's, else a language model's")
+    summary_from: Literal["huggingface", "llm"] | None
+    summary_model: str | None = Field(description="The language model that wrote it (summary_from: llm)")
     url: str = Field(description="The paper's page on this site")
     arxiv_url: str
     pdf_url: str

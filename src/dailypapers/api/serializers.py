@@ -26,8 +26,9 @@ def paper_json(paper: Paper, *, authors: list[str], entry: DailyEntry | None = N
         "summary": paper.abstract,
         "upvotes": paper.upvotes,
         "discussionId": paper.arxiv_id,
-        "ai_summary": paper.ai_summary or None,
-        "ai_keywords": paper.ai_keywords or None,
+        # Hugging Face's own where it gave them, else the ones made here (the native API names which).
+        "ai_summary": paper.summary or None,
+        "ai_keywords": paper.keywords or None,
         "githubRepo": paper.github_repo or None,
         "githubStars": paper.github_stars,
         "projectPage": paper.project_page or None,

@@ -42,18 +42,22 @@ def _one_line(paper: Paper) -> str:
 
 
 def build_message(
-    *, subscription: Subscription, period: Period, items: list[dict], connection=None
+    *, subscription: Subscription, period: Period, items: list[dict], followed: list[dict] | None = None,
+    connection=None,
 ) -> EmailMultiAlternatives:
+    """`followed`: the "From what you follow" sections, each {"label", "kind", "items"}."""
     token = unsubscribe_token(subscription)
     unsubscribe_url = settings.BASE_URL + reverse("digests:unsubscribe", args=[token])
     label = period_label(period)
     context = {
         "site_name": settings.SITE_NAME, "period_label": label, "subscription": subscription, "items": items,
+        "followed": followed or [],
         "unsubscribe_url": unsubscribe_url, "base_url": settings.BASE_URL,
     }
+    count = len({i["paper"].pk for i in items} | {i["paper"].pk for f in followed or [] for i in f["items"]})
     host = settings.BASE_URL.split("://")[-1].split("/")[0].split(":")[0]
     message = EmailMultiAlternatives(
-        subject=f"{settings.SITE_NAME} — {label}: {len(items)} paper{'s' if len(items) != 1 else ''}",
+        subject=f"{settings.SITE_NAME} — {label}: {count} paper{'s' if count != 1 else ''}",
         body=render_to_string("digests/digest.txt", context),
         to=[subscription.email],
         connection=connection,

@@ -1,6 +1,7 @@
 """Which papers a digest holds: the periods that have closed, the period's papers, and each
 subscription's choice of them — its topic and its owner's taste through the search selectors
-(never the indexes themselves)."""
+(never the indexes themselves) — and, for a subscription tied to an account, the "From what you
+follow" sections of the follows its owner put in the digest."""
 
 from datetime import datetime, timedelta
 
@@ -8,6 +9,7 @@ from django.conf import settings
 
 from dailypapers.community.services import feed_day
 from dailypapers.errors import Refused
+from dailypapers.follows.selectors import Section, digest_sections
 from dailypapers.papers import selectors as paper_selectors
 from dailypapers.papers.models import Paper
 from dailypapers.papers.periods import Period
@@ -55,3 +57,10 @@ def digest_papers(*, subscription: Subscription, papers: list[Paper], topics: di
         # The For you ranking (upvotes, saves, Not interested); no signal yet: the period's top papers.
         papers = rank_papers(user=subscription.user, papers=papers)
     return papers[:settings.DIGEST_MAX_PAPERS]
+
+
+def follow_sections(*, subscription: Subscription, papers: list[Paper]) -> list[Section]:
+    """The period's papers of each follow its owner put in the digest (a saved search matches as a topic does)."""
+    if not subscription.user_id or not papers:
+        return []
+    return digest_sections(user=subscription.user, papers=papers, min_similarity=TOPIC_MIN_SIMILARITY)

@@ -12,7 +12,7 @@ from dailypapers.papers.periods import Period
 
 from .emails import build_message, digest_items
 from .models import DigestDelivery, Subscription
-from .selection import FREQUENCIES, digest_papers, period_papers
+from .selection import FREQUENCIES, digest_papers, follow_sections, period_papers
 
 
 @dataclass
@@ -54,15 +54,18 @@ def send_digests(*, period: Period, on_progress=None) -> SendStats:
                 stats.already += 1
                 continue
             chosen = digest_papers(subscription=subscription, papers=papers, topics=topics)
-            if not chosen:
+            followed = follow_sections(subscription=subscription, papers=papers)
+            if not chosen and not followed:
                 stats.empty += 1
                 continue
             delivery, _ = DigestDelivery.objects.get_or_create(subscription=subscription, period=period.key)
             if delivery.status != DigestDelivery.Status.SENDING:
                 stats.already += 1
                 continue
-            message = build_message(subscription=subscription, period=period,
-                                    items=[items[p.pk] for p in chosen], connection=connection)
+            message = build_message(subscription=subscription, period=period, items=[items[p.pk] for p in chosen],
+                                    followed=[{"label": s.follow.label, "kind": s.follow.get_kind_display(),
+                                               "items": [items[p.pk] for p in s.papers]} for s in followed],
+                                    connection=connection)
             try:
                 message.send()
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:

@@ -1,4 +1,5 @@
-"""RSS 2.0 and Atom feeds of the daily list, trending, a search, an organization and an author.
+"""RSS 2.0 and Atom feeds of the daily list, trending, a search, an organization, an author, a
+public collection, and each of a user's follows (private).
 
 Django's syndication framework writes them; two small generator subclasses give every
 author of a paper its own element (Django writes one author per item).
@@ -20,6 +21,7 @@ from django.utils.html import escape
 from dailypapers.collections.selectors import papers as collection_papers
 from dailypapers.collections.selectors import visible_collection
 from dailypapers.errors import Refused
+from dailypapers.follows.selectors import follow_for_token, follow_papers, link_of
 from dailypapers.pagecache import cached_response
 from dailypapers.papers import selectors
 from dailypapers.papers.models import Author, DailyEntry, Organization, Paper
@@ -258,4 +260,26 @@ class CollectionFeed(PaperFeed):
             description=clean(collection.description) or f"A collection of papers by {collection.owner.username}.",
             link=collection.get_absolute_url(),
             items=to_items([Card(paper=p) for p in papers]),
+        )
+
+
+class FollowFeed(PaperFeed):
+    """One of a user's follows, at an address holding their private feed token: a wrong token, or a
+    follow that is not the token's user's, is a 404. Never cached: a rotated token must stop at once."""
+
+    def __call__(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = super(PaperFeed, self).__call__(request, *args, **kwargs)
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    def subject(self, request, token: str, pk: str) -> Subject:
+        follow = follow_for_token(token=token, pk=int(pk))
+        if follow is None:
+            raise Http404("No such feed here.")
+        kind = {"author": "Papers by", "organization": "Papers from", "search": "Papers matching"}[follow.kind]
+        return Subject(
+            title=f"Following: {clean(follow.label)}",
+            description=f"{kind} {clean(follow.label)}, newest first.",
+            link=link_of(follow),
+            items=to_items([Card(paper=p) for p in follow_papers(follow=follow, limit=MAX_ITEMS)]),
         )

@@ -1,6 +1,15 @@
 from django.urls import re_path
 
-from .feeds import AuthorFeed, CollectionFeed, DailyFeed, OrganizationFeed, SearchFeed, TrendingFeed, feed_view
+from .feeds import (
+    AuthorFeed,
+    CollectionFeed,
+    DailyFeed,
+    FollowFeed,
+    OrganizationFeed,
+    SearchFeed,
+    TrendingFeed,
+    feed_view,
+)
 
 app_name = "feeds"
 
@@ -14,4 +23,7 @@ urlpatterns = [
     re_path(r"^organizations/(?P<slug>[-a-zA-Z0-9_]+)" + FMT, feed_view(OrganizationFeed), name="organization"),
     re_path(r"^authors/(?P<pk>[0-9]+)" + FMT, feed_view(AuthorFeed), name="author"),
     re_path(r"^collections/(?P<pk>[0-9]{1,18})" + FMT, feed_view(CollectionFeed), name="collection"),
+    # A follow's private feed: the token is the user's FeedToken (follows.models).
+    re_path(r"^follows/(?P<token>[-_a-zA-Z0-9]{1,64})/(?P<pk>[0-9]{1,18})" + FMT, feed_view(FollowFeed),
+            name="follow"),
 ]

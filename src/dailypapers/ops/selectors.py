@@ -12,7 +12,7 @@ from django.utils.module_loading import import_string
 from dailypapers.papers.models import HarvestState, Paper
 from dailypapers.queue import queue_counts
 from dailypapers.search.models import IndexState
-from dailypapers.search.services import papers_needing_vectors
+from dailypapers.search.services import papers_needing_keywords, papers_needing_vectors
 
 from .models import JobStat
 
@@ -23,6 +23,7 @@ SCHEDULED_INGESTS = ("ops.harvest_arxiv_oai", "ops.import_hf_daily")
 class Status:
     papers: int
     vectors_pending: int
+    keywords_pending: int  # embedded papers without Hugging Face's keywords or extracted ones yet
     keyword_indexed_until: datetime | None
     papers_changed_since_index: int
     queue_pending: int | None
@@ -72,6 +73,7 @@ def site_status() -> Status:
     return Status(
         papers=Paper.objects.count(),
         vectors_pending=papers_needing_vectors(model_id=_model_id()).count(),
+        keywords_pending=papers_needing_keywords(model_id=_model_id()).count(),
         keyword_indexed_until=indexed_until,
         papers_changed_since_index=changed,
         queue_pending=counts["pending"],

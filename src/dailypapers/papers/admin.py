@@ -49,7 +49,10 @@ class PaperAdmin(RefreshesPages):
     search_fields = ["arxiv_id", "title"]
     date_hierarchy = "published_at"
     autocomplete_fields = ["organization"]
-    readonly_fields = ["created_at", "modified_at", "imported_upvotes", "imported_comments"]
+    # Made by the worker from the text (search.keywords, papers.summaries), with what they came from.
+    readonly_fields = ["created_at", "modified_at", "imported_upvotes", "imported_comments", "extracted_keywords",
+                       "keywords_model", "keywords_text_hash", "llm_summary", "llm_summary_model", "llm_summary_hash",
+                       "llm_summary_checked_at"]
     inlines = [AuthorshipInline, DailyEntryInline]
     actions = ["lock_comments", "unlock_comments"]
 

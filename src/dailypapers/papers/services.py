@@ -1,7 +1,8 @@
 """Writes to papers. Every source goes through upsert_papers (ingest); every other change to a paper,
 its counts or its daily entries goes through the small API below (mark_changed, adjust_counts,
-set_organization, lock_comments, list_paper, unlist), which stamps modified_at when search must
-reindex the paper and invalidates exactly the cached pages that show it. Nothing else writes papers."""
+set_organization, lock_comments, list_paper, unlist, set_keywords, set_summary), which stamps
+modified_at when search must reindex the paper and invalidates exactly the cached pages that show
+it. Nothing else writes papers."""
 
 import functools
 import logging
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from dailypapers import pagecache
 
-from .models import Author, Authorship, DailyEntry, HarvestState, Organization, Paper
+from .models import Author, Authorship, DailyEntry, HarvestState, Organization, Paper, SummaryCache
 from .records import OrganizationRecord, PagedSource, PaperRecord, Skipped, find_github_repo
 from .sources.http import ExpiredPosition, SourceError
 
@@ -134,6 +135,62 @@ def lock_comments(*, paper_ids: Collection[int], locked: bool) -> None:
     """Lock (or unlock) the papers' discussions: only their own pages show it."""
     Paper.objects.filter(pk__in=list(paper_ids)).update(comments_locked=locked)
     refresh_pages(paper_ids=paper_ids, lists=False)
+
+
+@dataclass(frozen=True)
+class ExtractedKeywords:
+    """Keywords extracted from one paper's text (the text whose vector has text_hash)."""
+
+    paper_id: int
+    keywords: list[str]
+    text_hash: str
+
+
+def set_keywords(*, extracted: Collection[ExtractedKeywords], model: str) -> int:
+    """Store keywords extracted by `model` (search.keywords) on these papers; returns how many.
+    Search does not index keywords, so modified_at stays (stamping it would have the paper embedded
+    and its keywords extracted again); the pages that show the papers are refreshed."""
+    rows = {e.paper_id: e for e in extracted}
+    if not rows:
+        return 0
+    papers = list(Paper.objects.filter(pk__in=list(rows)).only("pk"))
+    for paper in papers:
+        paper.extracted_keywords = [str(k) for k in rows[paper.pk].keywords]
+        paper.keywords_model = model
+        paper.keywords_text_hash = rows[paper.pk].text_hash
+    with transaction.atomic():
+        Paper.objects.bulk_update(papers, ["extracted_keywords", "keywords_model", "keywords_text_hash"])
+    refresh_pages(paper_ids=[p.pk for p in papers])
+    return len(papers)
+
+
+def set_summary(*, paper_id: int, summary: str, model: str, content_hash: str) -> None:
+    """The language model `model` summarised the paper's text (whose hash is content_hash) as
+    `summary` (validated where it came in, papers.summaries). The cache row and the paper change in
+    one transaction: never one without the other. Search never indexes summaries: modified_at stays."""
+    with transaction.atomic():
+        SummaryCache.objects.update_or_create(
+            paper_id=paper_id, content_hash=content_hash, model=model, defaults={"summary": summary}
+        )
+        Paper.objects.filter(pk=paper_id).update(
+            llm_summary=summary, llm_summary_model=model, llm_summary_hash=content_hash,
+            llm_summary_checked_at=timezone.now(),
+        )
+    refresh_pages(paper_ids=[paper_id])
+
+
+def set_no_summary(*, paper_id: int, model: str, content_hash: str) -> None:
+    """`model` gave no usable summary of this text: the paper shows none from it (not another
+    model's under its name), and is not asked again until its text or the model changes."""
+    Paper.objects.filter(pk=paper_id).update(
+        llm_summary="", llm_summary_model=model, llm_summary_hash=content_hash, llm_summary_checked_at=timezone.now()
+    )
+    refresh_pages(paper_ids=[paper_id])
+
+
+def mark_summaries_checked(*, paper_ids: Collection[int]) -> None:
+    """These papers' summaries still match their text and model (nothing shown changes)."""
+    Paper.objects.filter(pk__in=list(paper_ids)).update(llm_summary_checked_at=timezone.now())
 
 
 def list_paper(*, paper: Paper, day: date, submitted_at: datetime, submitted_by=None, source: str) -> DailyEntry:

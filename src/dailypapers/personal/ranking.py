@@ -5,8 +5,8 @@ A candidate's interest is mostly a soft maximum of its cosines to the user's pro
 (upvoted or saved), not its cosine to their average: a reader of RL and speech papers has two
 clusters whose centroid sits between them and near neither, while each RL (or speech) candidate
 is close to some profile papers. A quarter of the centroid cosine is mixed in (the benchmark's
-best), papers marked Not interested push their neighbours down, and papers shown many times
-without a click fade (selectors.py).
+best), papers marked Not interested push their neighbours down, papers by authors the user follows
+are lifted, and papers shown many times without a click fade (selectors.py).
 
 The constants were chosen on bench/recommend.py (hf_daily_papers, 219 submitters, leave-last-out,
 chosen on half of them); see the README's "For you" benchmark for the grid and the numbers.
@@ -32,6 +32,9 @@ RECENCY_WEIGHT = 0.02
 # NEGATIVE_WEIGHT x (cosine - NEGATIVE_FLOOR) / (1 - NEGATIVE_FLOOR): a near-duplicate loses ~NEGATIVE_WEIGHT.
 NEGATIVE_FLOOR = 0.5
 NEGATIVE_WEIGHT = 1.0
+# Added to a paper by an author the user follows (cosine units, so about the gap between a close
+# neighbour of the profile and an unrelated paper). Not measured: the benchmark's data has no follows.
+FOLLOWED_AUTHOR_WEIGHT = 0.2
 
 
 def normalise(matrix: np.ndarray) -> np.ndarray:
@@ -96,10 +99,11 @@ def negative_penalty(candidates: np.ndarray, negatives: np.ndarray) -> np.ndarra
 
 
 def scores(*, candidates: np.ndarray, profile: np.ndarray, upvotes: np.ndarray, recency: np.ndarray | None = None,
-           negatives: np.ndarray | None = None, top_k: int = INTEREST_TOP_K,
+           negatives: np.ndarray | None = None, followed: np.ndarray | None = None, top_k: int = INTEREST_TOP_K,
            temperature: float | None = INTEREST_TEMPERATURE, centroid_weight: float = CENTROID_WEIGHT,
            popularity_weight: float = POPULARITY_WEIGHT) -> tuple[np.ndarray, np.ndarray]:
-    """(score per candidate, index of its nearest profile paper or -1), higher is better."""
+    """(score per candidate, index of its nearest profile paper or -1), higher is better. `followed`:
+    a boolean per candidate, whether an author the user follows wrote it."""
     liked, nearest = interest(candidates, profile, top_k=top_k, temperature=temperature)
     total = liked.astype(np.float64)
     if centroid_weight:
@@ -109,4 +113,6 @@ def scores(*, candidates: np.ndarray, profile: np.ndarray, upvotes: np.ndarray, 
         total += RECENCY_WEIGHT * recency
     if negatives is not None:
         total -= negative_penalty(candidates, negatives)
+    if followed is not None:
+        total += FOLLOWED_AUTHOR_WEIGHT * followed
     return total, nearest

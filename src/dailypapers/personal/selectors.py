@@ -6,6 +6,7 @@ grows with the window's size in cheap rows, not in cards.
 """
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -18,6 +19,7 @@ from django.utils.module_loading import import_string
 
 from dailypapers.collections.models import CollectionItem
 from dailypapers.community.models import Vote
+from dailypapers.follows.selectors import followed_author_paper_ids, followed_authors_of, follows_authors
 from dailypapers.papers import selectors as paper_selectors
 from dailypapers.papers.models import DailyEntry, Paper
 from dailypapers.papers.selectors import card_papers
@@ -43,11 +45,13 @@ CANDIDATE_CACHE_SECONDS = 60
 
 @dataclass(frozen=True)
 class Reason:
-    """Why a card is here: the profile paper it is nearest to and how it got into the profile."""
+    """Why a card is here: by an author the user follows (`author`, source "followed"), or the
+    profile paper it is nearest to and how it got into the profile."""
 
-    arxiv_id: str
-    title: str
-    source: str  # "upvoted" or "saved"
+    arxiv_id: str = ""
+    title: str = ""
+    source: str = ""  # "upvoted", "saved" or "followed"
+    author: str = ""  # the followed author's name (source "followed")
 
 
 @dataclass(frozen=True)
@@ -179,12 +183,13 @@ def candidates_of(papers: list[Paper]) -> Candidates:
 
 def rank(*, user, candidates: Candidates, profile: dict[int, str], negatives: list[int],
          impressions: dict[int, int] | None = None, keep: set[int] | None = None,
-         limit: int | None = None, profile_vectors: tuple[dict[int, int], np.ndarray] | None = None,
+         followed: Collection[int] = (), limit: int | None = None,
+         profile_vectors: tuple[dict[int, int], np.ndarray] | None = None,
          ) -> tuple[list[tuple[int, float, int | None, bool]], int]:
     """((paper id, score, nearest profile paper id, faded) best first, at most `limit`; how many
     were ranked). Papers in the profile or marked Not interested are left out; `keep`, when given,
-    is the set of papers the keyword filters let through; `profile_vectors`, the profile's vectors
-    when the caller has read them already."""
+    is the set of papers the keyword filters let through; `followed`, the papers by authors the user
+    follows; `profile_vectors`, the profile's vectors when the caller has read them already."""
     mask = ~np.isin(candidates.ids, np.array([*profile, *negatives], dtype=np.int64))
     if keep is not None:
         mask &= np.isin(candidates.ids, np.array(list(keep), dtype=np.int64))
@@ -205,6 +210,7 @@ def rank(*, user, candidates: Candidates, profile: dict[int, str], negatives: li
     scores, nearest = ranking.scores(
         candidates=matrix, profile=profile_matrix if profile_ids else np.zeros((0, dim), np.float32),
         upvotes=upvotes, recency=recency, negatives=negative_matrix if negative_rows else None,
+        followed=np.isin(ids, np.array(list(followed), dtype=np.int64)) if followed else None,
     )
     tired = [pk for pk, count in (impressions or {}).items() if count >= FADE_AFTER_IMPRESSIONS]
     faded = np.isin(ids, np.array(tired, dtype=np.int64))
@@ -227,7 +233,7 @@ def _passing(ids, include: list[str], exclude: list[str]) -> set[int] | None:
 
 
 def _cards(ranked: list[tuple[int, float, int | None, bool]], *, start: date, end: date, profile: dict[int, str],
-           impressions: dict[int, int]) -> list[ForYouCard]:
+           impressions: dict[int, int], followed: dict[int, str]) -> list[ForYouCard]:
     ids = [row[0] for row in ranked]
     papers = card_papers().in_bulk(ids)
     entries: dict[int, DailyEntry] = {}
@@ -241,7 +247,8 @@ def _cards(ranked: list[tuple[int, float, int | None, bool]], *, start: date, en
     for pk, score, nearest, faded in ranked:
         if pk not in papers:
             continue
-        reason = (Reason(arxiv_id=near[nearest][0], title=near[nearest][1], source=profile[nearest])
+        reason = (Reason(source="followed", author=followed[pk]) if pk in followed
+                  else Reason(arxiv_id=near[nearest][0], title=near[nearest][1], source=profile[nearest])
                   if nearest in near else None)
         cards.append(ForYouCard(paper=papers[pk], entry=entries.get(pk), rank_score=score, reason=reason, faded=faded,
                                 impressions=impressions.get(pk, 0)))
@@ -265,10 +272,14 @@ def for_you(*, user, period: str = DEFAULT_PERIOD, now: datetime | None = None, 
     keep = _passing(candidates.ids.tolist(), include, exclude)
     impressions = dict(Impression.objects.filter(user=user, paper__daily_entries__day__gte=start,
                                                  paper__daily_entries__day__lte=end).values_list("paper_id", "count"))
+    # The candidates by followed authors: one more query, made only for a user who follows an author.
+    followed = followed_authors_of(user=user, paper_ids=candidates.ids.tolist()) if follows_authors(user=user) else {}
     ranked, total = rank(user=user, candidates=candidates, profile=profile, negatives=negatives,
-                         impressions=impressions, keep=keep, limit=limit, profile_vectors=profile_vectors)
+                         impressions=impressions, keep=keep, followed=followed.keys(), limit=limit,
+                         profile_vectors=profile_vectors)
     return ForYou(period=period, start=start, end=end, include=include, exclude=exclude, total=total,
-                  cards=_cards(ranked, start=start, end=end, profile=profile, impressions=impressions))
+                  cards=_cards(ranked, start=start, end=end, profile=profile, impressions=impressions,
+                               followed=followed))
 
 
 def _cold_start(*, period, start, end, now, limit, negatives, include, exclude) -> ForYou:
@@ -283,11 +294,14 @@ def _cold_start(*, period, start, end, now, limit, negatives, include, exclude) 
 
 def rank_papers(*, user, papers: list[Paper]) -> list[Paper]:
     """These papers in the user's For you order (the personal digest): profile papers and papers
-    marked Not interested left out; with no profile yet, as given."""
+    marked Not interested left out, papers by followed authors lifted; with no profile yet, as given."""
     profile = profile_of(user=user)
     if not profile:
         return papers
     negatives = list(NotInterested.objects.filter(user=user).values_list("paper_id", flat=True))
-    ranked, _ = rank(user=user, candidates=candidates_of(papers), profile=profile, negatives=negatives)
+    followed = followed_author_paper_ids(user=user, paper_ids=[p.pk for p in papers]) if follows_authors(user=user) \
+        else set()
+    ranked, _ = rank(user=user, candidates=candidates_of(papers), profile=profile, negatives=negatives,
+                     followed=followed)
     by_pk = {p.pk: p for p in papers}
     return [by_pk[pk] for pk, *_ in ranked]

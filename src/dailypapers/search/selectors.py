@@ -330,6 +330,19 @@ def search_papers(
     )
 
 
+def newest_matches(*, query: str, filters: Filters, limit: int = 20) -> list[Paper]:
+    """A followed search's papers, newest first (with what a card shows): the papers its words match,
+    or, when no word matches, those close enough in meaning. Not every neighbour by meaning, as the
+    relevance order has: ranked low there, in a date order they would crowd out the matches."""
+    exact = exact_paper(query.strip())
+    if exact is not None:
+        ids = [exact.pk]
+    else:
+        ranking = rank(query=query, filters=filters)
+        ids = [k for k in ranking.ids if k in ranking.lexical] or ranking.ids
+    return list(card_papers().filter(pk__in=ids).order_by("-published_at", "-pk")[:limit])
+
+
 def similar_papers(*, paper: Paper, limit: int = 8) -> list[Paper]:
     """The nearest papers by vector, the paper itself excluded; [] until it has a vector."""
     model_id = get_embedder().model_id

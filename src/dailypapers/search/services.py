@@ -7,12 +7,13 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from dailypapers.papers import services as papers_services
 from dailypapers.papers.models import Authorship, DailyEntry, Paper
 
-from . import keyword
+from . import keyword, keywords
 from .backends import get_backend
 from .embedders import get_embedder, paper_text
 from .models import IndexState, PaperVector
@@ -160,6 +161,36 @@ def embed_batch(*, rows: list[tuple[int, str, str]], embedder) -> int:
     except ModelMismatch:  # the first batch of a new model: the index is rebuilt for it (with this batch)
         sync_vector_index(model_id=embedder.model_id, dim=embedder.dim)
     return len(todo)
+
+
+def papers_needing_keywords(*, model_id: str):
+    """Papers Hugging Face gave no keywords, with a vector from this model, whose keywords are
+    missing or were extracted from another text or by another model."""
+    return Paper.objects.filter(ai_keywords=[], vector__model_id=model_id).exclude(
+        keywords_text_hash=F("vector__text_hash"), keywords_model=model_id
+    )
+
+
+# The columns keyword extraction reads: (pk, title, abstract, the vector's text hash, the vector).
+KEYWORD_COLUMNS = ("pk", "title", "abstract", "vector__text_hash", "vector__vector")
+
+
+def extract_keywords_batch(*, rows: list[tuple[int, str, str, str, bytes]], embedder) -> int:
+    """Extract and store the keywords of KEYWORD_COLUMNS rows (search.keywords); returns the papers
+    done. Stored with the text hash they were extracted from: a batch done twice writes the same."""
+    if not rows:
+        return 0
+    found = keywords.extract(
+        papers=[(title, abstract, np.frombuffer(blob, dtype=np.float32)) for _, title, abstract, _, blob in rows],
+        embedder=embedder,
+    )
+    return papers_services.set_keywords(
+        extracted=[
+            papers_services.ExtractedKeywords(paper_id=pk, keywords=words, text_hash=text_hash)
+            for (pk, _, _, text_hash, _), words in zip(rows, found)
+        ],
+        model=embedder.model_id,
+    )
 
 
 def embed_pending(

@@ -13,7 +13,7 @@ schemas are in api.schemas.
 from django.urls import register_converter
 from ninja import NinjaAPI
 
-from . import errors, for_you, lists, me, orgs, papers, search
+from . import errors, follows, for_you, lists, me, orgs, papers, search
 from .auth import AnonymousLimit
 
 
@@ -49,5 +49,5 @@ api = NinjaAPI(
 )
 errors.install(api)
 
-for module in (papers, lists, search, orgs, me, for_you):
+for module in (papers, lists, search, orgs, me, for_you, follows):
     api.add_router("/v1/", module.router)

@@ -16,9 +16,11 @@ from .errors import AUTH_ERRORS, responses
 
 
 class ReasonOut(Schema):
-    arxiv_id: str = Field(description="The profile paper this one is nearest to")
-    title: str
-    source: Literal["upvoted", "saved"] = Field(description="How that paper got into your profile")
+    source: Literal["upvoted", "saved", "followed"] = Field(
+        description="followed: by an author you follow; otherwise how the nearest profile paper got into your profile")
+    arxiv_id: str | None = Field(description="The profile paper this one is nearest to (null when followed)")
+    title: str | None = Field(description="That paper's title (null when followed)")
+    author: str | None = Field(description="The author you follow (followed only)")
 
 
 class ForYouItemOut(Schema):
@@ -61,7 +63,8 @@ def for_you(request, params: Query[ForYouParams]):
         "include": feed.include, "exclude": feed.exclude, "count": feed.total,
         "items": [
             {"rank": i + 1, "score": c.rank_score, "faded": c.faded, "day": c.entry.day if c.entry else None,
-             "reason": c.reason and {"arxiv_id": c.reason.arxiv_id, "title": c.reason.title, "source": c.reason.source},
+             "reason": c.reason and {"source": c.reason.source, "arxiv_id": c.reason.arxiv_id or None,
+                                     "title": c.reason.title or None, "author": c.reason.author or None},
              "paper": paper}
             for i, (c, paper) in enumerate(zip(feed.cards, shaped))
         ],

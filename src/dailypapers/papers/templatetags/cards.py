@@ -20,6 +20,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
+# A card shows this many keywords (Hugging Face gives up to ~17); the paper's page shows them all.
+CARD_KEYWORDS = 6
 # Rendered where the reader's controls go, then replaced by them (a comment: never in a real body).
 _HOLE = "<!--card-controls-->"
 
@@ -29,6 +31,8 @@ class CardBody:
     url: str
     title: str
     abstract: str
+    keywords: tuple[str, ...]
+    keywords_label: str  # where they come from ("keywords: from Hugging Face" / "extracted by …")
     highlight: str  # the highlighting pattern's source ("" for none)
     organization: tuple[str, str, str, str] | None  # url, name, avatar url, initials
     author_count: int
@@ -47,6 +51,7 @@ class CardBody:
         paper, org = card.paper, card.paper.organization
         return cls(
             url=paper.get_absolute_url(), title=paper.title, abstract=paper.abstract,
+            keywords=tuple(paper.keywords[:CARD_KEYWORDS]), keywords_label=paper.keywords_label,
             highlight=highlight.pattern if isinstance(highlight, re.Pattern) else "",
             organization=(org.get_absolute_url(), org.name, org.page_avatar or "", org.initials) if org else None,
             author_count=paper.author_count, published_at=paper.published_at, github_repo=paper.github_repo,

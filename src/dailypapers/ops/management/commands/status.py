@@ -20,6 +20,7 @@ class Command(BaseCommand):
             "health": "ok" if ok else "FAILING: " + ", ".join(n for n, c in checks.items() if not c["ok"]),
             "papers": status.papers,
             "vectors pending": status.vectors_pending,
+            "keywords pending": status.keywords_pending,
             "keyword index": (
                 f"up to {status.keyword_indexed_until:%Y-%m-%d %H:%M:%S} UTC, "
                 f"{status.papers_changed_since_index} papers changed since" + (f" (lag {lag:.0f} s)" if lag else "")
