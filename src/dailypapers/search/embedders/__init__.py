@@ -36,7 +36,7 @@ class Embedder(Protocol):
 DOCUMENT_MAX_TOKENS = 128
 # Texts are run through the model in groups of this many, sorted by length so that each group is
 # padded only to its own longest text (chosen by measurement, bench/embed_throughput.py).
-RUN_SIZE = 16
+RUN_SIZE = 8
 
 
 class MiniLMInt8:
