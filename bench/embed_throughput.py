@@ -225,6 +225,7 @@ def part_quality(args) -> dict:
         selectors.embed_query = lambda text: qvecs[text]
         keys = np.array([int(d["_id"]) for d in docs], dtype=np.uint64)
         doc_texts = [cache_paper_text(d["title"], d["text"]) for d in docs]
+        per_query: dict[int, dict[str, list[float]]] = {}
         out = {"data": f"BEIR SciFact train: {len(docs)} of {len(corpus)} docs (all {len(judged)} judged relevant "
                        f"+ a seed-{args.seed} sample), {len(queries)} queries", "by_document_tokens": {}}
         for tokens in (256, 128):
@@ -237,7 +238,17 @@ def part_quality(args) -> dict:
                 semantic.append(bench_search.ndcg_at([k for k, _ in nearest], qrels[qid]))
             out["by_document_tokens"][str(tokens)] = {"hybrid_ndcg10": round(statistics.fmean(hybrid), 4),
                                                       "semantic_ndcg10": round(statistics.fmean(semantic), 4)}
+            per_query[tokens] = {"hybrid": hybrid, "semantic": semantic}
             log(f"{tokens} tokens: {out['by_document_tokens'][str(tokens)]}")
+        for kind in ("hybrid", "semantic"):
+            # Paired over the same queries: is the 128-token loss more than the queries' own spread?
+            diff = [b - a for a, b in zip(per_query[256][kind], per_query[128][kind])]
+            half_width = 1.96 * statistics.stdev(diff) / len(diff) ** 0.5
+            out[f"{kind}_128_minus_256"] = {
+                "mean": round(statistics.fmean(diff), 4), "ci95": [round(statistics.fmean(diff) - half_width, 4),
+                                                                   round(statistics.fmean(diff) + half_width, 4)],
+                "queries_better": sum(d > 1e-9 for d in diff), "queries_worse": sum(d < -1e-9 for d in diff)}
+            log(f"{kind} 128 - 256: {out[f'{kind}_128_minus_256']}")
         return out
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
