@@ -931,7 +931,7 @@ ARXIV_EVERY = 7
 ARXIV_VECTORS = BENCH_DIR / "data" / f"arxiv_cs_every{ARXIV_EVERY}.minilm-int8.npz"
 MIXTURE_NEIGHBOURS = 10
 MIXTURE_NOISE = 0.5  # times the real vectors' own spread (covariance); calibrated, see mixture_vectors
-RESCORES = (400, 800, 1500, 2000, 3000)
+RESCORES = (3000, 6000, 10000, 15000)
 HNSW = {"connectivity": 16, "expansion_add": 128}  # the configuration production used (usearch f16, cosine)
 HNSW_EXPANSIONS = (64, 128, 256, 512)
 HNSW_TIMEBOX_S = 10 * 60
@@ -1160,8 +1160,12 @@ def part_ann(args):
         data_dir = Path(tempfile.mkdtemp(prefix=f"dailypapers-bench-search-ann-{size}-"))
         try:
             setup_django(data_dir)
+            from django.conf import settings
+
             from dailypapers.search import vectors
 
+            settings.DATA_DIR = data_dir  # the second size: django is set up already
+            info_load = loadavg()
             queries = latency_queries(arxiv_records())
             qv = query_vectors(queries)
             keys, matrix, info = vector_set(n)
@@ -1174,12 +1178,36 @@ def part_ann(args):
             info["sign_codes"] = {"build_s": round(time.perf_counter() - t, 1),
                                   "files_mb": dir_size_mb(vectors._root() / vectors.current()["generation"])}
             info["sign_codes"] |= run_child(["_annworker", "--data-dir", str(data_dir), "--backend", "codes"])[0]
+            # The same files without the int8 stage (every candidate rescored on the float rows, as format 1 did).
+            info["sign_codes_float_only"] = run_child(
+                ["_annworker", "--data-dir", str(data_dir), "--backend", "codes-float-only"])[0]
+            # Format 1's codes (no rotation), in a second data dir, through the same reader.
+            plain_dir = Path(tempfile.mkdtemp(prefix=f"dailypapers-bench-search-ann-{size}-plain-"))
+            try:
+                settings.DATA_DIR = plain_dir
+                fit = vectors._Frame.fit
+
+                def unrotated(fit=fit, **sums):
+                    frame = fit(**sums)
+                    frame.rotation = np.eye(len(frame.centre), dtype=np.float32)
+                    return frame
+
+                vectors._Frame.fit = unrotated
+                vectors.build(keys=keys, vectors=matrix, model_id="bench")
+                vectors._Frame.fit = fit
+                for name in ("gt.npy", "qv.npy"):
+                    shutil.copy(data_dir / name, plain_dir / name)
+                info["sign_codes_no_rotation"] = run_child(
+                    ["_annworker", "--data-dir", str(plain_dir), "--backend", "codes"])[0]
+            finally:
+                settings.DATA_DIR = data_dir
+                shutil.rmtree(plain_dir, ignore_errors=True)
             if not args.no_hnsw:
                 path = data_dir / "hnsw.usearch"
                 info["hnsw"] = hnsw_build(path, keys, matrix)
                 del matrix
                 info["hnsw"] |= run_child(["_annworker", "--data-dir", str(data_dir), "--backend", "hnsw"])[0]
-            info["loadavg_end"] = loadavg()
+            info["loadavg_start"], info["loadavg_end"] = info_load, loadavg()
             print_ann(size, info)
             merge_results("ann_backends", {size: info})
         finally:
@@ -1188,9 +1216,11 @@ def part_ann(args):
 
 def _ann_searcher(data_dir: Path, backend: str):
     """search(vector, limit) -> keys, the production way for each backend (a fresh mmap'd view)."""
-    if backend == "codes":
+    if backend.startswith("codes"):
         from dailypapers.search import vectors
 
+        if backend == "codes-float-only":
+            vectors.EXACT = 10**9
         vectors.reader.view()
         return (lambda v, limit: [k for k, _ in vectors.reader.search(v, model_id="bench", limit=limit)]), \
             lambda value: setattr(vectors, "RESCORE", value)
@@ -1207,7 +1237,7 @@ def child_annworker(args):
     out = {"rss_start": smaps_rollup()}
     search, set_breadth = _ann_searcher(data_dir, args.backend)
     curve = {}
-    for breadth in (RESCORES if args.backend == "codes" else HNSW_EXPANSIONS):
+    for breadth in (RESCORES if args.backend.startswith("codes") else HNSW_EXPANSIONS):
         set_breadth(breadth)
         search(qv[0], 10)
         hits, times, times200 = 0, [], []
@@ -1243,7 +1273,8 @@ def print_ann(size, info):
     print(f"\n== 2b. Vector index only, {size} ({info['n']} vectors, {info['real_vectors']} real; "
           f"load at end {info['loadavg_end']})")
     print(f"  cosine to nearest: {info['cosine_to_nearest']}")
-    for name, unit in (("sign_codes", "rescore"), ("hnsw", "ef")):
+    for name, unit in (("sign_codes", "rescore"), ("sign_codes_float_only", "rescore"),
+                       ("sign_codes_no_rotation", "rescore"), ("hnsw", "ef")):
         if name not in info:
             continue
         r = info[name]
@@ -1946,7 +1977,7 @@ def main():
     for name in ("_annworker", "_annholder"):
         p = sub.add_parser(name)
         p.add_argument("--data-dir")
-        p.add_argument("--backend", choices=("codes", "hnsw"))
+        p.add_argument("--backend", choices=("codes", "codes-float-only", "hnsw"))
     p = sub.add_parser("_kwbuild")
     p.add_argument("--data-dir")
     p.add_argument("--n", type=int)

@@ -12,7 +12,7 @@ pytestmark = BROWSER_MARKS
 
 PAGES = ["/papers", "/papers/2603.00002", "/papers?q=attention", "/papers/trending",
          "/accounts/login/", "/organizations/acme-ai", "/papers/week/2026-W12"]
-SIGNED_IN_ONLY = ["/papers/submit"]
+SIGNED_IN_ONLY = ["/papers/submit", "/notifications"]
 AXE = "/static/vendor/axe-core/axe.min.js"
 
 
@@ -35,8 +35,20 @@ def _serious(page) -> list[dict]:
     return [v for v in results if v["impact"] in ("serious", "critical")]
 
 
+@pytest.fixture
+def carol_mentioned(three_days_live, carol):
+    """An unread notification: the header's badge and /notifications' unread item are checked too."""
+    from dailypapers.community.services import post_comment
+    from dailypapers.papers.models import Paper
+
+    from .helpers import make_user
+
+    post_comment(user=make_user("dave"), paper=Paper.objects.get(arxiv_id="2603.00002"),
+                 body=f"@{carol.username} have a look")
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_no_serious_or_critical_axe_violations(live_server, three_days_live, carol, scheme):
+def test_no_serious_or_critical_axe_violations(live_server, three_days_live, carol, carol_mentioned, scheme):
     from playwright.sync_api import sync_playwright
 
     found = {}

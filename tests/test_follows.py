@@ -2,13 +2,14 @@
 each follow's papers, the private RSS/Atom feeds (parsed with feedparser), /follows, the Follow
 buttons, the daily list's badge, For you's reason and boost, the digest's section and the API."""
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import feedparser
 import numpy as np
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone as dj_timezone
 
 from dailypapers.api.services import create_token
 from dailypapers.community.models import AuthorshipClaim
@@ -142,6 +143,26 @@ def test_who_follows_the_authors_of_new_papers(library):
     services.follow_organization(user=nobody, organization=library["acme"])
     followers = selectors.author_followers(paper_ids=_pks("2603.00102", "2603.00103"))
     assert followers == {reader.pk: set(_pks("2603.00102")), fan.pk: set(_pks("2603.00103"))}
+
+
+def test_followers_are_told_once_of_their_authors_new_papers_not_of_old_ones_imported_now(library):
+    from dailypapers.follows.tasks import notify_new_papers
+    from dailypapers.notifications.models import Notification
+
+    reader, fan = make_user(), make_user("fan")
+    services.follow_author(user=reader, author=library["grace"])
+    services.follow_author(user=fan, author=Author.objects.get(name="Ada Lovelace"))
+    now = dj_timezone.now()
+    # All five arrived just now; only this one is new work (published two days ago), the rest are
+    # back papers of March and February (2602.00105 and the claimed 2603.00102 are Grace's too).
+    Paper.objects.filter(arxiv_id="2603.00101").update(published_at=now - timedelta(days=2))
+    assert services.notify_new_papers_of_followed_authors(now=now) == 1
+    assert services.notify_new_papers_of_followed_authors(now=now) == 0  # told once
+    told = Notification.objects.filter(kind="followed_author_paper")
+    assert list(told.values_list("user__username", "paper__arxiv_id")) == [("ada", "2603.00101")]
+    Paper.objects.filter(arxiv_id="2603.00104").update(published_at=now - timedelta(days=1))
+    assert notify_new_papers.call_local() == 1  # the scheduled job does the same
+    assert told.filter(user=fan).get().paper.arxiv_id == "2603.00104"
 
 
 # --- feeds ---------------------------------------------------------------------------------------

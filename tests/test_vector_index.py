@@ -155,7 +155,7 @@ def test_a_torn_append_is_cut_off_and_the_index_keeps_serving(settings):
     first = _unit(rng, 100)
     vectors.build(keys=np.arange(1, 101), vectors=first, model_id="m")
     generation = Path(settings.DATA_DIR) / "search" / "vectors" / vectors.current()["generation"]
-    for name in ("keys.u64", "codes.u8", "vectors.f32"):  # a writer killed mid-append left partial rows
+    for name in ("keys.u64", "codes.u8", "residuals.i8", "vectors.f32"):  # a writer killed mid-append: partial rows
         with open(generation / name, "ab") as file:
             file.write(b"\x07" * 13)
     assert vectors.reader.search(first[5], model_id="m", limit=1)[0][0] == 6
@@ -209,3 +209,98 @@ def test_search_finds_the_exact_nearest_neighbours_in_clustered_data(settings):
         truth = set((np.argsort(-(data @ query))[:10] + 1).tolist())
         found += len(truth & {k for k, _ in vectors.reader.search(query, model_id="m", limit=10)})
     assert found / 400 >= 0.95
+
+
+def _generation(settings) -> Path:
+    return Path(settings.DATA_DIR) / "search" / "vectors" / vectors.current()["generation"]
+
+
+def test_the_rotation_is_stored_with_the_generation_and_applied_to_rows_and_queries_alike(settings):
+    rng = np.random.default_rng(5)
+    data = _unit(rng, 300)
+    vectors.build(keys=np.arange(1, 301), vectors=data, model_id="m")
+    generation = _generation(settings)
+    centre = np.fromfile(generation / "centre.f32", dtype=np.float32)
+    rotation = np.fromfile(generation / "rotation.f32", dtype=np.float32).reshape(64, 64)
+    assert np.allclose(rotation @ rotation.T, np.eye(64), atol=1e-5) and not np.allclose(rotation, np.eye(64))
+    appended = _unit(rng, 20)
+    vectors.add(keys=np.arange(301, 321), vectors=appended, model_id="m")  # appended with the same frame
+    assert vectors.current()["generation"] == generation.name
+    codes = np.fromfile(generation / "codes.u8", dtype=np.uint8).reshape(-1, 8)
+    assert (codes == np.packbits((np.vstack([data, appended]) - centre) @ rotation > 0, axis=1)).all()
+    view = vectors.reader.view()
+    assert (view.frame.codes(appended[3:4]) == codes[303]).all()  # a query is encoded as its row was
+    assert vectors.reader.search(appended[3], model_id="m", limit=1)[0][0] == 304
+    step = np.fromfile(generation / "step.f32", dtype=np.float32)
+    residuals = np.fromfile(generation / "residuals.i8", dtype=np.int8).reshape(-1, 64)
+    assert np.abs(residuals[:300] * step + centre - data).max() < step.max()  # int8 rows decode to the vectors
+
+
+def test_a_rewrite_fits_a_new_frame(settings):
+    rng = np.random.default_rng(6)
+    vectors.build(keys=np.arange(1, 101), vectors=_unit(rng, 100), model_id="m")
+    before = np.fromfile(_generation(settings) / "rotation.f32", dtype=np.float32)
+    vectors.add(keys=np.arange(101, 251), vectors=_unit(rng, 150), model_id="m")  # doubled: rewritten
+    assert not np.array_equal(np.fromfile(_generation(settings) / "rotation.f32", dtype=np.float32), before)
+
+
+@local_backend_only("the file format of the vector index")
+def test_an_index_of_the_previous_generation_format_is_rebuilt_from_the_database(db, fake_embedder, settings):
+    load(12)
+    services.embed_pending()
+    root = Path(settings.DATA_DIR) / "search" / "vectors"
+    info = json.loads((root / "CURRENT").read_text())
+    old = {key: value for key, value in info.items() if key != "format"}  # format 1 wrote no format
+    (root / "CURRENT").write_text(json.dumps(old))
+    assert vectors.current() is None
+    services.embed_pending()
+    assert vectors.current()["format"] == vectors.FORMAT
+    assert vectors.current()["generation"] != info["generation"]
+    assert_index_equals_database(fake_embedder.model_id)
+
+
+def _recall_on_anisotropic_data(monkeypatch, *, rotate: bool) -> float:
+    """Most of the spread in 6 of 64 dimensions, as in embeddings: without a rotation most sign bits
+    only encode noise."""
+    rng = np.random.default_rng(7)
+    spread = np.full(64, 0.02, dtype=np.float32)
+    spread[:6] = 1
+    data = normalise(rng.normal(size=(5000, 64)).astype(np.float32) * spread)
+    queries = normalise(rng.normal(size=(50, 64)).astype(np.float32) * spread)
+    if not rotate:
+        fit = vectors._Frame.fit
+
+        def unrotated(**sums):
+            frame = fit(**sums)
+            frame.rotation = np.eye(64, dtype=np.float32)
+            return frame
+
+        monkeypatch.setattr(vectors._Frame, "fit", unrotated)
+    vectors.build(keys=np.arange(1, 5001), vectors=data, model_id="m")
+    monkeypatch.setattr(vectors, "RESCORE", 100)
+    found = 0
+    for query in queries:
+        truth = set((np.argsort(-(data @ query))[:10] + 1).tolist())
+        found += len(truth & {k for k, _ in vectors.reader.search(query, model_id="m", limit=10)})
+    return found / 500
+
+
+def test_the_rotation_recovers_neighbours_the_unrotated_sign_codes_miss(settings, monkeypatch):
+    with monkeypatch.context() as unrotated:
+        without = _recall_on_anisotropic_data(unrotated, rotate=False)
+    rotated = _recall_on_anisotropic_data(monkeypatch, rotate=True)
+    assert rotated >= 0.9 > without
+
+
+def test_the_int8_stage_keeps_the_exact_nearest_neighbours(settings, monkeypatch):
+    rng = np.random.default_rng(8)
+    centres = _unit(rng, 40)
+    data = normalise(centres[rng.integers(0, 40, 10_000)] + rng.normal(0, 0.08, (10_000, 64)).astype(np.float32))
+    vectors.build(keys=np.arange(1, 10_001), vectors=data, model_id="m")
+    monkeypatch.setattr(vectors, "RESCORE", 10_000)  # every row reaches the int8 stage
+    monkeypatch.setattr(vectors, "EXACT", 20)  # and only its best 20 the float rows
+    found = 0
+    for query in normalise(centres[:30] + rng.normal(0, 0.08, (30, 64)).astype(np.float32)):
+        truth = set((np.argsort(-(data @ query))[:10] + 1).tolist())
+        found += len(truth & {k for k, _ in vectors.reader.search(query, model_id="m", limit=10)})
+    assert found / 300 >= 0.98

@@ -12,6 +12,7 @@ MAX_USERNAME_LENGTH = 150  # Django's own limit, also for ?submitter=
 MAX_TOPIC_LENGTH = 250  # a digest's topic
 MAX_QUERY_LENGTH = 250  # a search query (longer ones are trimmed on the page, refused by the APIs)
 MAX_MIN_UPVOTES = 10_000  # a digest's minimum upvotes
+MAX_MENTIONS = 10  # @names linked and notified in one comment (the first ones): no mass pinging
 
 _PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 

@@ -1,6 +1,6 @@
 """The one paging rule: pages numbered from 1, `per_page` items each, at least one page (an empty
-list has one, empty, page). The search page, the search selector, the native API and the week and
-month lists page this way.
+list has one, empty, page). The search page, the search selector, the native API, the week and
+month lists and the notifications page this way.
 
 The Hugging Face-compatible /api/daily_papers keeps its own address form — `p` from 0 and `limit`,
 with a Link header to the next page — because the huggingface_hub client sends exactly that; it is
@@ -96,14 +96,16 @@ class ListPage:
         return self.first - 1
 
 
-def page_of(items: list, *, raw: str | None, size: int) -> ListPage:
-    """Page `raw` (the query parameter as sent; empty or missing: the first) of `items`."""
+def page_of(items, *, raw: str | None, size: int, noun: str = "papers") -> ListPage:
+    """Page `raw` (the query parameter as sent; empty or missing: the first) of `items`, a list or
+    a queryset (counted, then only the page is fetched)."""
     raw = (raw or "1").strip()
     if not raw.isdigit() or len(raw) > _MAX_PAGE_DIGITS or int(raw) < 1:
         raise BadPage(f"“{raw[:20]}” is not a page number (1, 2, 3…).")
     page = Page(number=int(raw), per_page=size)
-    pages = page_count(len(items), size)
+    total = len(items) if isinstance(items, list) else items.count()
+    pages = page_count(total, size)
     if page.number > pages:
         plural = "s" if pages > 1 else ""
-        raise NoSuchPage(f"There is no page {page.number}: the {len(items)} papers fill {pages} page{plural}.")
-    return ListPage(items=page.of(items), page=page, total=len(items))
+        raise NoSuchPage(f"There is no page {page.number}: the {total} {noun} fill {pages} page{plural}.")
+    return ListPage(items=list(page.of(items)), page=page, total=total)

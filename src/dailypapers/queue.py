@@ -2,7 +2,7 @@
 
 The queue itself is configured in settings.HUEY (DAILYPAPERS_QUEUE_URL): a SQLite file in the
 data directory by default, Redis when several machines share it. Tasks live in each app's
-tasks.py (search, digests, community, ops); `dailypapers worker` (and `serve`'s supervised
+tasks.py (search, digests, notifications, follows, community, ops); `dailypapers worker` (and `serve`'s supervised
 worker) runs the consumer that executes them.
 
 Why not huey's own lock_task for mutual exclusion: a worker killed with SIGKILL leaves a huey lock

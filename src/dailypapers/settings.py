@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "ninja",  # serves the API docs' assets itself (no CDN)
     "dailypapers.papers",
     "dailypapers.community",
+    "dailypapers.notifications",
     "dailypapers.search",
     "dailypapers.api",
     "dailypapers.feeds",
@@ -159,6 +160,7 @@ TEMPLATES = [
                 "dailypapers.papers.context_processors.site",
                 "dailypapers.feeds.context_processors.autodiscovery",
                 "dailypapers.limits.context",
+                "dailypapers.notifications.context_processors.unread",
             ],
         },
     },
@@ -350,6 +352,14 @@ DIGEST_MAX_PAPERS = int(os.environ.get("DAILYPAPERS_DIGEST_MAX_PAPERS", "10"))
 # whoever asks (past it the same page answers and nothing is sent).
 RATE_DIGEST_SUBSCRIBE = os.environ.get("DAILYPAPERS_RATE_DIGEST_SUBSCRIBE", "10/h")
 DIGEST_MAILS_PER_ADDRESS_PER_HOUR = int(os.environ.get("DAILYPAPERS_DIGEST_MAILS_PER_ADDRESS_PER_HOUR", "3"))
+
+# Notification mails: every this many minutes (a divisor of 60), each user gets one mail with
+# what is new for them (per their preferences on /notifications).
+NOTIFICATION_MAIL_MINUTES = int(os.environ.get("DAILYPAPERS_NOTIFICATION_MAIL_MINUTES", "15"))
+if not 1 <= NOTIFICATION_MAIL_MINUTES <= 60 or 60 % NOTIFICATION_MAIL_MINUTES:
+    raise ImproperlyConfigured(
+        "DAILYPAPERS_NOTIFICATION_MAIL_MINUTES must divide 60 (1, 2, 5, 10, 15, 30, 60), "
+        f"not {NOTIFICATION_MAIL_MINUTES}")
 
 # Uploads (organization avatars), served by the app under /media/.
 MEDIA_ROOT = DATA_DIR / "media"

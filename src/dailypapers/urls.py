@@ -19,6 +19,7 @@ urlpatterns = [
     path("feeds/", include("dailypapers.feeds.urls")),
     path("settings/", include("dailypapers.api.token_urls")),
     path("digest/", include("dailypapers.digests.urls")),
+    path("", include("dailypapers.notifications.urls")),
     path("", include("dailypapers.personal.urls")),  # /papers/for-you before the pages' catch-all
     path("", include("dailypapers.exports.urls")),  # "….bib" before the pages' catch-all paper route
     path("", include("dailypapers.collections.urls")),  # a paper's /save, before the pages' catch-all

@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.db.models.functions import Lower
 
 from dailypapers.papers.models import DailyEntry, Organization, Paper
 
@@ -15,6 +17,14 @@ def is_banned(*, user) -> bool:
 
 def has_verified_email(*, user) -> bool:
     return user.is_authenticated and EmailAddress.objects.filter(user=user, verified=True).exists()
+
+
+def users_named(*, names: list[str]) -> list:
+    """The active users with these usernames (compared case-insensitively, as sign-up keeps them unique)."""
+    if not names:
+        return []
+    return list(get_user_model().objects.annotate(lower_name=Lower("username"))
+                .filter(lower_name__in={n.lower() for n in names}, is_active=True))
 
 
 def can_manage_members(*, user, organization: Organization) -> bool:

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dailypapers.errors import Refused
-from dailypapers.limits import MAX_COMMENT_LENGTH, MAX_REPORT_REASON_LENGTH
+from dailypapers.limits import MAX_COMMENT_LENGTH, MAX_MENTIONS, MAX_REPORT_REASON_LENGTH
 from dailypapers.papers import services as papers
 from dailypapers.papers.models import Author, DailyEntry, Organization, Paper
 from dailypapers.papers.records import parse_arxiv_id
@@ -19,7 +19,7 @@ from dailypapers.papers.services import upsert_papers
 from dailypapers.papers.sources import arxiv_api
 from dailypapers.papers.sources.http import SourceError
 
-from . import markdown, selectors
+from . import markdown, selectors, signals
 from .models import AuthorshipClaim, Ban, Comment, Invitation, Membership, PendingSubmission, Report, Vote
 
 
@@ -161,13 +161,19 @@ def complete_submission(*, pending: PendingSubmission) -> PendingSubmission:
         pending.status, pending.error = PendingSubmission.Status.FAILED, str(exc)[:500]
     else:
         pending.status, pending.error = PendingSubmission.Status.DONE, ""
-    pending.save(update_fields=["status", "error", "paper", "updated_at"])
+    with transaction.atomic():
+        pending.save(update_fields=["status", "error", "paper", "updated_at"])
+        signals.submission_finished.send(sender=PendingSubmission, pending=pending)
     return pending
 
 
 def fail_submission(*, pending: PendingSubmission, reason: str) -> None:
-    PendingSubmission.objects.filter(pk=pending.pk, status=PendingSubmission.Status.FETCHING).update(
-        status=PendingSubmission.Status.FAILED, error=reason[:500], updated_at=timezone.now())
+    with transaction.atomic():
+        failed = PendingSubmission.objects.filter(pk=pending.pk, status=PendingSubmission.Status.FETCHING).update(
+            status=PendingSubmission.Status.FAILED, error=reason[:500], updated_at=timezone.now())
+        if failed:
+            pending.refresh_from_db()
+            signals.submission_finished.send(sender=PendingSubmission, pending=pending)
 
 
 def _fetch_from_arxiv(arxiv_id: str) -> Paper:
@@ -192,6 +198,15 @@ def _clean_body(body: str) -> str:
     return body
 
 
+def _mentioned(body: str) -> list:
+    """The users the comment's first MAX_MENTIONS @names name (the unknown ones are nobody)."""
+    return selectors.users_named(names=markdown.mentions(body)[:MAX_MENTIONS])
+
+
+def _render(body: str, mentioned: list) -> str:
+    return markdown.render(body, usernames={u.username.lower(): u.username for u in mentioned})
+
+
 def post_comment(*, user, paper: Paper, body: str, parent: Comment | None = None) -> Comment:
     ensure_can_post(user)
     if paper.comments_locked:
@@ -199,11 +214,13 @@ def post_comment(*, user, paper: Paper, body: str, parent: Comment | None = None
     if parent is not None and (parent.paper_id != paper.pk or not parent.visible):
         raise Refused.forbidden("You can only reply to a visible comment on this paper.")
     body = _clean_body(body)
+    mentioned = _mentioned(body)
     with transaction.atomic():
         comment = Comment.objects.create(
-            paper=paper, author=user, parent=parent, body=body, body_html=markdown.render(body)
+            paper=paper, author=user, parent=parent, body=body, body_html=_render(body, mentioned)
         )
         papers.adjust_counts(paper_id=paper.pk, comments=1)
+        signals.comment_posted.send(sender=Comment, comment=comment, mentioned=mentioned)
     return comment
 
 
@@ -217,9 +234,12 @@ def edit_comment(*, user, comment: Comment, body: str, now: datetime | None = No
     if now - comment.created_at > timedelta(minutes=settings.COMMENT_EDIT_MINUTES):
         raise Refused.forbidden(f"Comments can be edited for {settings.COMMENT_EDIT_MINUTES} minutes after posting.")
     comment.body = _clean_body(body)
-    comment.body_html = markdown.render(comment.body)
+    mentioned = _mentioned(comment.body)
+    comment.body_html = _render(comment.body, mentioned)
     comment.edited_at = now
-    comment.save(update_fields=["body", "body_html", "edited_at"])
+    with transaction.atomic():
+        comment.save(update_fields=["body", "body_html", "edited_at"])
+        signals.comment_edited.send(sender=Comment, comment=comment, mentioned=mentioned)
     papers.refresh_pages(paper_ids=[comment.paper_id], lists=False)  # the discussion shows the new text
     return comment
 

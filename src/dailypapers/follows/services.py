@@ -2,18 +2,26 @@
 flag, and the private feed token."""
 
 import secrets
+from datetime import datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dailypapers.errors import Refused
-from dailypapers.papers.models import Author, Organization
+from dailypapers.notifications.services import notify_followed_author_papers
+from dailypapers.papers.models import Author, Organization, Paper
 
 from .models import FeedToken, Follow
-from .selectors import saved_search
+from .selectors import author_followers, saved_search
 
 # Enough for anyone's reading; a bound so /follows (a section per follow) stays one page.
 MAX_FOLLOWS = 200
+# "New papers by followed authors": papers that reached this site in the last day and were
+# published in the last week. The second bound keeps a bulk import of an old catalogue (ingest
+# jsonl) from telling every follower about years of back papers at once.
+NEW_PAPER_ARRIVED = timedelta(days=1)
+NEW_PAPER_PUBLISHED = timedelta(days=7)
 
 
 def _create(*, user, kind: str, lookup: dict, **extra) -> tuple[Follow, bool]:
@@ -75,3 +83,19 @@ def rotate_feed_token(*, user) -> str:
     token = _new_token()
     FeedToken.objects.update_or_create(user=user, defaults={"token": token, "created_at": timezone.now()})
     return token
+
+
+def notify_new_papers_of_followed_authors(*, now: datetime | None = None) -> int:
+    """Tell followers of an author (by name or claim) of the new papers by that author. Run on a
+    schedule (follows.tasks); notifications are made once per user and paper, so runs may overlap
+    freely. Returns how many notifications were made."""
+    now = now or timezone.now()
+    new = list(Paper.objects.filter(created_at__gte=now - NEW_PAPER_ARRIVED,
+                                    published_at__gte=now - NEW_PAPER_PUBLISHED).values_list("pk", flat=True))
+    followers = author_followers(paper_ids=new)
+    if not followers:
+        return 0
+    users = get_user_model().objects.in_bulk(list(followers))
+    papers = Paper.objects.in_bulk({pk for ids in followers.values() for pk in ids})
+    return notify_followed_author_papers(user_papers={
+        users[user_id]: [papers[pk] for pk in sorted(ids)] for user_id, ids in followers.items() if user_id in users})

@@ -1,37 +1,49 @@
 """The vector index: 384-bit sign codes scanned by Hamming distance (faiss), the
-best candidates rescored exactly on the float vectors. Files under
-$DATA_DIR/search/vectors/.
+best candidates ranked on int8 rows, the best of those rescored exactly on the
+float vectors. Files under $DATA_DIR/search/vectors/.
 
 The database holds every vector (the source of truth); this index is derived.
-A generation is a directory of three append-only row files, memory-mapped by
+A generation is a directory of four append-only row files, memory-mapped by
 every reader, so all web workers share one copy through the page cache:
 
-    keys.u64     paper ids (uint64)
-    codes.u8     sign bits of (vector - centre), dim/8 bytes a row
-    vectors.f32  the L2-normalised vector (float32), for exact rescoring
+    keys.u64      paper ids (uint64)
+    codes.u8      sign bits of (vector - centre) @ rotation, dim/8 bytes a row
+    residuals.i8  (vector - centre) / step, rounded to int8, dim bytes a row
+    vectors.f32   the L2-normalised vector (float32), for exact rescoring
 
-plus centre.f32, the mean vector the codes are taken around (MiniLM vectors
-share a large common component; without centring, half the bits are nearly
-constant). CURRENT, a small JSON replaced atomically, names the generation
-and how many rows of it are complete: a writer appends rows, fsyncs, then
-publishes the new count, so a reader never sees a half-written row and a
-crash mid-append leaves the previous count serving (the next writer cuts the
-torn tail off). A key written again gets a new row; the last row of a key
-wins. When stale rows pile up, or the index has doubled since its centre was
-computed, the writer rewrites it as a new generation. `build` always writes a
-new generation and switches to it the same way.
+plus the frame they are encoded in, fitted when the generation is written:
+centre.f32 (the mean vector: MiniLM vectors share a large common component;
+without centring, half the bits are nearly constant), rotation.f32 (a random
+orthogonal dim x dim matrix: the variance of embeddings sits in few
+coordinates, and a sign bit of a low-variance coordinate only encodes noise;
+rotated, every bit is a random hyperplane through the centre) and step.f32
+(the int8 step of each dimension, STEP_SIGMAS spreads / 127). Appended rows use
+the generation's frame; a rewrite fits a new one. A search scans the codes for
+RESCORE candidates, ranks them by int8 dot product (near exact, a quarter of
+the bytes of a float row: reading the candidates' rows is what costs) and
+rescores the best EXACT exactly.
+
+CURRENT, a small JSON replaced atomically, names the generation, its format
+(FORMAT; an index of another format is not read, and the indexer rebuilds it
+from the database) and how many rows of it are complete: a writer appends
+rows, fsyncs, then publishes the new count, so a reader never sees a
+half-written row and a crash mid-append leaves the previous count serving
+(the next writer cuts the torn tail off). A key written again gets a new row;
+the last row of a key wins. When stale rows pile up, or the index has doubled
+since its frame was fitted, the writer rewrites it as a new generation.
+`build` always writes a new generation and switches to it the same way.
 
 CURRENT also records `synced_until`, an opaque mark set by the caller (the
 indexer: "every stored vector updated before this is in"), so the index and
 its mark change together. An index records the embedding model that built it
 and refuses vectors or queries from another.
 
-Why not HNSW (usearch, which this replaced): it gets more recall per
-millisecond (75k: 0.972 in 2.9 ms against 0.956 in 3.6 ms here), but it needs
-a build (53 s at 75k, ~9 min at 1M on this box) and every update rewrote the
-whole file, so vectors reached it only at the end of an indexer run and were
-lost when the indexer died. This needs no build, appends each batch in place,
-and every worker shares its files. Measured in bench/search.py `ann`.
+Why not HNSW (usearch, which this replaced): it needs a build (53 s at 75k,
+~10 min at 1M on this box) and every update rewrote the whole file, so
+vectors reached it only at the end of an indexer run and were lost when the
+indexer died; at 1M it also recalled less (0.83 at ef 512 against 0.85 here
+at 3,000 candidates). This needs no build, appends each batch in place, and
+every worker shares its files. Measured in bench/search.py `ann`.
 """
 
 import contextlib
@@ -48,13 +60,21 @@ import faiss
 import numpy as np
 from django.conf import settings
 
-# Hamming candidates rescored exactly. The sign codes only approximate the angle: at 1M
-# (real vectors + mixtures, bench/search.py `ann`) recall@10 is 0.63 at 400 candidates,
-# 0.79 at 1,500 and 0.85 at 3,000, for ~10, 13 and 16 ms on the busy box (the 1M scan itself
-# is most of it); more candidates cost ~1 ms per 1,000.
-RESCORE = 3000
+# The generation format: CURRENT of another format is not read (the indexer rebuilds from the database).
+# 2 added the rotation, the int8 rows and their steps.
+FORMAT = 2
+# Hamming candidates rescored on the int8 rows, and how many of the best of those are rescored exactly
+# on the float rows. The sign codes only approximate the angle: recall@10 at 1M (real vectors + mixtures,
+# bench/search.py `ann`) is set by how many candidates are rescored: 0.85 at 3,000, 0.90 at 6,000, 0.94 at
+# 10,000, 0.96 at 15,000 (the int8 stage keeps it: its ranking is near exact). Ranking 6,000 on int8 rows
+# costs about what 3,000 on float rows did (bench/ann_stages.py); the Hamming scan of 1M rows (~6 ms on a
+# quiet box) is the rest.
+RESCORE = 6000
+EXACT = 100
+# int8 steps cover this many standard deviations of each dimension either side of the centre.
+STEP_SIGMAS = 4
 # Rewrite a generation when a quarter of its rows are stale, or when it has doubled
-# since its centre was computed (amortised: each row is rewritten O(1) times).
+# since its frame was fitted (amortised: each row is rewritten O(1) times).
 STALE_SHARE = 0.25
 RECENTRE_GROWTH = 2
 RECENTRE_MIN_ROWS = 64
@@ -78,8 +98,8 @@ def current() -> dict | None:
         info = json.loads((_root() / "CURRENT").read_text())
     except FileNotFoundError:
         return None
-    if "generation" not in info or not (_root() / info["generation"]).is_dir():
-        return None  # an index of an older format (HNSW): the indexer builds a new one from the database
+    if info.get("format") != FORMAT or not (_root() / info["generation"]).is_dir():
+        return None  # an index of an older format: the indexer builds a new one from the database
     return info
 
 
@@ -87,8 +107,45 @@ def _code_bytes(dim: int) -> int:
     return (dim + 7) // 8
 
 
-def _codes(vectors: np.ndarray, centre: np.ndarray) -> np.ndarray:
-    return np.packbits(vectors.astype(np.float32) > centre, axis=1)
+class _Frame:
+    """What a generation's rows are encoded around, fixed when the generation is written:
+    the centre (mean vector), a random rotation and the int8 step of each dimension."""
+
+    def __init__(self, centre: np.ndarray, rotation: np.ndarray, step: np.ndarray):
+        self.centre, self.rotation, self.step = centre, rotation, step
+
+    @classmethod
+    def fit(cls, *, total: np.ndarray, squares: np.ndarray, count: int, dim: int) -> "_Frame":
+        """From the sum and sum of squares of the vectors: int8 covers +-STEP_SIGMAS spreads of each
+        dimension around the centre (rarer values are clipped)."""
+        centre = total / max(count, 1)
+        spread = np.sqrt(np.maximum(squares / max(count, 1) - centre**2, 0))
+        step = np.maximum(STEP_SIGMAS * spread / 127, 1e-6)
+        rotation = np.linalg.qr(np.random.default_rng(count).standard_normal((dim, dim)))[0]
+        return cls(centre.astype(np.float32), rotation.astype(np.float32), step.astype(np.float32))
+
+    @classmethod
+    def load(cls, directory: Path, dim: int) -> "_Frame":
+        centre, rotation, step = (np.fromfile(directory / name, dtype=np.float32) for name in _FRAME_FILES)
+        return cls(centre, rotation.reshape(dim, dim), step)
+
+    def save(self, directory: Path) -> None:
+        for name, values in zip(_FRAME_FILES, (self.centre, self.rotation, self.step)):
+            with open(directory / name, "wb") as file:
+                file.write(values.tobytes())
+                _flush(file)
+
+    def codes(self, vectors: np.ndarray) -> np.ndarray:
+        """Sign bits of the rotated (vector - centre)."""
+        return np.packbits((np.asarray(vectors, dtype=np.float32) - self.centre) @ self.rotation > 0, axis=1)
+
+    def residuals(self, vectors: np.ndarray) -> np.ndarray:
+        """(vector - centre) in int8 steps: their dot product with query * step ranks like the cosine."""
+        scaled = np.rint((np.asarray(vectors, dtype=np.float32) - self.centre) / self.step)
+        return np.clip(scaled, -127, 127).astype(np.int8)
+
+
+_FRAME_FILES = ("centre.f32", "rotation.f32", "step.f32")
 
 
 @contextlib.contextmanager
@@ -142,16 +199,17 @@ class _Files:
     """The three row files of a generation, opened for appending after `count` complete rows."""
 
     def __init__(self, directory: Path, *, dim: int, count: int):
-        self.sizes = {"keys.u64": 8, "codes.u8": _code_bytes(dim), "vectors.f32": 4 * dim}
+        self.sizes = {"keys.u64": 8, "codes.u8": _code_bytes(dim), "residuals.i8": dim, "vectors.f32": 4 * dim}
         self.files = {}
         for name, row in self.sizes.items():
             file = open(directory / name, "a+b")  # noqa: SIM115 - kept open until close()
             file.truncate(count * row)  # a torn tail from a writer that died mid-append
             self.files[name] = file
 
-    def append(self, *, keys: np.ndarray, codes: np.ndarray, vectors: np.ndarray) -> None:
+    def append(self, *, keys: np.ndarray, vectors: np.ndarray, frame: _Frame) -> None:
         self.files["keys.u64"].write(np.ascontiguousarray(keys, dtype=np.uint64).tobytes())
-        self.files["codes.u8"].write(np.ascontiguousarray(codes, dtype=np.uint8).tobytes())
+        self.files["codes.u8"].write(frame.codes(vectors).tobytes())
+        self.files["residuals.i8"].write(frame.residuals(vectors).tobytes())
         self.files["vectors.f32"].write(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
 
     def close(self) -> None:
@@ -166,32 +224,34 @@ def _write_generation(
     """A new generation from (keys, vectors) chunks, published when complete. Caller holds the writer lock.
 
     Two passes, so memory stays bounded at any size: keys and vectors are
-    streamed to disk while their mean (the centre) is summed, then the codes are
-    computed from the float file."""
+    streamed to disk while their sums (for the centre and int8 steps) are taken,
+    then the codes and int8 rows are computed from the float file."""
     name = f"gen-{time.time_ns()}"
     directory = _root() / name
     directory.mkdir(parents=True)
-    total, count = np.zeros(dim, dtype=np.float64), 0
+    total, squares, count = np.zeros(dim, dtype=np.float64), np.zeros(dim, dtype=np.float64), 0
     with open(directory / "keys.u64", "wb") as keys_file, open(directory / "vectors.f32", "wb") as vectors_file:
         for keys, vectors in chunks:
             vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, dim)
             keys_file.write(np.asarray(keys, dtype=np.uint64).tobytes())
             vectors_file.write(vectors.tobytes())
             total += vectors.sum(axis=0, dtype=np.float64)
+            squares += np.einsum("ij,ij->j", vectors, vectors, dtype=np.float64)
             count += len(vectors)
         _flush(keys_file, vectors_file)
-    centre = (total / max(count, 1)).astype(np.float32)
-    with open(directory / "centre.f32", "wb") as centre_file, open(directory / "codes.u8", "wb") as codes_file:
-        centre_file.write(centre.tobytes())
+    frame = _Frame.fit(total=total, squares=squares, count=count, dim=dim)
+    frame.save(directory)
+    with open(directory / "codes.u8", "wb") as codes_file, open(directory / "residuals.i8", "wb") as residuals_file:
         if count:
             stored = np.memmap(directory / "vectors.f32", dtype=np.float32, mode="r", shape=(count, dim))
             for start in range(0, count, _CHUNK):
-                codes_file.write(_codes(stored[start:start + _CHUNK], centre).tobytes())
+                codes_file.write(frame.codes(stored[start:start + _CHUNK]).tobytes())
+                residuals_file.write(frame.residuals(stored[start:start + _CHUNK]).tobytes())
             del stored
-        _flush(centre_file, codes_file)
+        _flush(codes_file, residuals_file)
     _fsync_dir(directory)
-    _publish({"generation": name, "model_id": model_id, "dim": dim, "count": count, "rows_at_centre": count,
-              "stale": 0, "synced_until": synced_until})
+    _publish({"format": FORMAT, "generation": name, "model_id": model_id, "dim": dim, "count": count,
+              "rows_at_centre": count, "stale": 0, "synced_until": synced_until})
     _remove_other_generations(keep=name)
 
 
@@ -242,9 +302,9 @@ def add(*, keys: np.ndarray, vectors: np.ndarray, model_id: str, synced_until: s
         stale = int(known[fresh].sum()) + info.get("stale", 0)
         del view
         if fresh.any():
-            files = _Files(_root() / info["generation"], dim=info["dim"], count=info["count"])
-            centre = np.fromfile(_root() / info["generation"] / "centre.f32", dtype=np.float32)
-            files.append(keys=keys[fresh], codes=_codes(vectors[fresh], centre), vectors=vectors[fresh])
+            directory = _root() / info["generation"]
+            files = _Files(directory, dim=info["dim"], count=info["count"])
+            files.append(keys=keys[fresh], vectors=vectors[fresh], frame=_Frame.load(directory, info["dim"]))
             files.close()
         info = {**info, "count": info["count"] + int(fresh.sum()), "stale": stale}
         if synced_until is not None:
@@ -281,9 +341,9 @@ def _last_of_runs(sorted_keys: np.ndarray) -> np.ndarray:
 class _View:
     """The first `count` rows of a generation, memory-mapped, and a key -> last row lookup."""
 
-    def __init__(self, info: dict, keys, codes, vectors, centre, sorted_keys, order):
+    def __init__(self, info: dict, keys, codes, residuals, vectors, frame, sorted_keys, order):
         self.generation, self.count, self.model_id = info["generation"], info["count"], info["model_id"]
-        self.keys, self.codes, self.vectors, self.centre = keys, codes, vectors, centre
+        self.keys, self.codes, self.residuals, self.vectors, self.frame = keys, codes, residuals, vectors, frame
         self.sorted_keys, self.order = sorted_keys, order  # keys[order] == sorted_keys; equal keys by row
 
     @classmethod
@@ -298,8 +358,9 @@ class _View:
 
         keys = mapped("keys.u64", np.uint64, 0)
         codes = mapped("codes.u8", np.uint8, _code_bytes(dim))
+        residuals = mapped("residuals.i8", np.int8, dim)
         vectors = mapped("vectors.f32", np.float32, dim)
-        centre = np.fromfile(directory / "centre.f32", dtype=np.float32)
+        frame = _Frame.load(directory, dim)
         if previous is not None and previous.generation == info["generation"] and previous.count <= count:
             # Same generation, rows appended: merge the new rows into the lookup (no full re-sort).
             new_rows = np.arange(previous.count, count, dtype=np.int64)
@@ -311,7 +372,7 @@ class _View:
         else:
             order = np.argsort(keys, kind="stable").astype(np.int64)
             sorted_keys = np.asarray(keys)[order]
-        return cls(info, keys, codes, vectors, centre, sorted_keys, order)
+        return cls(info, keys, codes, residuals, vectors, frame, sorted_keys, order)
 
     def latest_rows(self, keys: np.ndarray) -> np.ndarray:
         """The last row of each key, -1 for keys not in the index."""
@@ -363,12 +424,19 @@ class Reader:
         query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
         # The counting variant: its cost does not grow with the number of candidates, the heap's does.
         _, found = faiss.knn_hamming(
-            _codes(query, view.centre), view.codes, min(view.count, max(RESCORE, 2 * limit)), variant="mc"
+            view.frame.codes(query), view.codes, min(view.count, max(RESCORE, 2 * limit)), variant="mc"
         )
-        rows = np.unique(found[0][found[0] >= 0])  # sorted: the float rows are read in file order
+        rows = np.unique(found[0][found[0] >= 0])  # sorted: the rows are read in file order
         keys = view.keys[rows]
         current_rows = view.latest_rows(keys) == rows  # a replaced vector's old row is not a hit
         rows, keys = rows[current_rows], keys[current_rows]
+        exact = max(EXACT, 2 * limit)
+        if len(rows) > exact:
+            # int8 (vector - centre) . (query * step) ranks like the cosine (q . centre is the same for all).
+            approximate = np.einsum("ij,j->i", view.residuals[rows], query[0] * view.frame.step,
+                                    dtype=np.float32, casting="unsafe")
+            shortlist = np.sort(np.argpartition(-approximate, exact)[:exact])
+            rows, keys = rows[shortlist], keys[shortlist]
         similarity = _dot(view.vectors[rows], query[0])
         best = np.argsort(-similarity, kind="stable")[:limit]
         return [(int(keys[i]), float(similarity[i])) for i in best]

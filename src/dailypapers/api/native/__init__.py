@@ -6,14 +6,14 @@ submissions and comments need a personal API token (`Authorization: Bearer <toke
 and `pages`. Every error is {"error": "sentence", "detail": optional}.
 
 One module per job: errors (the one error mapping), auth (tokens and limits), serializers (the
-shapes), and a router per group of paths (papers, lists, search, orgs, me); request and response
-schemas are in api.schemas.
+shapes), and a router per group of paths (papers, lists, search, orgs, me, for_you, notifications);
+request and response schemas are in api.schemas.
 """
 
 from django.urls import register_converter
 from ninja import NinjaAPI
 
-from . import errors, follows, for_you, lists, me, orgs, papers, search
+from . import errors, follows, for_you, lists, me, notifications, orgs, papers, search
 from .auth import AnonymousLimit
 
 
@@ -49,5 +49,5 @@ api = NinjaAPI(
 )
 errors.install(api)
 
-for module in (papers, lists, search, orgs, me, for_you, follows):
+for module in (papers, lists, search, orgs, me, for_you, follows, notifications):
     api.add_router("/v1/", module.router)
