@@ -209,12 +209,15 @@ def demo_records():
     return out
 
 
-def cached_embed(name: str, texts: list[str], *, threads: int = 2, batch: int = 32) -> tuple[np.ndarray, dict]:
-    """Production embedder over texts, batch 32; cached (npy + timing) outside the repo."""
+def cached_embed(name: str, texts: list[str], *, documents: bool, threads: int = 2,
+                 batch: int = 32) -> tuple[np.ndarray, dict]:
+    """Production embedder over papers (`documents`) or queries, batch 32; cached (npy + timing) outside the repo."""
     from dailypapers.search.embedders import get_embedder
 
     embedder = get_embedder(threads=threads)
-    digest = hashlib.sha1((embedder.model_id + "\0" + "\0".join(texts)).encode()).hexdigest()[:16]
+    embed = embedder.embed_documents if documents else embedder.embed
+    recipe = embedder.model_id + ("" if documents else ":queries")
+    digest = hashlib.sha1((recipe + "\0" + "\0".join(texts)).encode()).hexdigest()[:16]
     CACHE.mkdir(parents=True, exist_ok=True)
     path, meta_path = CACHE / f"{name}-{digest}.npy", CACHE / f"{name}-{digest}.json"
     lock = CACHE / f"{name}-{digest}.lock"
@@ -230,7 +233,7 @@ def cached_embed(name: str, texts: list[str], *, threads: int = 2, batch: int = 
     log(f"embedding {len(texts)} texts ({name}) with {threads} threads, batch {batch} ...")
     started, parts = time.perf_counter(), []
     for i in range(0, len(texts), batch):
-        parts.append(embedder.embed(texts[i:i + batch]))
+        parts.append(embed(texts[i:i + batch]))
         if i and i % (batch * 20) == 0:
             log(f"  {i}/{len(texts)} {i / (time.perf_counter() - started):.1f}/s")
     seconds = time.perf_counter() - started
@@ -331,7 +334,8 @@ def part_relevance(args):
             paper_id=int(d["_id"]), title=d["title"], abstract=d["text"], authors=[], categories=[],
             organization="", published=None, listed=False) for d in corpus])
         kw_build_s = time.perf_counter() - started
-        matrix, embed_meta = cached_embed("scifact-corpus", [paper_text(d["title"], d["text"]) for d in corpus])
+        matrix, embed_meta = cached_embed("scifact-corpus", [paper_text(d["title"], d["text"]) for d in corpus],
+                                          documents=True)
         keys = np.array([int(d["_id"]) for d in corpus], dtype=np.uint64)
         model_id = get_embedder().model_id
         vectors.build(keys=keys, vectors=matrix, model_id=model_id)
@@ -456,17 +460,19 @@ def part_keyword_variants(args):
         keyword.build([keyword.IndexedPaper(
             paper_id=int(d["_id"]), title=d["title"], abstract=d["text"], authors=[], categories=[],
             organization="", published=None, listed=False) for d in corpus])
-        matrix, _ = cached_embed("scifact-corpus", [paper_text(d["title"], d["text"]) for d in corpus])
+        matrix, _ = cached_embed("scifact-corpus", [paper_text(d["title"], d["text"]) for d in corpus], documents=True)
         model_id = get_embedder().model_id
         vectors.build(keys=np.array([int(d["_id"]) for d in corpus], dtype=np.uint64), vectors=matrix,
                       model_id=model_id)
         qids = list(queries)
-        qv, _ = cached_embed("scifact-train-queries", [queries[q] for q in qids], threads=1, batch=1)
+        qv, _ = cached_embed("scifact-train-queries", [queries[q] for q in qids], documents=False, threads=1,
+                             batch=1)
         index = keyword.reader.index()
         searcher = index.searcher()
         rng = random.Random(1)
         title_docs = rng.sample([d for d in corpus if len(d["title"].split()) >= 3], 500)
-        title_vecs, _ = cached_embed("scifact-titles", [d["title"] for d in title_docs], threads=1, batch=1)
+        title_vecs, _ = cached_embed("scifact-titles", [d["title"] for d in title_docs], documents=False, threads=1,
+                                     batch=1)
 
         def kw_search(text, boost, sanitise, fields):
             if sanitise:
@@ -1704,10 +1710,10 @@ def child_embed(args):
     recs = arxiv_records()[1::37][:args.n]  # not the cached subset
     texts = [paper_text(r.title, r.abstract or "") for r in recs]
     embedder = get_embedder(threads=args.threads)
-    embedder.embed(texts[:2])
+    embedder.embed_documents(texts[:2])
     t = time.perf_counter()
     for i in range(0, len(texts), args.batch):
-        embedder.embed(texts[i:i + args.batch])
+        embedder.embed_documents(texts[i:i + args.batch])
     s = time.perf_counter() - t
     print(json.dumps({"n": len(texts), "threads": args.threads, "batch": args.batch, "seconds": round(s, 1),
                       "papers_per_s": round(len(texts) / s, 2), "loadavg": loadavg(), **proc_status()}))
