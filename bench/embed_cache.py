@@ -9,9 +9,17 @@ file outside the repository (evaluation data never ships):
 $XDG_CACHE_HOME/dailypapers-bench/embeddings.sqlite3 (default under /tmp).
 
     python bench/embed_cache.py warm [--sets hf,scifact,arxiv] [--arxiv-every 7] [--threads 2] [--datasets DIR]
+                                     [--document-tokens 128]
 
-warms the cache for the named sets (embedding is the slow part: ~10 texts/s
-per core at 256 tokens), so later benchmark runs only read it.
+warms the cache for the named sets (embedding is the slow part: ~16 papers per
+CPU-second at 128 tokens, ~6 at 256), so later benchmark runs only read it.
+
+Papers are embedded as the indexer embeds them (`embed_documents`, truncated at
+the production DOCUMENT_MAX_TOKENS unless `document_tokens` says otherwise, for
+before/after comparisons); queries as the search embeds them (`embed`, 256
+tokens). Each recipe has its own cache key: vectors cached under the
+first release's key ("all-MiniLM-L6-v2-onnx-int8": everything at 256 tokens)
+serve the queries and the 256-token documents.
 """
 
 import argparse
@@ -36,7 +44,11 @@ CACHE_DIR = (
 )
 
 
-def _embedder(threads: int):
+FIRST_RELEASE_KEY = "all-MiniLM-L6-v2-onnx-int8"  # the first release embedded everything at 256 tokens
+
+
+def embedder_class(document_tokens: int | None = None):
+    """The production embedder, its documents truncated at `document_tokens` when given."""
     src = str(REPO_DIR / "src")
     if src not in sys.path:
         sys.path.insert(0, src)
@@ -46,7 +58,15 @@ def _embedder(threads: int):
         settings.configure()
     from dailypapers.search.embedders import MiniLMInt8
 
-    return MiniLMInt8(threads=threads)
+    if document_tokens is None or document_tokens == MiniLMInt8.document_max_tokens:
+        return MiniLMInt8
+    return type(f"MiniLMInt8Documents{document_tokens}", (MiniLMInt8,), {"document_max_tokens": document_tokens})
+
+
+def cache_key(*, documents: bool, document_tokens: int | None = None) -> str:
+    cls = embedder_class(document_tokens)
+    tokens = cls.document_max_tokens if documents else cls.query_max_tokens
+    return FIRST_RELEASE_KEY if tokens == 256 else f"{FIRST_RELEASE_KEY}@{tokens}"
 
 
 def _connect(model_id: str) -> sqlite3.Connection:
@@ -61,15 +81,15 @@ def _hash(text: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()
 
 
-def embed_cached(texts: list[str], *, threads: int = 2, batch: int = 32, log=None) -> np.ndarray:
-    """(len(texts), dim) float32 vectors; only texts never seen before are embedded.
+def embed_cached(texts: list[str], *, documents: bool, document_tokens: int | None = None, threads: int = 2,
+                 batch: int = 32, log=None) -> np.ndarray:
+    """(len(texts), dim) float32 vectors of papers (`documents`) or of queries; only texts never seen
+    before are embedded.
 
     Missing texts are embedded sorted by length (batches of similar length pad
     less) and saved after every batch, so an interrupted warm-up keeps its work.
     """
-    from dailypapers.search.embedders import MiniLMInt8
-
-    model_id = MiniLMInt8.model_id
+    model_id = cache_key(documents=documents, document_tokens=document_tokens)
     db = _connect(model_id)
     hashes = [_hash(t) for t in texts]
     found: dict[str, bytes] = {}
@@ -83,11 +103,12 @@ def embed_cached(texts: list[str], *, threads: int = 2, batch: int = 32, log=Non
         found.update(rows)
     missing = sorted({h: t for h, t in zip(hashes, texts) if h not in found}.items(), key=lambda item: len(item[1]))
     if missing:
-        embedder = _embedder(threads)
+        embedder = embedder_class(document_tokens)(threads=threads)
+        embed = embedder.embed_documents if documents else embedder.embed
         started = time.perf_counter()
         for start in range(0, len(missing), batch):
             part = missing[start:start + batch]
-            matrix = embedder.embed([t for _, t in part]).astype(np.float32)
+            matrix = embed([t for _, t in part]).astype(np.float32)
             db.executemany(
                 "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
                 [(model_id, h, row.tobytes()) for (h, _), row in zip(part, matrix)],
@@ -143,6 +164,7 @@ def main() -> None:
     warm.add_argument("--arxiv-every", type=int, default=7)
     bench_data.add_argument(warm)
     warm.add_argument("--threads", type=int, default=2)
+    warm.add_argument("--document-tokens", type=int, help="truncate papers here (default: production's)")
     args = parser.parse_args()
     DATASETS = bench_data.require(bench_data.use(args.datasets), "the data sets folder")
 
@@ -152,7 +174,7 @@ def main() -> None:
     for name in args.sets.split(","):
         texts = {"hf": hf_texts, "scifact": scifact_texts, "arxiv": lambda: arxiv_texts(args.arxiv_every)}[name]()
         log(f"{name}: {len(texts)} texts")
-        embed_cached(texts, threads=args.threads, log=log)
+        embed_cached(texts, documents=True, document_tokens=args.document_tokens, threads=args.threads, log=log)
         log(f"{name}: cached")
 
 

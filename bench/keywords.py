@@ -77,7 +77,7 @@ def main() -> None:
 
     rows = _papers(source, args.papers)
     texts = [(" ".join(r["title"].split()), " ".join(r["abstract"].split())) for r in rows]  # as ingested
-    vectors = embed_cached([paper_text(t, a) for t, a in texts], threads=2)
+    vectors = embed_cached([paper_text(t, a) for t, a in texts], documents=True, threads=2)
     papers = [(t, a, v) for (t, a), v in zip(texts, vectors)]
     embedder = MiniLMInt8(threads=args.threads)
     embedder.embed(["warm up"])

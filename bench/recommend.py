@@ -121,7 +121,7 @@ def offline(args) -> None:
         needed = [i for i in needed if embed_cache._hash(text[i]) in have]
         log(f"cached: {len(needed)}")
     started = time.perf_counter()
-    matrix = embed_cache.embed_cached([text[i] for i in needed], threads=2, log=log)
+    matrix = embed_cache.embed_cached([text[i] for i in needed], documents=True, threads=2, log=log)
     log(f"vectors in {time.perf_counter() - started:.0f} s")
     vectors = dict(zip(needed, ranking.normalise(matrix.astype(np.float32))))
 

@@ -209,12 +209,15 @@ def demo_records():
     return out
 
 
-def cached_embed(name: str, texts: list[str], *, threads: int = 2, batch: int = 32) -> tuple[np.ndarray, dict]:
-    """Production embedder over texts, batch 32; cached (npy + timing) outside the repo."""
+def cached_embed(name: str, texts: list[str], *, documents: bool, threads: int = 2,
+                 batch: int = 32) -> tuple[np.ndarray, dict]:
+    """Production embedder over papers (`documents`) or queries, batch 32; cached (npy + timing) outside the repo."""
     from dailypapers.search.embedders import get_embedder
 
     embedder = get_embedder(threads=threads)
-    digest = hashlib.sha1((embedder.model_id + "\0" + "\0".join(texts)).encode()).hexdigest()[:16]
+    embed = embedder.embed_documents if documents else embedder.embed
+    recipe = embedder.model_id + ("" if documents else ":queries")
+    digest = hashlib.sha1((recipe + "\0" + "\0".join(texts)).encode()).hexdigest()[:16]
     CACHE.mkdir(parents=True, exist_ok=True)
     path, meta_path = CACHE / f"{name}-{digest}.npy", CACHE / f"{name}-{digest}.json"
     lock = CACHE / f"{name}-{digest}.lock"
@@ -230,7 +233,7 @@ def cached_embed(name: str, texts: list[str], *, threads: int = 2, batch: int = 
     log(f"embedding {len(texts)} texts ({name}) with {threads} threads, batch {batch} ...")
     started, parts = time.perf_counter(), []
     for i in range(0, len(texts), batch):
-        parts.append(embedder.embed(texts[i:i + batch]))
+        parts.append(embed(texts[i:i + batch]))
         if i and i % (batch * 20) == 0:
             log(f"  {i}/{len(texts)} {i / (time.perf_counter() - started):.1f}/s")
     seconds = time.perf_counter() - started
@@ -331,7 +334,8 @@ def part_relevance(args):
             paper_id=int(d["_id"]), title=d["title"], abstract=d["text"], authors=[], categories=[],
             organization="", published=None, listed=False) for d in corpus])
         kw_build_s = time.perf_counter() - started
-        matrix, embed_meta = cached_embed("scifact-corpus", [paper_text(d["title"], d["text"]) for d in corpus])
+        matrix, embed_meta = cached_embed("scifact-corpus", [paper_text(d["title"], d["text"]) for d in corpus],
+                                          documents=True)
         keys = np.array([int(d["_id"]) for d in corpus], dtype=np.uint64)
         model_id = get_embedder().model_id
         vectors.build(keys=keys, vectors=matrix, model_id=model_id)
@@ -456,17 +460,19 @@ def part_keyword_variants(args):
         keyword.build([keyword.IndexedPaper(
             paper_id=int(d["_id"]), title=d["title"], abstract=d["text"], authors=[], categories=[],
             organization="", published=None, listed=False) for d in corpus])
-        matrix, _ = cached_embed("scifact-corpus", [paper_text(d["title"], d["text"]) for d in corpus])
+        matrix, _ = cached_embed("scifact-corpus", [paper_text(d["title"], d["text"]) for d in corpus], documents=True)
         model_id = get_embedder().model_id
         vectors.build(keys=np.array([int(d["_id"]) for d in corpus], dtype=np.uint64), vectors=matrix,
                       model_id=model_id)
         qids = list(queries)
-        qv, _ = cached_embed("scifact-train-queries", [queries[q] for q in qids], threads=1, batch=1)
+        qv, _ = cached_embed("scifact-train-queries", [queries[q] for q in qids], documents=False, threads=1,
+                             batch=1)
         index = keyword.reader.index()
         searcher = index.searcher()
         rng = random.Random(1)
         title_docs = rng.sample([d for d in corpus if len(d["title"].split()) >= 3], 500)
-        title_vecs, _ = cached_embed("scifact-titles", [d["title"] for d in title_docs], threads=1, batch=1)
+        title_vecs, _ = cached_embed("scifact-titles", [d["title"] for d in title_docs], documents=False, threads=1,
+                                     batch=1)
 
         def kw_search(text, boost, sanitise, fields):
             if sanitise:
@@ -669,7 +675,8 @@ def part_relevance_sets(args):
         services.index_keywords(rebuild=True)
         pk_of = dict(Paper.objects.values_list("arxiv_id", "pk"))
         pks = [pk_of[p["arxiv_id"]] for p in papers]
-        matrix = embed_cached([paper_text(p["title"], p["abstract"]) for p in papers], log=log)
+        matrix = embed_cached([paper_text(p["title"], p["abstract"]) for p in papers], documents=True,
+                              document_tokens=args.document_tokens, log=log)
         rng = random.Random(args.seed)
         no_vector = set(rng.sample(range(len(papers)), NO_VECTOR_PAPERS))
         keep = [i for i in range(len(papers)) if i not in no_vector]
@@ -699,7 +706,8 @@ def part_relevance_sets(args):
         keyword.build([keyword.IndexedPaper(
             paper_id=int(d["_id"]), title=d["title"], abstract=d["text"], authors=[], categories=[],
             organization="", published=None, listed=False) for d in corpus])
-        sf_matrix = embed_cached([paper_text(d["title"], d["text"]) for d in corpus], log=log)
+        sf_matrix = embed_cached([paper_text(d["title"], d["text"]) for d in corpus], documents=True,
+                                 document_tokens=args.document_tokens, log=log)
         vectors.build(keys=np.array([int(d["_id"]) for d in corpus], dtype=np.uint64), vectors=sf_matrix,
                       model_id=model_id)
 
@@ -707,7 +715,7 @@ def part_relevance_sets(args):
         every_query = [q for s in sets.values() for q, _ in s] + [q for q, _ in title_queries + no_vector_titles
                                                                    + no_vector_summaries] + list(sf_queries.values())
         every_query = list(dict.fromkeys(selectors.parse_query(q).text for q in every_query))
-        qvecs = dict(zip(every_query, embed_cached(every_query, threads=2, log=log)))
+        qvecs = dict(zip(every_query, embed_cached(every_query, documents=False, threads=2, log=log)))
         selectors.embed_query = lambda text: qvecs[text] if text in qvecs else get_embedder().embed([text])[0]
 
         def use(directory):
@@ -775,6 +783,7 @@ def part_relevance_sets(args):
 
         result = {
             "data": {"hf_papers": len(papers), "no_vector_papers": NO_VECTOR_PAPERS, "set_size": args.n,
+                     "document_tokens": args.document_tokens or get_embedder().document_max_tokens,
                      "seed": args.seed,
                      "scifact": f"BEIR SciFact train ({len(corpus)} docs, {len(sf_queries)} queries)",
                      "sets": {k: len(v) for k, v in sets.items()}},
@@ -798,7 +807,8 @@ def part_relevance_sets(args):
         result["table"] = evaluate(systems=("bm25", "rrf", "old_hybrid", "ours"))
         result["typo_corrected_exactly"] = corrections()
         print_relevance_sets(result)
-        merge_results("relevance_sets", result)
+        merge_results(f"relevance_sets_documents_{args.document_tokens}" if args.document_tokens else "relevance_sets",
+                      result)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -951,11 +961,9 @@ def arxiv_subset() -> tuple[list[str], list[str]]:
 def cached_only(texts: list[str]) -> np.ndarray | None:
     """The cached vectors of texts if the embedding cache holds every one of them, else None (embeds nothing)."""
     sys.path.insert(0, str(BENCH_DIR))
-    from embed_cache import _connect, _hash
+    from embed_cache import FIRST_RELEASE_KEY, _connect, _hash
 
-    from dailypapers.search.embedders import MiniLMInt8
-
-    db = _connect(MiniLMInt8.model_id)
+    db = _connect(FIRST_RELEASE_KEY)
     found: dict[str, bytes] = {}
     hashes = [_hash(t) for t in texts]
     unique = list(dict.fromkeys(hashes))
@@ -964,7 +972,7 @@ def cached_only(texts: list[str]) -> np.ndarray | None:
         found.update(
             db.execute(
                 f"SELECT hash, vector FROM vectors WHERE model = ? AND hash IN ({','.join('?' * len(chunk))})",
-                [MiniLMInt8.model_id, *chunk],
+                [FIRST_RELEASE_KEY, *chunk],
             )
         )
     db.close()
@@ -978,12 +986,15 @@ def real_vectors() -> tuple[np.ndarray, np.ndarray, str]:
 
     The arXiv subset, from bench/data (written from the embedding cache once). While the cache does not
     hold the whole subset yet but holds the 9.9k Hugging Face daily papers, those are used instead (and
-    the output says so) rather than embedding for an hour on the benchmark's clock."""
-    from dailypapers.search.embedders import MiniLMInt8
+    the output says so) rather than embedding for an hour on the benchmark's clock. These are the first
+    release's vectors (documents at 256 tokens): the latency and ANN parts need realistic vectors of the
+    model, not today's truncation, and re-embedding the set would cost an hour."""
+    sys.path.insert(0, str(BENCH_DIR))
+    from embed_cache import FIRST_RELEASE_KEY
 
     if ARXIV_VECTORS.exists():
         bundle = np.load(ARXIV_VECTORS)
-        assert str(bundle["model_id"]) == MiniLMInt8.model_id, f"{ARXIV_VECTORS} holds another model's vectors"
+        assert str(bundle["model_id"]) == FIRST_RELEASE_KEY, f"{ARXIV_VECTORS} holds another model's vectors"
         vecs = bundle["vectors"].astype(np.float32)
         return bundle["arxiv_ids"], vecs / np.linalg.norm(vecs, axis=1, keepdims=True), str(bundle["source"])
     sys.path.insert(0, str(BENCH_DIR))
@@ -1004,11 +1015,11 @@ def real_vectors() -> tuple[np.ndarray, np.ndarray, str]:
         )
     if vecs is None:
         log(f"arXiv subset: embedding {len(ids)} papers into the cache")
-        vecs = embed_cached(texts, log=log)
+        vecs = embed_cached(texts, documents=True, document_tokens=256, log=log)
     source = (f"every {ARXIV_EVERY}th of the {ARXIV_FILE.name} papers: paper_text(title, abstract) through the "
               f"production embedder (bench/embed_cache.py)")
     ARXIV_VECTORS.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(ARXIV_VECTORS, arxiv_ids=np.array(ids), vectors=vecs.astype(np.float16), model_id=MiniLMInt8.model_id,
+    np.savez(ARXIV_VECTORS, arxiv_ids=np.array(ids), vectors=vecs.astype(np.float16), model_id=FIRST_RELEASE_KEY,
              source=source)
     return np.array(ids), vecs, source
 
@@ -1017,7 +1028,7 @@ def query_vectors(queries: list[str]) -> np.ndarray:
     sys.path.insert(0, str(BENCH_DIR))
     from embed_cache import embed_cached
 
-    return embed_cached(queries, threads=1, log=log)
+    return embed_cached(queries, documents=False, threads=1, log=log)
 
 
 def nearest_real_neighbours(bases: np.ndarray, k: int) -> np.ndarray:
@@ -1699,10 +1710,10 @@ def child_embed(args):
     recs = arxiv_records()[1::37][:args.n]  # not the cached subset
     texts = [paper_text(r.title, r.abstract or "") for r in recs]
     embedder = get_embedder(threads=args.threads)
-    embedder.embed(texts[:2])
+    embedder.embed_documents(texts[:2])
     t = time.perf_counter()
     for i in range(0, len(texts), args.batch):
-        embedder.embed(texts[i:i + args.batch])
+        embedder.embed_documents(texts[i:i + args.batch])
     s = time.perf_counter() - t
     print(json.dumps({"n": len(texts), "threads": args.threads, "batch": args.batch, "seconds": round(s, 1),
                       "papers_per_s": round(len(texts) / s, 2), "loadavg": loadavg(), **proc_status()}))
@@ -1939,6 +1950,9 @@ def main():
     p.add_argument("--seed", type=int, default=9)
     p.add_argument("--sweep", action="store_true", help="also every ranking parameter on a grid")
     p.add_argument("--no-scifact", action="store_true", help="only the five sets over the Hugging Face papers")
+    p.add_argument("--document-tokens", type=int,
+                   help="papers embedded from this many tokens instead of production's (a before/after comparison; "
+                        "results under relevance_sets_documents_N)")
     p.add_argument("--weights", default="0.2,0.3,0.4,0.5", help="SEARCH_KEYWORD_WEIGHT values to sweep")
     p.add_argument("--strong", default="0.5,0.8,99", help="SEARCH_STRONG_MATCH values to sweep (99: no such tier)")
     p = sub.add_parser("keyword-latency")

@@ -42,6 +42,8 @@ class SlowHashEmbedder:
         rows = [np.random.default_rng(seed).normal(size=self.dim) for seed in seeds]
         return normalise(np.array(rows, dtype=np.float32).reshape(len(texts), self.dim))
 
+    embed_documents = embed
+
 
 @pytest.fixture
 def fake_embedder(settings):

@@ -189,7 +189,10 @@ def rank(*, query: str, filters: Filters, depth: int = CANDIDATES) -> Ranking:
         if vector is None:
             note = "Semantic search is unavailable right now; these are keyword matches only."
         else:
-            semantic = _nearest(backend, snapshot, vector, filters=filters, depth=depth)
+            try:
+                semantic = _nearest(backend, snapshot, vector, filters=filters, depth=depth)
+            except vectors.ModelMismatch:  # the embedder changed; the index is rebuilt for it within the minute
+                vector, note = None, "Semantic search is unavailable right now; these are keyword matches only."
     floor = settings.SEARCH_SEMANTIC_FLOOR
     found = set(lexical) | set(tiers)  # a tier's papers may lie beyond the BM25 shortlist
     if not found and (not semantic or max(semantic.values()) < floor):

@@ -17,6 +17,7 @@ from . import keyword, keywords
 from .backends import get_backend
 from .embedders import get_embedder, paper_text
 from .models import IndexState, PaperVector
+from .vectors import ModelMismatch
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +109,9 @@ def sync_vector_index(*, model_id: str, dim: int) -> int:
     then, less the slack for late commits, are offered again; the index skips the
     ones it already holds. Without an index, one is built from every stored vector.
     This is how the index converges to the database when an indexer dies between
-    storing a batch of vectors and indexing it.
+    storing a batch of vectors and indexing it. An index of another model (the
+    embedder's model id changed) is rebuilt from the vectors of this one stored so
+    far; the others are being recomputed (`papers_needing_vectors`).
     """
     started = timezone.now().isoformat()
     backend = get_backend()
@@ -118,10 +121,15 @@ def sync_vector_index(*, model_id: str, dim: int) -> int:
         return backend.build_vectors(_vector_chunks(stored), model_id=model_id, dim=dim, synced_until=started)
     if synced_until:
         stored = stored.filter(updated_at__gte=datetime.fromisoformat(synced_until) - _SLACK)
-    written = sum(backend.add_vectors(keys=keys, vectors=matrix, model_id=model_id)
-                  for keys, matrix in _vector_chunks(stored))
-    backend.add_vectors(keys=np.zeros(0, dtype=np.uint64), vectors=np.zeros((0, dim), dtype=np.float32),
-                        model_id=model_id, synced_until=started)
+    try:
+        written = sum(backend.add_vectors(keys=keys, vectors=matrix, model_id=model_id)
+                      for keys, matrix in _vector_chunks(stored))
+        backend.add_vectors(keys=np.zeros(0, dtype=np.uint64), vectors=np.zeros((0, dim), dtype=np.float32),
+                            model_id=model_id, synced_until=started)
+    except ModelMismatch:
+        logger.info("the vector index holds another model's vectors: rebuilt with the %s vectors stored", model_id)
+        return backend.build_vectors(_vector_chunks(PaperVector.objects.filter(model_id=model_id)),
+                                     model_id=model_id, dim=dim, synced_until=started)
     return written
 
 
@@ -136,7 +144,7 @@ def embed_batch(*, rows: list[tuple[int, str, str]], embedder) -> int:
     todo = [(pk, t, a, h) for pk, t, a in rows if (h := _text_hash(t, a)) != stored.get(pk)]
     if not todo:
         return 0
-    matrix = embedder.embed([paper_text(t, a) for _, t, a, _ in todo])
+    matrix = embedder.embed_documents([paper_text(t, a) for _, t, a, _ in todo])
     with transaction.atomic():
         PaperVector.objects.bulk_create(
             [
@@ -147,8 +155,11 @@ def embed_batch(*, rows: list[tuple[int, str, str]], embedder) -> int:
             update_fields=["model_id", "text_hash", "vector", "updated_at"],
         )
     # Searchable now; if this process dies before the next line, the next run's sync adds them.
-    get_backend().add_vectors(keys=np.array([pk for pk, *_ in todo], dtype=np.uint64), vectors=matrix,
-                              model_id=embedder.model_id)
+    try:
+        get_backend().add_vectors(keys=np.array([pk for pk, *_ in todo], dtype=np.uint64), vectors=matrix,
+                                  model_id=embedder.model_id)
+    except ModelMismatch:  # the first batch of a new model: the index is rebuilt for it (with this batch)
+        sync_vector_index(model_id=embedder.model_id, dim=embedder.dim)
     return len(todo)
 
 

@@ -1,0 +1,117 @@
+"""The production embedder's document path (truncation, length-sorted runs) and what a new model id does."""
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from dailypapers.papers.records import PaperRecord
+from dailypapers.papers.services import upsert_papers
+from dailypapers.search import embedders, services, tasks
+from dailypapers.search.backends import get_backend
+from dailypapers.search.embedders import DOCUMENT_MAX_TOKENS, MiniLMInt8, get_embedder, normalise
+from dailypapers.search.models import PaperVector
+
+# About 150 tokens: past the documents' 128, within the queries' 256.
+OPENING = "Graph neural networks learn representations of molecules from their bonds and atoms. " * 10
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    return MiniLMInt8(threads=1)
+
+
+def test_documents_are_embedded_from_their_first_tokens_and_queries_from_all_of_them(minilm):
+    assert 128 < len(minilm.queries.encode(OPENING).ids) < 200 and DOCUMENT_MAX_TOKENS == 128
+    about_proteins, about_markets = OPENING + "Protein folding.", OPENING + "Stock market crashes."
+    documents = minilm.embed_documents([about_proteins, about_markets])
+    queries = minilm.embed([about_proteins, about_markets])
+    assert float(documents[0] @ documents[1]) > 0.9999  # the endings lie past the documents' truncation
+    assert float(queries[0] @ queries[1]) < 0.995  # a query is read to its end
+    short = "Protein folding with graph networks."
+    assert float(minilm.embed_documents([short])[0] @ minilm.embed([short])[0]) > 0.9999  # short: the same text
+
+
+def test_a_batch_comes_back_in_its_own_order_after_the_length_sort(minilm, monkeypatch):
+    monkeypatch.setattr(embedders, "RUN_SIZE", 2)  # several runs in one batch
+    topics = ["protein folding", "stock markets", "image segmentation", "speech recognition", "robot grasping",
+              "quantum error correction", "machine translation"]
+    # Longest first and shortest last: the length sort reorders them completely.
+    texts = [f"A study of {topic}. " * (len(topics) - i) for i, topic in enumerate(topics)]
+    together = minilm.embed_documents(texts)
+    alone = np.vstack([minilm.embed_documents([t]) for t in texts])
+    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+    similarity = together @ alone.T
+    assert (similarity.argmax(axis=1) == np.arange(len(texts))).all()
+    assert np.diag(similarity).min() > 0.999
+    assert minilm.embed_documents([]).shape == (0, minilm.dim)
+
+
+class HashEmbedder:
+    """Deterministic vectors from the text; a subclass with another model id gives other vectors."""
+
+    model_id = "test-hash-first"
+    dim = 32
+
+    def __init__(self, *, threads: int = 1):
+        pass
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        rows = [np.random.default_rng(int.from_bytes(hashlib.sha1(f"{self.model_id}:{t}".encode()).digest()[:8],
+                                                     "big")).normal(size=self.dim) for t in texts]
+        return normalise(np.array(rows, dtype=np.float32).reshape(len(texts), self.dim))
+
+    embed_documents = embed
+
+
+class HashEmbedderRetruncated(HashEmbedder):
+    model_id = "test-hash-second"  # its document vectors differ, so it has a model id of its own
+
+
+def test_a_new_model_id_has_every_paper_embedded_again_and_the_index_rebuilt(db, settings):
+    upsert_papers(records=[PaperRecord(arxiv_id=f"2601.{i:05d}", title=f"Paper {i}", abstract=f"About topic {i}.",
+                                       authors=["Ada Lovelace"], categories=["cs.LG"]) for i in range(1, 13)])
+    settings.DAILYPAPERS_EMBEDDER = "tests.test_embedders.HashEmbedder"
+    get_embedder.cache_clear()
+    try:
+        assert tasks.embed_claimed(batch_size=5) == 12
+        assert tasks.embed_claimed(batch_size=5) == 0  # nothing left for this model
+
+        settings.DAILYPAPERS_EMBEDDER = "tests.test_embedders.HashEmbedderRetruncated"
+        get_embedder.cache_clear()
+        new = get_embedder()
+        assert services.papers_needing_vectors(model_id=new.model_id).count() == 12  # every vector is stale
+        assert tasks.embed_claimed(batch_size=5) == 12  # the worker's path: its first batch rebuilds the index
+        stored = dict(PaperVector.objects.values_list("paper_id", "model_id"))
+        assert len(stored) == 12 and set(stored.values()) == {new.model_id}  # replaced, one row per paper
+        backend = get_backend()
+        assert sorted(backend.vector_keys().tolist()) == sorted(stored)
+        for pk, blob in PaperVector.objects.values_list("paper_id", "vector"):
+            (found, similarity), = backend.nearest(np.frombuffer(blob, dtype=np.float32), model_id=new.model_id,
+                                                   limit=1)
+            assert found == pk and similarity > 0.999
+        assert tasks.embed_claimed(batch_size=5) == 0
+    finally:
+        get_embedder.cache_clear()
+
+
+def test_an_index_of_the_old_model_is_rebuilt_by_the_next_sync_and_search_meanwhile_answers(db, settings, client):
+    upsert_papers(records=[PaperRecord(arxiv_id="2601.00001", title="Protein folding", abstract="With graphs.",
+                                       authors=["Ada Lovelace"], categories=["cs.LG"])])
+    settings.DAILYPAPERS_EMBEDDER = "tests.test_embedders.HashEmbedder"
+    get_embedder.cache_clear()
+    try:
+        services.embed_pending()
+        services.index_keywords()
+        settings.DAILYPAPERS_EMBEDDER = "tests.test_embedders.HashEmbedderRetruncated"
+        get_embedder.cache_clear()
+        response = client.get("/papers", {"q": "protein folding"})  # index of the old model, query of the new
+        assert response.status_code == 200 and "2601.00001" in response.content.decode()
+        new = get_embedder()
+        assert services.sync_vector_index(model_id=new.model_id, dim=new.dim) == 0  # rebuilt, no new vector yet
+        assert get_backend().nearest(new.embed(["x"])[0], model_id=new.model_id, limit=1) == []
+        assert services.embed_pending() == 1
+        assert [k for k, _ in get_backend().nearest(new.embed(["x"])[0], model_id=new.model_id, limit=1)] \
+            == list(PaperVector.objects.values_list("paper_id", flat=True))
+    finally:
+        get_embedder.cache_clear()
