@@ -2,6 +2,7 @@
 
     python scripts/pgvector_server.py start DIR [--port N]   prints postgres://postgres@127.0.0.1:N/
     python scripts/pgvector_server.py stop DIR
+    python scripts/pgvector_server.py probe DIR              exit 0: pgvector computes on this CPU
 
 For the test suite and CI (Debian's PostgreSQL has no pgvector) and for the postgres search
 backend's benchmarks. pgserver itself listens on a Unix socket only; tests and subprocesses
@@ -54,7 +55,9 @@ def start(directory: Path, port: int | None) -> str:
     port = port or _free_port()
     subprocess.run([str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(data), "-w", "-t", "30", "-l", str(directory / "log"),
                     "-o", f"-h 127.0.0.1 -p {port} -k {directory}", "start"], check=True, capture_output=True, **kwargs)
-    return f"postgres://postgres@127.0.0.1:{port}/"
+    url = f"postgres://postgres@127.0.0.1:{port}/"
+    (directory / "url").write_text(url)  # for probe
+    return url
 
 
 def stop(directory: Path) -> None:
@@ -62,15 +65,33 @@ def stop(directory: Path) -> None:
                    check=True, capture_output=True, **_user())
 
 
+def probe(directory: Path) -> None:
+    """One 384-dimension cosine distance on the running server. The wheel's pgvector is built for the
+    CPU it was built on: on a CPU without those instructions (seen: no AVX-512) the server dies of
+    SIGILL on the first vector of more than a few dimensions. Exits 3 then, saying so."""
+    import psycopg
+
+    url = (directory / "url").read_text().strip()
+    vector = "[" + ",".join(["0.5"] * 384) + "]"
+    try:
+        with psycopg.connect(url + "postgres", autocommit=True, connect_timeout=5) as connection:
+            connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            connection.execute(f"SELECT '{vector}'::vector <=> '{vector}'::vector").fetchone()
+    except psycopg.OperationalError as exc:
+        sys.exit(3 if "terminated abnormally" in str(exc) or "closed the connection" in str(exc) else f"error: {exc}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["start", "stop"])
+    parser.add_argument("action", choices=["start", "stop", "probe"])
     parser.add_argument("directory", type=Path)
     parser.add_argument("--port", type=int)
     args = parser.parse_args()
     try:
         if args.action == "start":
             print(start(args.directory.resolve(), args.port))
+        elif args.action == "probe":
+            probe(args.directory.resolve())
         else:
             stop(args.directory.resolve())
     except subprocess.CalledProcessError as exc:
