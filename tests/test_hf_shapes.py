@@ -240,8 +240,7 @@ def test_client_sees_published_at_ids_media_and_claims(hf):
     user = get_user_model().objects.create_user("grace", first_name="Grace", last_name="Hopper")
     paper = Paper.objects.get(arxiv_id="2608.20281")
     authorship = paper.authorships.get(position=1)
-    AuthorshipClaim.objects.create(user=user, paper=paper, author=authorship.author,
-                                   status=AuthorshipClaim.Status.APPROVED,
+    AuthorshipClaim.objects.create(user=user, authorship=authorship, status=AuthorshipClaim.Status.APPROVED,
                                    decided_at=datetime(2026, 8, 22, tzinfo=timezone.utc))
     Comment.objects.create(paper=paper, author=user, body="Author here.", body_html="<p>Author here.</p>")
     top = next(p for p in hf.list_daily_papers(date="2026-08-21") if p.id == "2608.20281")
@@ -304,7 +303,7 @@ def test_queries_do_not_grow_with_the_items(client, db):
     import_day("2026-08-21")
     user = get_user_model().objects.create_user("grace")
     for paper in Paper.objects.all():
-        AuthorshipClaim.objects.create(user=user, paper=paper, author=paper.authorships.first().author,
+        AuthorshipClaim.objects.create(user=user, authorship=paper.authorships.order_by("position").first(),
                                        status=AuthorshipClaim.Status.APPROVED)
     search_services.index_keywords(rebuild=True)
     counts, sizes = [], []
