@@ -216,3 +216,14 @@ def postgres_url():
             yield f"postgres://postgres@127.0.0.1:5432/{name}"
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def carol(db):
+    """A verified user with a long name (the browser tests sign in as her)."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user("carol_with_a_long_name", "carol@example.org", "correct horse battery")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
