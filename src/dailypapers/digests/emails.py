@@ -6,6 +6,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from dailypapers.mail import multipart_message
 from dailypapers.papers.models import Paper
 from dailypapers.papers.periods import Period
 from dailypapers.papers.selectors import author_names
@@ -44,7 +45,6 @@ def _one_line(paper: Paper) -> str:
 
 def build_message(
     *, subscription: Subscription, period: Period, items: list[dict], followed: list[dict] | None = None,
-    connection=None,
 ) -> EmailMultiAlternatives:
     """`followed`: the "From what you follow" sections, each {"label", "kind", "items"}."""
     token = unsubscribe_token(subscription)
@@ -56,22 +56,13 @@ def build_message(
         "unsubscribe_url": unsubscribe_url, "base_url": settings.BASE_URL,
     }
     count = len({i["paper"].pk for i in items} | {i["paper"].pk for f in followed or [] for i in f["items"]})
-    host = settings.BASE_URL.split("://")[-1].split("/")[0].split(":")[0]
-    message = EmailMultiAlternatives(
+    return multipart_message(
         subject=f"{settings.SITE_NAME} — {label}: {count} paper{'s' if count != 1 else ''}",
-        body=render_to_string("digests/digest.txt", context),
-        to=[subscription.email],
-        connection=connection,
-        headers={
-            "List-Unsubscribe":
-                f"<mailto:{settings.DIGEST_UNSUBSCRIBE_MAILTO}?subject=unsubscribe%20{token}>, <{unsubscribe_url}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            # The same id for the same digest: a duplicate, if ever sent, is recognisable.
-            "Message-ID": f"<digest-{subscription.pk}-{period.key.replace(':', '-')}@{host}>",
-        },
+        to=subscription.email, template="digests/digest", context=context,
+        list_unsubscribe=(f"<mailto:{settings.DIGEST_UNSUBSCRIBE_MAILTO}?subject=unsubscribe%20{token}>, "
+                          f"<{unsubscribe_url}>"),
+        message_key=f"digest-{subscription.pk}-{period.key.replace(':', '-')}",
     )
-    message.attach_alternative(render_to_string("digests/digest.html", context), "text/html")
-    return message
 
 
 def confirmation_mail(*, link: str) -> dict:
