@@ -11,7 +11,6 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.test import Client
 
 from dailypapers.community.services import toggle_vote
@@ -23,6 +22,8 @@ from dailypapers.papers.periods import Period
 from dailypapers.papers.records import DailyRecord, PaperRecord
 from dailypapers.papers.services import upsert_papers
 from dailypapers.search import services as search_services
+
+from .helpers import database_url
 
 DAY = Period("day", date(2026, 3, 16))  # a Monday
 TOPICS = [
@@ -82,6 +83,7 @@ def test_double_opt_in_then_one_multipart_digest_with_one_click_unsubscribe(clie
     unsubscribe = str(digest["List-Unsubscribe"]).strip()
     assert unsubscribe.startswith("<mailto:") and "<http://127.0.0.1:8000/digest/unsubscribe/" in unsubscribe
     assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert digest["Message-ID"] == f"<digest-{Subscription.objects.get().pk}-day-2026-03-16@127.0.0.1>"
     assert send_digests(period=DAY).already == 1 and len(smtp.messages) == 2
 
     # RFC 8058: the mail client POSTs, with no session and no CSRF token.
@@ -152,34 +154,18 @@ def test_a_permanent_refusal_marks_the_address_inactive_and_a_temporary_one_retr
     assert len(smtp.to("busy@example.org")) == 1 and len(smtp.to("fine@example.org")) == 1
 
 
-def _database_url() -> str:
-    settings = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{settings['NAME']}"
-    return (
-        f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
-    )
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_sender_killed_mid_run_and_run_again_sends_nobody_twice_and_misses_nobody(smtp, settings):
     load_day()
     addresses = [f"reader{i}@example.org" for i in range(8)]
     for address in addresses:
         confirmed(address)
-    env = {**os.environ, "DATABASE_URL": _database_url(), "DAILYPAPERS_DATA_DIR": str(settings.DATA_DIR),
+    env = {**os.environ, "DATABASE_URL": database_url(), "DAILYPAPERS_DATA_DIR": str(settings.DATA_DIR),
            "SECRET_KEY": settings.SECRET_KEY, "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(settings.EMAIL_PORT),
            "DJANGO_SETTINGS_MODULE": "dailypapers.settings"}
     command = [sys.executable, "-m", "dailypapers.cli", "digest", "send", "--period", DAY.key, "--quiet"]
     sender = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-    def kill_on_the_fourth(count: int):
-        if count == 3:  # three delivered; the sender dies while handing over the fourth
-            os.kill(sender.pid, signal.SIGKILL)
-            return "451 4.3.0 Sender went away"
-        return None
-
-    smtp.before_accepting = kill_on_the_fourth
+    smtp.kill_the_sender_at_the_fourth_mail(pid=sender.pid)
     sender.wait(timeout=60)
     assert sender.returncode == -signal.SIGKILL
     assert len(smtp.messages) == 3
