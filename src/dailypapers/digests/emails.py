@@ -10,6 +10,7 @@ from dailypapers.mail import multipart_message
 from dailypapers.papers.models import Paper
 from dailypapers.papers.periods import Period
 from dailypapers.papers.selectors import author_names
+from dailypapers.papers.templatetags.cards import CARD_KEYWORDS
 from dailypapers.papers.templatetags.papertext import plaintext
 
 from .models import Subscription
@@ -28,19 +29,17 @@ def period_label(period: Period) -> str:
 
 
 def digest_items(papers: list[Paper]) -> dict[int, dict]:
-    """What a digest shows of each paper, computed once per period (not per subscriber)."""
+    """What a digest shows of each paper, computed once per period (not per subscriber): its
+    summary and keywords as the site shows them (Paper.summary, Paper.keywords: which one, and where
+    it came from), as many keywords as a card has."""
     names = author_names(papers)
     return {
         p.pk: {"paper": p, "authors": names[p.pk][:SHOWN_AUTHORS], "more_authors": len(names[p.pk]) > SHOWN_AUTHORS,
-               "url": settings.BASE_URL + p.get_absolute_url(), "line": _one_line(p)}
+               "url": settings.BASE_URL + p.get_absolute_url(),
+               "summary": plaintext(p.summary), "summary_label": p.summary_label,
+               "keywords": p.keywords[:CARD_KEYWORDS], "keywords_label": p.keywords_label}
         for p in papers
     }
-
-
-def _one_line(paper: Paper) -> str:
-    text = plaintext(paper.ai_summary or paper.abstract)
-    first = text.split(". ")[0].strip()
-    return (first if len(first) <= 240 else first[:237] + "…").rstrip(".") + "."
 
 
 def build_message(
