@@ -36,7 +36,8 @@ def test_follow_an_author_see_the_badge_then_unfollow(live_server, grace):
         assert followed.inner_text() == "followed author"
         assert page.locator("article.card[data-arxiv-id='2603.00202'] .followed-badge").count() == 0
 
-        page.click("header >> text=Follows")
+        page.click(".user-menu summary")  # the account's pages are in the header's menu
+        page.click(".user-menu-items >> text=Follows")
         page.wait_for_url("**/follows")
         section = page.locator("section.follow-section[data-kind=author]")
         assert "Grace Hopper" in section.locator("h2").inner_text()
