@@ -36,10 +36,21 @@ def digest_items(papers: list[Paper]) -> dict[int, dict]:
     return {
         p.pk: {"paper": p, "authors": names[p.pk][:SHOWN_AUTHORS], "more_authors": len(names[p.pk]) > SHOWN_AUTHORS,
                "url": settings.BASE_URL + p.get_absolute_url(),
-               "summary": plaintext(p.summary), "summary_label": p.summary_label,
-               "keywords": p.keywords[:CARD_KEYWORDS], "keywords_label": p.keywords_label}
+               **_summary(p), "keywords": p.keywords[:CARD_KEYWORDS], "keywords_label": p.keywords_label}
         for p in papers
     }
+
+
+def _summary(paper: Paper) -> dict[str, str]:
+    """The paper's one-line summary as the site picks it; without one, the abstract's first sentence
+    (a mail of bare titles says too little to choose from), labelled as such."""
+    if paper.summary:
+        return {"summary": plaintext(paper.summary), "summary_label": paper.summary_label}
+    first = plaintext(paper.abstract).split(". ")[0].strip()
+    if not first:
+        return {"summary": "", "summary_label": ""}
+    first = (first if len(first) <= 240 else first[:237] + "…").rstrip(".") + "."
+    return {"summary": first, "summary_label": "first sentence of the abstract"}
 
 
 def build_message(
