@@ -304,10 +304,11 @@ def search_papers(
     ranking = Ranking(ids=[exact.pk]) if exact is not None else rank(query=query, filters=filters)
     if exact is None:
         _exact_title_first(ranking, query=parse_query(query).text)
-    ids = ranking.ids
-    if sort != "relevance":
+    if sort == "relevance":
+        ids = held_papers(ranking.ids)
+    else:
         order = "-published_at" if sort == "date" else "-upvotes"
-        ids = list(Paper.objects.filter(pk__in=ids).order_by(order, "pk").values_list("pk", flat=True))
+        ids = list(Paper.objects.filter(pk__in=ranking.ids).order_by(order, "pk").values_list("pk", flat=True))
     page_ids = Page(number=page, per_page=per_page).of(ids)
     papers = card_papers().in_bulk(page_ids)
     cards = [Card(paper=papers[i]) for i in page_ids if i in papers]
@@ -330,6 +331,15 @@ def search_papers(
     )
 
 
+def held_papers(ids: list[int]) -> list[int]:
+    """These ids, in their order, less papers no longer in the database: the local backend's index files
+    belong to the process that writes them (the worker's index job), so a paper deleted elsewhere stays in
+    them until the nightly rebuild; read against the papers table, it is gone from results, counts and
+    pages at the delete's commit, as with the postgres backend (whose delete removes its rows)."""
+    held = set(Paper.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    return [i for i in ids if i in held]
+
+
 def newest_matches(*, query: str, filters: Filters, limit: int = 20) -> list[Paper]:
     """A followed search's papers, newest first (with what a card shows): the papers its words match,
     or, when no word matches, those close enough in meaning. Not every neighbour by meaning, as the
@@ -350,12 +360,14 @@ def similar_papers(*, paper: Paper, limit: int = 8) -> list[Paper]:
     if blob is None:
         return []
     try:
-        nearest = get_backend().nearest(np.frombuffer(blob, dtype=np.float32), model_id=model_id, limit=limit + 1)
+        # A few more than shown: deleted papers still in a local index are left out below.
+        nearest = get_backend().nearest(np.frombuffer(blob, dtype=np.float32), model_id=model_id,
+                                        limit=2 * limit + 1)
     except vectors.ModelMismatch:
         return []
-    ids = [k for k, _ in nearest if k != paper.pk][:limit]
+    ids = [k for k, _ in nearest if k != paper.pk]
     papers = card_papers().in_bulk(ids)
-    return [papers[i] for i in ids if i in papers]
+    return [papers[i] for i in ids if i in papers][:limit]
 
 
 # --- without a query: browsing by the search filters, and digests -----------------------------------
