@@ -304,6 +304,22 @@ def test_a_deleted_paper_is_gone_from_the_next_search_its_count_pages_similar_pa
         assert victim_pk in [k for k, _ in get_backend().keyword_search("canine", filters=Filters(), limit=5)]
 
 
+def test_an_unlisted_paper_leaves_the_on_a_daily_list_search_at_once(papers):
+    """Taken off its list (the admin's action, papers.services.unlist): the indexes learn it at their next
+    update; a search for papers on a daily list leaves it out at once."""
+    from dailypapers.papers.models import DailyEntry
+    from dailypapers.papers.services import unlist
+
+    listed = ids(search("learning networks models", listed_only=True))
+    assert "2601.00002" in listed
+    unlist(entries=DailyEntry.objects.filter(paper__arxiv_id="2601.00002"))
+    results = search("learning networks models", listed_only=True)
+    assert ids(results) == [i for i in listed if i != "2601.00002"] and results.total == len(listed) - 1
+    assert "2601.00002" in ids(search("learning networks models"))  # still found without the filter
+    services.index_keywords()  # the next update agrees
+    assert ids(search("learning networks models", listed_only=True)) == ids(results)
+
+
 def test_search_page(client, papers):
     response = client.get("/papers", {"q": "diffusion image"})
     html = response.content.decode()

@@ -313,7 +313,7 @@ def search_papers(
         ranking = rank(query=suggestion, filters=filters)
         _exact_title_first(ranking, query=parse_query(suggestion).text)
     if sort == "relevance":
-        ids = held_papers(ranking.ids)
+        ids = held_papers(ranking.ids, listed_only=filters.listed_only)
     else:
         order = "-published_at" if sort == "date" else "-upvotes"
         ids = list(Paper.objects.filter(pk__in=ranking.ids).order_by(order, "pk").values_list("pk", flat=True))
@@ -336,12 +336,16 @@ def search_papers(
     )
 
 
-def held_papers(ids: list[int]) -> list[int]:
-    """These ids, in their order, less papers no longer in the database: the local backend's index files
-    belong to the process that writes them (the worker's index job), so a paper deleted elsewhere stays in
-    them until the nightly rebuild; read against the papers table, it is gone from results, counts and
-    pages at the delete's commit, as with the postgres backend (whose delete removes its rows)."""
-    held = set(Paper.objects.filter(pk__in=ids).values_list("pk", flat=True))
+def held_papers(ids: list[int], *, listed_only: bool = False) -> list[int]:
+    """These ids, in their order, less papers no longer in the database (and, for `listed_only`, no longer
+    on a daily list): the local backend's index files belong to the process that writes them (the worker's
+    index job), so a paper deleted elsewhere stays in them until the nightly rebuild, and either index
+    learns of an unlisting at its next update (within the minute); read against the tables, such a paper
+    is gone from results, counts and pages at the commit. (Other filters change with a paper's record,
+    re-indexed within the minute; the database's author and category matching is not the index's
+    exactly, so only these two are checked again.)"""
+    held = set(filtered_papers(filters=Filters(listed_only=listed_only)).filter(pk__in=ids)
+               .values_list("pk", flat=True))
     return [i for i in ids if i in held]
 
 
