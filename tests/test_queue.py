@@ -5,6 +5,7 @@ Tasks here go through a real huey SQLite queue (the default storage) and are run
 one at a time, where a worker would run them (tests/test_worker.py runs real workers)."""
 
 import json
+import re
 import time
 from io import StringIO
 
@@ -242,6 +243,98 @@ def test_status_command_and_the_admin_status_page(queue, settings):
     page = staff.get("/admin/status/").content.decode()
     assert "vectors pending</th><td>3" in page and "digests.send_due" in page and "Health: ok" in page
     assert client_for(make_user("reader")).get("/admin/status/").status_code == 302  # staff only
+
+
+def test_status_shows_the_job_ledger_worker_beats_and_failing_jobs(settings):
+    """The ledger as workers write it (ops.services: a row per job started, a beat per worker): status
+    says which workers are live and which went silent, what runs where and for how long, whose worker
+    is gone, and which jobs failed last."""
+    import os
+    import subprocess
+    import sys
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dailypapers.ops import selectors
+    from dailypapers.ops.models import JobStat, RunningJob, WorkerBeat
+
+    now = timezone.now()
+    exited = subprocess.Popen([sys.executable, "-c", "pass"])
+    exited.wait()
+    here = f"{selectors.HOST}:{os.getpid()}"
+    WorkerBeat.objects.create(worker=here, beat_at=now - timedelta(seconds=3))
+    WorkerBeat.objects.create(worker="lost-machine:77", beat_at=now - timedelta(seconds=selectors.LEASE_SECONDS + 90))
+
+    def running(name, *, worker, host, pid, seconds):
+        RunningJob.objects.create(task_id=name, name=name, message=b"", worker=worker, host=host, pid=pid,
+                                  started_at=now - timedelta(seconds=seconds))
+
+    running("search.update_indexes", worker=here, host=selectors.HOST, pid=os.getpid(), seconds=42)
+    running("digests.send_due", worker=here, host=selectors.HOST, pid=exited.pid, seconds=300)
+    running("ops.import_hf_daily", worker="lost-machine:77", host="lost-machine", pid=77, seconds=4000)
+    JobStat.objects.create(name="ops.harvest_arxiv_oai", runs=3, failures=2, last_ok_at=now - timedelta(hours=2),
+                           last_error_at=now - timedelta(minutes=5), last_error="HTTPError: 503")
+    JobStat.objects.create(name="digests.send_due", runs=5, failures=1, last_ok_at=now,
+                           last_error_at=now - timedelta(hours=1), last_error="SMTP: refused")  # since succeeded
+
+    def status_lines():
+        out = StringIO()
+        call_command("status", stdout=out)
+        return {line.split("  ", 1)[0]: line.split("  ", 1)[1].strip() for line in out.getvalue().splitlines()}
+
+    lines = status_lines()
+    # Ages as the command rounds them (a slow machine may take a second or two between the rows and it).
+    assert re.fullmatch(rf"{here} live \(beat [3-9] s ago\); lost-machine:77 DEAD \(beat 2 min ago\)",
+                        lines["workers"]), lines
+    gone = r" \(its worker is gone: put back on the queue at the next beat\)"
+    assert re.fullmatch(  # the longest running first
+        rf"ops.import_hf_daily on lost-machine:77 for 67 min{gone}; digests.send_due on {here} for 5 min{gone}; "
+        rf"search.update_indexes on {here} for 4[2-9] s", lines["running jobs"]), lines
+    assert lines["failed jobs"].startswith("3 failed tries; ops.harvest_arxiv_oai failed "), lines
+    assert "HTTPError: 503" in lines["failed jobs"] and "SMTP" not in lines["failed jobs"]
+
+    out = StringIO()
+    call_command("status", "--json", stdout=out)
+    status = json.loads(out.getvalue())
+    assert [(w["worker"], w["alive"]) for w in status["worker_beats"]] == [(here, True), ("lost-machine:77", False)]
+    assert [(j["name"], j["worker_alive"], j["seconds_running"] // 10) for j in status["running_jobs"]] == [
+        ("ops.import_hf_daily", False, 400), ("digests.send_due", False, 30), ("search.update_indexes", True, 4)]
+    assert [j["name"] for j in status["failing_jobs"]] == ["ops.harvest_arxiv_oai"]
+
+    page = client_for(make_user("root", staff=True)).get("/admin/status/").content.decode()
+    assert f"<td>{here}</td><td>live</td>" in page and "<td>lost-machine:77</td><td>DEAD</td>" in page
+    assert "<td>ops.import_hf_daily</td><td>lost-machine:77</td><td>77</td>" in page
+    assert page.count("GONE: put back on the queue") == 2
+    assert "Failing jobs" in page and "HTTPError: 503" in page
+
+    RunningJob.objects.all().delete()
+    WorkerBeat.objects.all().delete()
+    lines = status_lines()
+    assert lines["workers"] == "none running" and lines["running jobs"] == "none"
+
+
+def test_status_reads_the_index_lag_of_the_configured_search_backend(settings):
+    """Each backend keeps its own keyword mark (search.services): with the postgres backend the status
+    reads the postgres one, not the local index's."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dailypapers.ops import selectors
+    from dailypapers.search.models import IndexState
+
+    _papers(2)
+    local_mark, postgres_mark = timezone.now() + timedelta(seconds=5), timezone.now() - timedelta(days=1)
+    IndexState.objects.create(name="keyword", indexed_until=local_mark)
+    IndexState.objects.create(name="postgres-keyword", indexed_until=postgres_mark)
+    settings.SEARCH_BACKEND = "local"
+    status = selectors.site_status()
+    assert status.keyword_indexed_until == local_mark and status.papers_changed_since_index == 0
+    settings.SEARCH_BACKEND = "postgres"  # read from the database alone: no connection to the backend made
+    status = selectors.site_status()
+    assert status.keyword_indexed_until == postgres_mark and status.papers_changed_since_index == 2
+    assert status.index_lag_seconds > 86_000
 
 
 def test_the_api_answers_202_with_a_status_url_for_an_unknown_paper(arxiv, queue, settings):

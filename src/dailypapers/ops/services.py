@@ -15,7 +15,6 @@ died is simply redone.
 
 import logging
 import os
-import socket
 import threading
 from datetime import timedelta
 
@@ -25,12 +24,11 @@ from django.utils import timezone
 from dailypapers.queue import huey
 
 from .models import RunningJob, WorkerBeat
+from .selectors import HOST, live_workers, worker_gone
 
 logger = logging.getLogger(__name__)
 
 BEAT_SECONDS = 5.0
-LEASE_SECONDS = 30  # a worker silent this long is gone (its machine lost, or frozen)
-HOST = socket.gethostname()
 
 _worker: str | None = None  # this process's worker, set by `dailypapers worker` (inherited by its children)
 
@@ -56,26 +54,13 @@ def job_ended(task) -> None:
         RunningJob.objects.filter(task_id=task.id).delete()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def requeue_abandoned() -> list[str]:
     """Put back on the queue every job whose worker is gone; returns their names."""
     now = timezone.now()
-    alive = set(WorkerBeat.objects.filter(beat_at__gte=now - timedelta(seconds=LEASE_SECONDS))
-                .values_list("worker", flat=True))
+    live = live_workers(now=now)
     requeued = []
     for job in RunningJob.objects.all():
-        # This machine's processes are looked at (exact, at once); another machine's by its beat.
-        gone = not _alive(job.pid) if job.host == HOST else job.worker not in alive
-        if not gone or not RunningJob.objects.filter(pk=job.pk).delete()[0]:
+        if not worker_gone(job, live=live) or not RunningJob.objects.filter(pk=job.pk).delete()[0]:
             continue  # still running, or another worker put it back first
         huey().enqueue(huey().deserialize_task(bytes(job.message)))
         logger.warning("job %s (%s) was running on %s, which is gone: put back on the queue",

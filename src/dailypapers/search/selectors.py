@@ -312,10 +312,11 @@ def search_papers(
     if nothing_as_written and suggestion:
         ranking = rank(query=suggestion, filters=filters)
         _exact_title_first(ranking, query=parse_query(suggestion).text)
-    ids = ranking.ids
-    if sort != "relevance":
+    if sort == "relevance":
+        ids = held_papers(ranking.ids, listed_only=filters.listed_only)
+    else:
         order = "-published_at" if sort == "date" else "-upvotes"
-        ids = list(Paper.objects.filter(pk__in=ids).order_by(order, "pk").values_list("pk", flat=True))
+        ids = list(Paper.objects.filter(pk__in=ranking.ids).order_by(order, "pk").values_list("pk", flat=True))
     page_ids = Page(number=page, per_page=per_page).of(ids)
     papers = card_papers().in_bulk(page_ids)
     cards = [Card(paper=papers[i]) for i in page_ids if i in papers]
@@ -333,6 +334,19 @@ def search_papers(
         note=ranking.note, exact=exact is not None, took_ms=(time.perf_counter() - started) * 1000,
         matched=matched, corrected=suggestion if nothing_as_written else "", suggestion=suggestion, authors=authors,
     )
+
+
+def held_papers(ids: list[int], *, listed_only: bool = False) -> list[int]:
+    """These ids, in their order, less papers no longer in the database (and, for `listed_only`, no longer
+    on a daily list): the local backend's index files belong to the process that writes them (the worker's
+    index job), so a paper deleted elsewhere stays in them until the nightly rebuild, and either index
+    learns of an unlisting at its next update (within the minute); read against the tables, such a paper
+    is gone from results, counts and pages at the commit. (Other filters change with a paper's record,
+    re-indexed within the minute; the database's author and category matching is not the index's
+    exactly, so only these two are checked again.)"""
+    held = set(filtered_papers(filters=Filters(listed_only=listed_only)).filter(pk__in=ids)
+               .values_list("pk", flat=True))
+    return [i for i in ids if i in held]
 
 
 def newest_matches(*, query: str, filters: Filters, limit: int = 20) -> list[Paper]:
@@ -355,12 +369,14 @@ def similar_papers(*, paper: Paper, limit: int = 8) -> list[Paper]:
     if blob is None:
         return []
     try:
-        nearest = get_backend().nearest(np.frombuffer(blob, dtype=np.float32), model_id=model_id, limit=limit + 1)
+        # A few more than shown: deleted papers still in a local index are left out below.
+        nearest = get_backend().nearest(np.frombuffer(blob, dtype=np.float32), model_id=model_id,
+                                        limit=2 * limit + 1)
     except vectors.ModelMismatch:
         return []
-    ids = [k for k, _ in nearest if k != paper.pk][:limit]
+    ids = [k for k, _ in nearest if k != paper.pk]
     papers = card_papers().in_bulk(ids)
-    return [papers[i] for i in ids if i in papers]
+    return [papers[i] for i in ids if i in papers][:limit]
 
 
 # --- without a query: browsing by the search filters, and digests -----------------------------------

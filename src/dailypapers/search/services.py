@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 
 import numpy as np
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
@@ -57,7 +58,7 @@ def index_keywords(*, rebuild: bool = False, on_progress: Callable[[int], object
     """Bring the keyword index up to date with the papers table; returns papers (re)indexed."""
     started = timezone.now()
     backend = get_backend()
-    state, _ = IndexState.objects.get_or_create(name=_state_name(backend, "keyword"))
+    state, _ = IndexState.objects.get_or_create(name=_state_name(backend.name, "keyword"))
     if rebuild or state.indexed_until is None or not backend.has_keyword_index():
         count = backend.write_keywords(_indexed_papers(Paper.objects.all()), full=True, on_progress=on_progress)
     else:
@@ -68,9 +69,16 @@ def index_keywords(*, rebuild: bool = False, on_progress: Callable[[int], object
     return count
 
 
-def _state_name(backend, index: str) -> str:
+def _state_name(backend_name: str, index: str) -> str:
     """Each backend keeps its own progress marks: switching backends indexes everything anew."""
-    return index if backend.name == "local" else f"{backend.name}-{index}"
+    return index if backend_name == "local" else f"{backend_name}-{index}"
+
+
+def keyword_indexed_until() -> datetime | None:
+    """When the configured backend's keyword index was last brought up to date (None: never built);
+    read from the database alone (no connection to the backend)."""
+    state = IndexState.objects.filter(name=_state_name(settings.SEARCH_BACKEND, "keyword")).first()
+    return state.indexed_until if state else None
 
 
 def _text_hash(title: str, abstract: str) -> str:

@@ -52,8 +52,8 @@ class LocalBackend:
 
     def remove_papers(self, paper_ids: list[int]) -> int:
         # The index files belong to whichever process holds their writer: a deleted paper stays in them
-        # until the nightly rebuild (search.maintain_indexes), and results never show it meanwhile
-        # (cards are read from the papers table, which no longer has it).
+        # until the nightly rebuild (search.maintain_indexes); meanwhile results are read against the
+        # papers table (selectors.held_papers), so it is gone from them at the delete's commit.
         return 0
 
     def vector_mark(self) -> tuple[bool, str | None]:

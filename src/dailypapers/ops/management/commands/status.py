@@ -1,3 +1,5 @@
+from dataclasses import asdict
+
 from django.core.management.base import BaseCommand
 
 from dailypapers.ops import health, selectors
@@ -6,7 +8,8 @@ from dailypapers.ops import health, selectors
 class Command(BaseCommand):
     help = (
         "What the site is doing: papers, vectors pending, index lag, queue depth, failed jobs, the last "
-        "digest per period and the last scheduled ingests; exits 1 when a health check fails."
+        "digest per period, the last scheduled ingests, the workers' heartbeats and the jobs running; exits 1 "
+        "when a health check fails."
     )
 
     def add_arguments(self, parser):
@@ -33,11 +36,15 @@ class Command(BaseCommand):
                 else f"unreachable: {status.queue_error}"
             ),
             "failed jobs": f"{status.failed_jobs} failed tries"
-            + "".join(
-                f"; {j.name}: {j.last_error}"
-                for j in status.jobs
-                if j.last_error_at and (j.last_ok_at is None or j.last_error_at > j.last_ok_at)
-            ),
+            + "".join(f"; {j.name} failed {j.last_error_at:%Y-%m-%d %H:%M} UTC: {j.last_error}"
+                      for j in status.failing_jobs),
+            "workers": "; ".join(
+                f"{w.worker} {'live' if w.alive else 'DEAD'} (beat {_age(w.seconds_since_beat)} ago)"
+                for w in status.workers) or "none running",
+            "running jobs": "; ".join(
+                f"{j.name} on {j.worker} for {_age(j.seconds_running)}"
+                + ("" if j.worker_alive else " (its worker is gone: put back on the queue at the next beat)")
+                for j in status.running) or "none",
         }
         for kind, last in status.last_digests.items():
             rows[f"last {kind} digest"] = f"{last[0]}, sent {last[1]:%Y-%m-%d %H:%M} UTC" if last else "none sent"
@@ -50,10 +57,24 @@ class Command(BaseCommand):
         if json:
             import json as json_module
 
-            self.stdout.write(json_module.dumps({**rows, "checks": checks}, default=str))
+            self.stdout.write(json_module.dumps({
+                **rows, "checks": checks,
+                "worker_beats": [asdict(w) for w in status.workers],
+                "running_jobs": [asdict(j) for j in status.running],
+                "failing_jobs": [{"name": j.name, "failures": j.failures, "last_error_at": j.last_error_at,
+                                  "last_error": j.last_error} for j in status.failing_jobs],
+            }, default=str))
         else:
             width = max(len(k) for k in rows)
             for key, value in rows.items():
                 self.stdout.write(f"{key:<{width}}  {value}")
         if not ok:
             raise SystemExit(1)
+
+
+def _age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
