@@ -44,7 +44,7 @@ FOLLOWED_WEIGHT = 0.2
 # most PROFILE_CLUSTERS papers is its own clusters, and a window of at most SHORTLIST papers is
 # ranked exactly: the bound only decides which papers of a large window are worth the exact score.
 PROFILE_CLUSTERS = 16
-SHORTLIST = 300
+SHORTLIST = 600
 
 
 def normalise(matrix: np.ndarray) -> np.ndarray:
@@ -167,9 +167,10 @@ def scores(*, candidates: np.ndarray, profile: np.ndarray, upvotes: np.ndarray, 
            popularity_weight: float = POPULARITY_WEIGHT) -> tuple[np.ndarray, np.ndarray]:
     """(score per candidate, index of its nearest profile paper or -1), higher is better. `followed`:
     a boolean per candidate, whether it is by an author or organization the user follows or a followed
-    search matches it. `weights`: the profile papers' (interest()). With `clusters` (the profile's, cluster_profile) and more than `shortlist`
-    candidates, only the shortlist best by the clusters' bound get the exact interest (and a nearest
-    profile paper); the others keep the bound, which is never above their exact score."""
+    search matches it. `weights`: the profile papers' (interest()). With `clusters` (the profile's,
+    cluster_profile) and more than `shortlist` candidates, only the shortlist best by the clusters'
+    bound get the exact interest (and a nearest profile paper); the others keep the bound, which is
+    never above their exact score."""
     total = np.zeros(candidates.shape[0], np.float32)
     if centroid_weight:
         total += centroid_weight * centroid_interest(candidates, profile, weights=weights)
