@@ -275,7 +275,8 @@ def followed_world(world):
     near the query's); keywords indexed."""
     code = _direction(CODE, 1)
     papers = {
-        "grace_old": _paper("2602.00900", topic=code, day=None, title="Compilers for the A-0", authors=["Grace Hopper"]),
+        "grace_old": _paper("2602.00900", topic=code, day=None, title="Compilers for the A-0",
+                            authors=["Grace Hopper"]),
         "grace_new": _paper("2603.00901", topic=code, day="2026-03-17", title="Compiling COBOL",
                             authors=["Grace Hopper"]),
         "neighbour": _paper("2603.00902", topic=code, day="2026-03-16", title="Register allocation", noise=0.3,
@@ -367,7 +368,8 @@ def test_the_personal_digest_sends_the_for_you_order_without_hidden_papers(world
     sent = digest_papers(subscription=subscription, papers=papers)
     assert hidden not in sent
     assert _ids_of(sent[:5]) == _ids_of(selectors.rank_papers(user=reader, papers=papers)[:5])
-    assert {p.arxiv_id for p in sent[:5]} == {p.arxiv_id for p in world["listed"]["rl"][1:] + world["listed"]["speech"]}
+    liked = world["listed"]["rl"][1:] + world["listed"]["speech"]
+    assert {p.arxiv_id for p in sent[:5]} == {p.arxiv_id for p in liked}
 
 
 def _ids_of(papers) -> list[str]:
