@@ -13,16 +13,15 @@ from django.utils import timezone
 from dailypapers.api.services import create_token
 from dailypapers.collections.services import toggle_saved
 from dailypapers.community.services import toggle_vote
-from dailypapers.papers import selectors as paper_selectors
-from dailypapers.papers.models import Paper
-from dailypapers.papers.services import upsert_papers
-from dailypapers.personal import ranking, selectors, services
 from dailypapers.digests.models import Subscription
 from dailypapers.digests.selection import digest_papers
 from dailypapers.follows import services as follows
 from dailypapers.follows.models import Follow
-from dailypapers.papers.models import Author, Organization
+from dailypapers.papers import selectors as paper_selectors
+from dailypapers.papers.models import Author, Organization, Paper
 from dailypapers.papers.records import OrganizationRecord
+from dailypapers.papers.services import upsert_papers
+from dailypapers.personal import ranking, selectors, services
 from dailypapers.personal.models import Impression, NotInterested
 from dailypapers.search import services as search_services
 from dailypapers.search.models import PaperVector
