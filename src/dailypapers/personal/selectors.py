@@ -63,7 +63,7 @@ CANDIDATE_CACHE_SECONDS = 60
 # bound what the keys cannot see: a profile paper embedded later, a followed author's newer papers,
 # claims approved since.
 PROFILE_CACHE_SECONDS = 600
-INCOMPLETE_PROFILE_CACHE_SECONDS = 60  # some profile paper has no vector yet: look again soon
+INCOMPLETE_PROFILE_CACHE_SECONDS = 60  # some profile paper has no vector yet: look again soon (the order too)
 RANKED_CACHE_SECONDS = 600
 # The ranked order keeps the reasons of its first this many papers (the page's and a few pages of
 # fading beyond); a card further down gets its reason computed when shown.
@@ -213,6 +213,7 @@ class Profile:
     follows_authors: bool
     organizations: dict[int, str]  # followed organization id -> name
     searches: tuple[tuple[str, dict], ...]  # followed searches: (query, filters)
+    complete: bool  # every upvoted, saved and followed paper had a vector when it was built
 
     @property
     def empty(self) -> bool:
@@ -271,13 +272,12 @@ def profile_of(*, user, stamp: Stamp | None = None) -> Profile:
     key = f"for-you:profile:v2:{user.pk}:{model_id()}:{stamp.profile}"
     found = caches["default"].get(key)
     if found is None:
-        found, complete = _build_profile(user=user)
-        caches["default"].set(key, found, PROFILE_CACHE_SECONDS if complete else INCOMPLETE_PROFILE_CACHE_SECONDS)
+        found = _build_profile(user=user)
+        caches["default"].set(key, found, PROFILE_CACHE_SECONDS if found.complete else INCOMPLETE_PROFILE_CACHE_SECONDS)
     return found
 
 
-def _build_profile(*, user) -> tuple[Profile, bool]:
-    """(the profile, whether every profile paper had a vector)."""
+def _build_profile(*, user) -> Profile:
     seen = _seen_of(user=user)
     follows = list(Follow.objects.filter(user=user).select_related("author", "organization"))
     followed = {pk: name for pk, name in _follow_papers(follows=follows).items() if pk not in seen}
@@ -310,8 +310,8 @@ def _build_profile(*, user) -> tuple[Profile, bool]:
         seen=frozenset(seen),
         follows_authors=any(f.kind == Follow.Kind.AUTHOR for f in follows),
         organizations={f.organization_id: f.label for f in follows if f.organization_id is not None},
-        searches=tuple(searches))
-    return profile, len(rows_of) == len(wanted)
+        searches=tuple(searches), complete=len(rows_of) == len(wanted))
+    return profile
 
 
 def follow_reasons(*, user, profile: Profile, paper_ids: list[int]) -> dict[int, Reason]:
@@ -481,7 +481,9 @@ def _ranked_window(*, user, stamp: Stamp, start: date, end: date, listing: str) 
             found = rank(user=user, candidates=candidates, profile=profile, negatives=negatives,
                          keep=_passing(ids, stamp.include, stamp.exclude), lifted=lifts.keys())
             found.reasons.update(lifts)
-        caches["default"].set(key, found, RANKED_CACHE_SECONDS)
+        # Ranked on a profile still missing vectors: look again as soon as the profile does.
+        timeout = RANKED_CACHE_SECONDS if profile.complete else INCOMPLETE_PROFILE_CACHE_SECONDS
+        caches["default"].set(key, found, timeout)
     return found
 
 
