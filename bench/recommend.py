@@ -21,7 +21,8 @@ titles, abstracts and dates; each listed on its announcement day, so a week hold
 each with a real MiniLM vector (bench/data/arxiv_cs_every7.minilm-int8.npz, the 10,676 vectors
 reused in turn), a user with --upvotes upvotes and 20 saves; then GET /papers/for-you through
 Django's test client (the whole server side: middleware, selector, impressions, template),
---requests times, p50/p99, and the selector alone.
+--requests times, p50/p99, and the selector alone; a repeat view and the first view after an upvote
+(nothing cached for the user reusable); and how the shipped shortlist agrees with the exact ranking.
 
 Writes bench/results/recommend.json (each part its key) and prints a table. Never fails on time.
 """
@@ -162,8 +163,21 @@ def offline(args) -> None:
                 ranks[f"kmeans{clusters}_pop{w}"].append((name, _rank_of(liked + w * popular, target)))
         for w in weights:
             ranks[f"centroid_pop{w}"].append((name, _rank_of(centroid + w * popular, target)))
-        shipped, _ = ranking.scores(candidates=cand, profile=prof, upvotes=upvotes)
+        # As the site runs it: the profile's clusters bound every candidate, the SHORTLIST best get the
+        # exact soft maximum (a week here is ~116 papers, under the shortlist: exact). "before": the
+        # exact soft maximum for all, as shipped before the clusters; the shortlist variants make the
+        # bound decide (a shortlist of 10-30 of ~116, 2-4 clusters), to show what it costs when it bites.
+        shipped, _ = ranking.scores(candidates=cand, profile=prof, upvotes=upvotes,
+                                    clusters=ranking.cluster_profile(prof))
         ranks["for_you"].append((name, _rank_of(shipped, target)))
+        before, _ = ranking.scores(candidates=cand, profile=prof, upvotes=upvotes)
+        ranks["for_you_before_exact"].append((name, _rank_of(before, target)))
+        for clusters in (2, 4):
+            grouped = ranking.cluster_profile(prof, clusters=clusters)
+            for depth in (10, 20, 30):
+                bounded, _ = ranking.scores(candidates=cand, profile=prof, upvotes=upvotes, clusters=grouped,
+                                            shortlist=depth)
+                ranks[f"shortlist{depth}_k{clusters}"].append((name, _rank_of(bounded, target)))
         ranks["candidates"].append((name, float(len(candidates))))
 
     def metrics(rows, half=None):
@@ -179,13 +193,15 @@ def offline(args) -> None:
         "users": len(ranks["popularity"]), "users_skipped_missing_vectors": skipped,
         "mean_candidates_per_week": round(float(np.mean([r for _, r in ranks["candidates"]])), 1),
         "shipped": {"temperature": ranking.INTEREST_TEMPERATURE, "centroid_weight": ranking.CENTROID_WEIGHT,
-                    "popularity_weight": ranking.POPULARITY_WEIGHT},
+                    "popularity_weight": ranking.POPULARITY_WEIGHT, "profile_clusters": ranking.PROFILE_CLUSTERS,
+                    "shortlist": ranking.SHORTLIST},
         "best_on_dev": best, "rankers": table,
     }
     merge_results("offline", result)
     print(f"{result['users']} users ({skipped} skipped), {result['mean_candidates_per_week']} candidates per week")
     print(f"{'ranker':22} {'MRR':>7} {'hit@10':>7} | dev MRR  hit@10 | test MRR hit@10")
-    for name in ["popularity", "centroid", "for_you", *sorted(variants)]:
+    stress = sorted(n for n in table if n.startswith("shortlist"))
+    for name in ["popularity", "centroid", "for_you", "for_you_before_exact", *stress, *sorted(variants)]:
         a, d, t = table[name]["all"], table[name]["dev"], table[name]["test"]
         print(f"{name:22} {a['mrr']:7.4f} {a['hit_at_10']:7.4f} | {d['mrr']:.4f} {d['hit_at_10']:.4f}"
               f" | {t['mrr']:.4f} {t['hit_at_10']:.4f}")
@@ -245,8 +261,12 @@ def _load_site(args) -> int:
                 break
     bank = np.load(BENCH / "data" / "arxiv_cs_every7.minilm-int8.npz")
     vectors = bank["vectors"].astype(np.float32)
+    # The bank holds the first release's vectors (documents at 256 tokens, embed_cache.FIRST_RELEASE_KEY);
+    # stored under today's model id, they are the same model's vectors, which is all the latency needs.
+    from embed_cache import FIRST_RELEASE_KEY
+
+    assert str(bank["model_id"]) == FIRST_RELEASE_KEY, f"the bank holds another model's vectors: {bank['model_id']}"
     model_id = selectors.model_id()
-    assert str(bank["model_id"]) == model_id, (str(bank["model_id"]), model_id)
     rng = np.random.default_rng(3)
     started = time.perf_counter()
     batch = 5000
@@ -294,8 +314,9 @@ def latency_runs(args, *, user, papers: int) -> None:
     from django.core.cache import caches
     from django.test import Client
 
-    from dailypapers.papers.models import DailyEntry
-    from dailypapers.personal import selectors
+    from dailypapers.community.services import toggle_vote
+    from dailypapers.papers.models import DailyEntry, Paper
+    from dailypapers.personal import ranking, selectors
 
     window = selectors.window(period="week")
     in_week = DailyEntry.objects.filter(day__gte=window[0], day__lte=window[1]).count()
@@ -306,21 +327,42 @@ def latency_runs(args, *, user, papers: int) -> None:
     client.force_login(user)
     for _ in range(5):  # warm-up: connections, templates, the first impressions written
         assert client.get("/papers/for-you").status_code == 200
+    # Old papers outside every window: each upvote of the next one (taking the previous one's back, so
+    # the profile stays at 201 upvotes) makes a profile the feed has never seen.
+    others = list(Paper.objects.exclude(votes__user=user).order_by("published_at")[:2 * args.requests + 2])
+    voted: list = []
+
+    def upvote_other():
+        if voted:
+            toggle_vote(user=user, paper=voted.pop())
+        voted.append(others.pop())
+        toggle_vote(user=user, paper=voted[-1])
+
     timings: dict[str, list[float]] = defaultdict(list)
     for _ in range(args.requests):
-        for name, call in (
-            ("page_week", lambda: client.get("/papers/for-you")),
-            ("page_month", lambda: client.get("/papers/for-you?period=month")),
+        for name, before, call in (
+            # A repeat view: what the feed caches for the user is current (the warm-up below).
+            ("page_week", None, lambda: client.get("/papers/for-you")),
+            ("selector_week", None, lambda: selectors.for_you(user=user, period="week")),
+            ("page_month", None, lambda: client.get("/papers/for-you?period=month")),
             # As a process sees a card for the first time (the shared card bodies not yet cached).
-            ("page_week_cold_cards", lambda: (caches["cards"].clear(), client.get("/papers/for-you"))),
-            ("selector_week", lambda: selectors.for_you(user=user, period="week")),
+            ("page_week_cold_cards", caches["cards"].clear, lambda: client.get("/papers/for-you")),
+            # The first view after an upvote: nothing the feed caches per user can be reused.
+            ("page_week_after_upvote", upvote_other, lambda: client.get("/papers/for-you")),
+            ("page_month_after_upvote", upvote_other, lambda: client.get("/papers/for-you?period=month")),
         ):
+            if before is not None:
+                before()
             # Wall time, and this process's CPU time: on a shared, loaded machine the wall time
             # also counts the time spent waiting for a core.
             t, c = time.perf_counter(), time.process_time()
             call()
             timings[name].append(time.perf_counter() - t)
             timings[name + "_cpu"].append(time.process_time() - c)
+        for path in ("/papers/for-you", "/papers/for-you?period=month"):  # the next round's repeat views
+            client.get(path)
+    if voted:
+        toggle_vote(user=user, paper=voted.pop())
     month = selectors.window(period="month")
     in_month = DailyEntry.objects.filter(day__gte=month[0], day__lte=month[1]).count()
     result = {"papers": papers, "upvotes": user.votes.count(), "saves": 20, "week_candidates": in_week,
@@ -329,8 +371,38 @@ def latency_runs(args, *, user, papers: int) -> None:
               **{name: _ms(values) for name, values in timings.items()},
               "note": "Django test client in process: middleware, session, selector, impressions, template;"
                       " no HTTP server"}
-    merge_results("latency", result)
+    if hasattr(ranking, "cluster_profile"):  # the shortlist (absent before it was made)
+        result["shortlist"] = {period: shortlist_agreement(user=user, period=period) for period in ("week", "month")}
+    merge_results(args.key, result)
     print(json.dumps(result, indent=2))
+
+
+def shortlist_agreement(*, user, period: str) -> dict:
+    """The shipped ranking (clusters' bound, exact soft maximum for the SHORTLIST best) against the
+    exact soft maximum for every candidate, on the reader's profile: how many of the exact top 30 the
+    shipped top 30 holds, whether the order is the same, and the CPU time of each (the arithmetic only)."""
+    from dailypapers.personal import ranking, selectors
+
+    start, end = selectors.window(period=period)
+    listed = selectors.candidates_listed(start=start, end=end)
+    profile = selectors.profile_of(user=user)
+    keep = ~np.isin(listed.ids, np.array(list(profile.seen), dtype=np.int64)) & (listed.where >= 0)
+    matrix = listed.matrix[listed.where[keep]]
+    common = {"candidates": matrix, "profile": profile.matrix, "weights": profile.weights,
+              "upvotes": np.zeros(len(matrix))}
+    out = {"candidates": len(matrix), "profile_rows": len(profile.rows), "clusters": len(profile.clusters.shares)}
+    tops = {}
+    for label, extra in (("exact", {}), ("shipped", {"clusters": profile.clusters})):
+        runs = []
+        for _ in range(20):
+            c = time.process_time()
+            scores, _ = ranking.scores(**common, **extra)
+            runs.append(time.process_time() - c)
+        tops[label] = np.argsort(-scores, kind="stable")[:selectors.PAGE_SIZE].tolist()
+        out[f"{label}_cpu_ms"] = round(statistics.median(runs) * 1000, 2)
+    out["top30_overlap"] = len(set(tops["exact"]) & set(tops["shipped"])) / selectors.PAGE_SIZE
+    out["top30_same_order"] = tops["exact"] == tops["shipped"]
+    return out
 
 
 def main() -> None:
@@ -345,6 +417,7 @@ def main() -> None:
     lat.add_argument("--requests", type=int, default=200)
     bench_data.add_argument(lat)
     lat.add_argument("--site", type=Path, help="reuse this data dir from an earlier run")
+    lat.add_argument("--key", default="latency", help="the key of bench/results/recommend.json to write")
     args = parser.parse_args()
     bench_data.use(args.datasets)
     {"offline": offline, "latency": latency}[args.command](args)

@@ -13,12 +13,19 @@ from django.utils import timezone
 from dailypapers.api.services import create_token
 from dailypapers.collections.services import toggle_saved
 from dailypapers.community.services import toggle_vote
+from dailypapers.digests.models import Subscription
+from dailypapers.digests.selection import digest_papers
+from dailypapers.follows import services as follows
+from dailypapers.follows.models import Follow
 from dailypapers.papers import selectors as paper_selectors
-from dailypapers.papers.models import Paper
+from dailypapers.papers.models import Author, Organization, Paper
+from dailypapers.papers.records import OrganizationRecord
 from dailypapers.papers.services import upsert_papers
 from dailypapers.personal import ranking, selectors, services
 from dailypapers.personal.models import Impression, NotInterested
+from dailypapers.search import services as search_services
 from dailypapers.search.models import PaperVector
+from dailypapers.search.selectors import embed_query
 
 from .helpers import client_for, make_paper, make_user
 
@@ -40,9 +47,9 @@ def _vector(base: np.ndarray, noise: float = 0.05) -> bytes:
 
 
 def _paper(arxiv_id: str, *, topic: np.ndarray, day: str | None, upvotes: int = 0, title: str | None = None,
-           abstract: str | None = None, noise: float = 0.05, hour: int = 12) -> Paper:
+           abstract: str | None = None, noise: float = 0.05, hour: int = 12, **fields) -> Paper:
     upsert_papers(records=[make_paper(arxiv_id, day=day, upvotes=upvotes, hour=hour, title=title or f"Paper {arxiv_id}",
-                                      abstract=abstract or f"Abstract of {arxiv_id}.")])
+                                      abstract=abstract or f"Abstract of {arxiv_id}.", **fields)])
     paper = Paper.objects.get(arxiv_id=arxiv_id)
     PaperVector.objects.update_or_create(paper=paper, defaults={
         "model_id": selectors.model_id(), "text_hash": "t", "vector": _vector(topic, noise)})
@@ -255,3 +262,114 @@ def test_moderators_see_for_you_rows_in_the_admin(world, reader):
     for name in ("notinterested", "impression", "feedfilters"):
         response = staff.get(f"/admin/personal/{name}/")
         assert response.status_code == 200 and b"reader" in response.content
+
+
+CODE, CHEMISTRY = 10, 11
+
+
+@pytest.fixture
+def followed_world(world):
+    """Beside `world`: Grace Hopper's papers on compilers (an old one and one this week), a neighbour of
+    them by someone else, a Deep Lab paper, and a paper a followed search's words match (its vector
+    near the query's); keywords indexed."""
+    code = _direction(CODE, 1)
+    papers = {
+        "grace_old": _paper("2602.00900", topic=code, day=None, title="Compilers for the A-0",
+                            authors=["Grace Hopper"]),
+        "grace_new": _paper("2603.00901", topic=code, day="2026-03-17", title="Compiling COBOL",
+                            authors=["Grace Hopper"]),
+        "neighbour": _paper("2603.00902", topic=code, day="2026-03-16", title="Register allocation", noise=0.3,
+                            authors=["Someone Else"]),
+        "lab": _paper("2603.00903", topic=_direction(CHEMISTRY, 1), day="2026-03-16", title="Molecules",
+                      authors=["Someone Else"], organization=OrganizationRecord(slug="deep-lab", name="Deep Lab")),
+        "annealing": _paper("2603.00904", topic=_direction(BIO, 1), day="2026-03-16", authors=["Someone Else"],
+                            title="Quantum annealing for scheduling", abstract="Quantum annealing schedules jobs."),
+    }
+    # Its meaning is near the query's, as a paper its words match is (the real embedder's query vector).
+    PaperVector.objects.filter(paper=papers["annealing"]).update(
+        vector=_vector(np.asarray(embed_query("quantum annealing"), np.float32), noise=0.3))
+    search_services.index_keywords(rebuild=True)
+    return papers
+
+
+def _follow_all(user) -> None:
+    follows.follow_author(user=user, author=Author.objects.get(name="Grace Hopper"))
+    follows.follow_organization(user=user, organization=Organization.objects.get(slug="deep-lab"))
+    follows.follow_search(user=user, query="quantum annealing")
+
+
+def test_follows_alone_start_a_ranking_with_reasons(world, followed_world):
+    follower = _user("follower")
+    assert selectors.for_you(user=follower).cold_start  # nothing yet: trending
+    _follow_all(follower)
+    feed = selectors.for_you(user=follower)
+    assert not feed.cold_start
+    cards = {c.paper.arxiv_id: c for c in feed.cards}
+    order = list(cards)
+    # What the follows bring first: the followed author's, the organization's and the search's papers.
+    direct = {followed_world[k].arxiv_id for k in ("grace_new", "lab", "annealing")}
+    assert set(order[:3]) == direct
+    assert cards["2603.00901"].reason == selectors.Reason(source="followed", author="Grace Hopper")
+    assert cards["2603.00903"].reason == selectors.Reason(source="organization", via="Deep Lab")
+    assert cards["2603.00904"].reason == selectors.Reason(source="search", via="quantum annealing")
+    # Then their neighbours by meaning: the compiler paper by someone else beats every popular paper
+    # on other topics, and says which followed paper it is like.
+    neighbour = cards["2603.00902"]
+    assert order.index("2603.00902") < min(order.index(p.arxiv_id) for p in world["listed"]["other"])
+    assert neighbour.reason.source == "near-follow" and neighbour.reason.via == "Grace Hopper"
+    assert neighbour.reason.arxiv_id in ("2602.00900", "2603.00901")
+
+    page = _client(follower).get("/papers/for-you").content.decode()
+    assert "Start your feed" not in page
+    assert "by Grace Hopper, an author you follow" in page and "from Deep Lab, which you follow" in page
+    assert "matches your followed search “quantum annealing”" in page and "from your follow Grace Hopper" in page
+    raw = create_token(user=follower, name="tests")[1]
+    body = Client().get("/api/v1/me/for-you", HTTP_AUTHORIZATION=f"Bearer {raw}").json()
+    assert body["cold_start"] is False
+    assert {i["paper"]["id"]: i["reason"]["source"] for i in body["items"][:3]} == {
+        "2603.00901": "followed", "2603.00903": "organization", "2603.00904": "search"}
+
+    # The digest ranks by the same follows.
+    papers = [p for group in ("other", "rl") for p in world["listed"][group]] + [
+        followed_world[k] for k in ("neighbour", "lab", "annealing", "grace_new")]
+    assert {p.arxiv_id for p in selectors.rank_papers(user=follower, papers=papers)[:3]} == direct
+
+    # Unfollowing everything: the trending list again (the cached profile and order are not reused).
+    Follow.objects.filter(user=follower).delete()
+    assert selectors.for_you(user=follower).cold_start
+
+
+def test_a_follow_counts_as_one_upvote_beside_upvotes(world, reader, followed_world):
+    """The RL and speech reader follows Grace Hopper too: her paper comes first (lifted), the RL and
+    speech papers keep the places after it, and the neighbour of her papers stays below them (her ten
+    newest papers weigh as much as one upvote, not ten)."""
+    follows.follow_author(user=reader, author=Author.objects.get(name="Grace Hopper"))
+    order = _ids(selectors.for_you(user=reader))
+    assert order[0] == "2603.00901"
+    wanted = {p.arxiv_id for p in world["listed"]["rl"] + world["listed"]["speech"]}
+    assert set(order[1:7]) == wanted
+
+
+def test_the_month_tab_reaches_back_30_days_and_the_week_7(world, reader):
+    older = _paper("2602.00700", topic=_direction(RL, 1), day="2026-02-25", title="Older policy gradients")
+    assert older.arxiv_id not in _ids(selectors.for_you(user=reader, period="week"))
+    month = selectors.for_you(user=reader, period="month")
+    assert (month.end - month.start).days == 29 and older.arxiv_id in _ids(month)
+    page = _client(reader).get("/papers/for-you?period=month").content.decode()
+    assert 'aria-current="page">Monthly<' in page and f'data-arxiv-id="{older.arxiv_id}"' in page
+
+
+def test_the_personal_digest_sends_the_for_you_order_without_hidden_papers(world, reader):
+    hidden = world["listed"]["rl"][0]
+    services.not_interested(user=reader, paper=hidden)
+    subscription = Subscription.objects.create(email="reader@example.org", user=reader, personal=True)
+    papers = [p for group in ("other", "speech", "rl") for p in world["listed"][group]]
+    sent = digest_papers(subscription=subscription, papers=papers)
+    assert hidden not in sent
+    assert _ids_of(sent[:5]) == _ids_of(selectors.rank_papers(user=reader, papers=papers)[:5])
+    liked = world["listed"]["rl"][1:] + world["listed"]["speech"]
+    assert {p.arxiv_id for p in sent[:5]} == {p.arxiv_id for p in liked}
+
+
+def _ids_of(papers) -> list[str]:
+    return [p.arxiv_id for p in papers]

@@ -29,16 +29,19 @@ def undo_not_interested(*, user, paper: Paper) -> None:
 
 
 def record_impressions(*, user, paper_ids: list[int], now: datetime | None = None,
-                       known: dict[int, int] | None = None) -> int:
-    """Count one impression per paper shown, unless it was shown within IMPRESSION_GAP. Two queries:
-    read the rows, then one upsert of those that count. Returns how many were counted."""
+                       known: dict[int, tuple[int, datetime]] | None = None) -> int:
+    """Count one impression per paper shown, unless it was shown within IMPRESSION_GAP. At most two
+    queries: read the rows (unless `known` has them already: paper id -> (count, last shown) of every
+    row there is among these papers, as selectors.for_you read them), then one upsert of those that
+    count. Returns how many were counted."""
     if not paper_ids:
         return 0
     now = now or timezone.now()
-    shown = Impression.objects.filter(user=user, paper_id__in=paper_ids)
-    rows = {pk: (count, at) for pk, count, at in shown.values_list("paper_id", "count", "last_shown_at")}
-    due = [Impression(user=user, paper_id=pk, count=rows[pk][0] + 1 if pk in rows else 1, last_shown_at=now)
-           for pk in dict.fromkeys(paper_ids) if pk not in rows or now - rows[pk][1] >= IMPRESSION_GAP]
+    if known is None:
+        shown = Impression.objects.filter(user=user, paper_id__in=paper_ids)
+        known = {pk: (count, at) for pk, count, at in shown.values_list("paper_id", "count", "last_shown_at")}
+    due = [Impression(user=user, paper_id=pk, count=known[pk][0] + 1 if pk in known else 1, last_shown_at=now)
+           for pk in dict.fromkeys(paper_ids) if pk not in known or now - known[pk][1] >= IMPRESSION_GAP]
     if due:
         # Two renders at once may both add one: an impression more or less is harmless, no lock is taken.
         Impression.objects.bulk_create(due, update_conflicts=True, unique_fields=["user", "paper"],

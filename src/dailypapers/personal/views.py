@@ -48,7 +48,7 @@ def for_you(request: HttpRequest) -> HttpResponse:
         return bad_request(request, reason="period must be day, week or month.")
     feed = selectors.for_you(user=request.user, period=period)
     if not feed.cold_start:
-        services.record_impressions(user=request.user, paper_ids=[c.paper.pk for c in feed.cards])
+        services.record_impressions(user=request.user, paper_ids=[c.paper.pk for c in feed.cards], known=feed.shown)
     tabs = [{"name": label, "active": period == name, "url": f"{reverse('personal:for_you')}?period={name}"}
             for name, label in (("day", "Daily"), ("week", "Weekly"), ("month", "Monthly"))]
     response = render(request, "personal/for_you.html", {

@@ -16,18 +16,23 @@ from .errors import AUTH_ERRORS, responses
 
 
 class ReasonOut(Schema):
-    source: Literal["upvoted", "saved", "followed"] = Field(
-        description="followed: by an author you follow; otherwise how the nearest profile paper got into your profile")
-    arxiv_id: str | None = Field(description="The profile paper this one is nearest to (null when followed)")
-    title: str | None = Field(description="That paper's title (null when followed)")
-    author: str | None = Field(description="The author you follow (followed only)")
+    source: Literal["upvoted", "saved", "followed", "organization", "search", "near-follow", "near-search"] = Field(
+        description="followed: by an author you follow (author); organization: from an organization you follow "
+                    "(via); search: a search you follow matches its words (via: the query); upvoted, saved: near "
+                    "that profile paper, which you upvoted or saved; near-follow: near that paper of an author or "
+                    "organization you follow (via); near-search: near the meaning of a search you follow (via)")
+    arxiv_id: str | None = Field(description="The profile paper this one is nearest to (upvoted, saved, near-follow)")
+    title: str | None = Field(description="That paper's title")
+    author: str | None = Field(description="The author you follow, as named on the paper (followed only)")
+    via: str | None = Field(description="The organization, author or search you follow it through")
 
 
 class ForYouItemOut(Schema):
     rank: int = Field(description="Position in the list, from 1")
-    score: float = Field(description="Interest (soft maximum of cosines to your upvoted and saved papers, with a "
-                                     "quarter of the cosine to their centroid) + a recency nudge, minus the Not "
-                                     "interested and fade penalties; for a new user, the trending score")
+    score: float = Field(description="Interest (soft maximum of cosines to your profile: upvoted and saved papers, "
+                                     "the newest papers of what you follow, your followed searches' meaning; with a "
+                                     "quarter of the cosine to their centroid) + a recency nudge + the follow lift, "
+                                     "minus the Not interested and fade penalties; for a new user, the trending score")
     reason: ReasonOut | None = Field(description="Why the paper is here; null in the cold-start (trending) list")
     faded: bool = Field(description=f"Shown on {personal.FADE_AFTER_IMPRESSIONS} or more visits without a click")
     day: date | None = Field(description="The daily list the paper is on")
@@ -38,7 +43,8 @@ class ForYouOut(Schema):
     period: Literal["day", "week", "month"]
     start: date | None
     end: date | None
-    cold_start: bool = Field(description="True when you have no upvotes or saves yet: the trending list instead")
+    cold_start: bool = Field(description="True when you have no upvotes, saves or follows yet: the trending list "
+                                         "instead")
     include: list[str] = Field(description="Your include keywords (papers must mention one)")
     exclude: list[str] = Field(description="Your exclude keywords")
     count: int = Field(description="Papers in the window after your filters")
@@ -64,7 +70,8 @@ def for_you(request, params: Query[ForYouParams]):
         "items": [
             {"rank": i + 1, "score": c.rank_score, "faded": c.faded, "day": c.entry.day if c.entry else None,
              "reason": c.reason and {"source": c.reason.source, "arxiv_id": c.reason.arxiv_id or None,
-                                     "title": c.reason.title or None, "author": c.reason.author or None},
+                                     "title": (c.reason.title or None) if c.reason.arxiv_id else None,
+                                     "author": c.reason.author or None, "via": c.reason.via or None},
              "paper": paper}
             for i, (c, paper) in enumerate(zip(feed.cards, shaped))
         ],
