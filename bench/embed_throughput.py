@@ -524,7 +524,8 @@ def main() -> None:
     if args.part == "quality":
         merge_results("quality_scifact_subset", part_quality(args))
     if args.part == "session":
-        merge_results("session", part_session(args))
+        # A run of some configurations (--only) is kept beside the full table, not over it.
+        merge_results("_".join(["session", *args.only]).replace(" ", "-"), part_session(args))
     if args.part == "profile":
         merge_results("profile_indexer_job", part_profile(args))
 
