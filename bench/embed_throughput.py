@@ -119,7 +119,7 @@ def part_speed(args) -> dict:
     configs = []
     for tokens in args.tokens:
         configs.append({"tokens": tokens, "sorted": False, "run_size": 32})  # the first release: one run of 32
-        for run_size in (4, 8, 16, 32):
+        for run_size in (1, 2, 4, 8, 16, 32):
             configs.append({"tokens": tokens, "sorted": True, "run_size": run_size})
     models = {tokens: embedder_class(tokens)(threads=1) for tokens in args.tokens}
     samples: dict[int, list[dict]] = {i: [] for i in range(len(configs))}
