@@ -119,7 +119,7 @@ def part_speed(args) -> dict:
     configs = []
     for tokens in args.tokens:
         configs.append({"tokens": tokens, "sorted": False, "run_size": 32})  # the first release: one run of 32
-        for run_size in (1, 2, 4, 8, 16, 32):
+        for run_size in args.run_sizes:
             configs.append({"tokens": tokens, "sorted": True, "run_size": run_size})
     models = {tokens: embedder_class(tokens)(threads=1) for tokens in args.tokens}
     samples: dict[int, list[dict]] = {i: [] for i in range(len(configs))}
@@ -509,6 +509,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--only", type=lambda text: text.split(","), default=[],
                         help="session: only the configurations whose names contain one of these (comma-separated)")
+    parser.add_argument("--run-sizes", type=lambda text: [int(t) for t in text.split(",")],
+                        default=[1, 2, 4, 8, 16, 32], help="speed: the run sizes to compare (length-sorted)")
     parser.add_argument("--tokens", type=lambda text: [int(t) for t in text.split(",")], default=[256, 128],
                         help="speed: the document truncations to compare (default 256,128)")
     args = parser.parse_args()
