@@ -55,7 +55,8 @@ def embedder_class(document_tokens: int | None = None):
     from django.conf import settings
 
     if not settings.configured:
-        settings.configure()
+        # The embedder keeps its optimised model under DATA_DIR/models: here, beside the cache.
+        settings.configure(DATA_DIR=CACHE_DIR / "data")
     from dailypapers.search.embedders import MiniLMInt8
 
     if document_tokens is None or document_tokens == MiniLMInt8.document_max_tokens:

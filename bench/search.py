@@ -649,7 +649,12 @@ def part_relevance_sets(args):
     """The six query sets (SciFact train, known item, author, rare term, typo, nonsense) through the
     production ranking (selectors.search_papers over the Hugging Face papers in a throwaway database and
     indexes; selectors.rank over SciFact), next to plain BM25, plain RRF and the first release's hybrid;
-    with --sweep, every ranking parameter on all six sets together."""
+    with --sweep, every ranking parameter on all six sets together.
+
+    --document-tokens 128,256 evaluates the same sets, queries and keyword indexes once per document
+    truncation (only the vector indexes are rebuilt in between). --papers N evaluates on a seeded
+    subset: N of the Hugging Face papers (the sets are drawn from those) and, of SciFact, every document
+    judged relevant to a query plus a sample of the others up to N."""
     data_dir = Path(tempfile.mkdtemp(prefix="dailypapers-bench-search-sets-"))
     try:
         setup_django(data_dir, migrate=True)
@@ -667,7 +672,11 @@ def part_relevance_sets(args):
         from dailypapers.search.keyword import Filters
 
         model_id = get_embedder().model_id
+        token_counts = args.document_tokens or [get_embedder().document_max_tokens]
         papers = hf_papers(Path(args.hf))
+        if args.papers:
+            chosen_papers = set(random.Random(args.seed).sample(range(len(papers)), min(args.papers, len(papers))))
+            papers = [p for i, p in enumerate(papers) if i in chosen_papers]
         log(f"HF papers: {len(papers)}; loading into the database")
         upsert_papers(records=[PaperRecord(
             arxiv_id=p["arxiv_id"], title=p["title"], abstract=p["abstract"], authors=p["authors"],
@@ -677,12 +686,9 @@ def part_relevance_sets(args):
         services.index_keywords(rebuild=True)
         pk_of = dict(Paper.objects.values_list("arxiv_id", "pk"))
         pks = [pk_of[p["arxiv_id"]] for p in papers]
-        matrix = embed_cached([paper_text(p["title"], p["abstract"]) for p in papers], documents=True,
-                              document_tokens=args.document_tokens, log=log)
         rng = random.Random(args.seed)
         no_vector = set(rng.sample(range(len(papers)), NO_VECTOR_PAPERS))
         keep = [i for i in range(len(papers)) if i not in no_vector]
-        vectors.build(keys=np.array([pks[i] for i in keep], dtype=np.uint64), vectors=matrix[keep], model_id=model_id)
         hf_dir = Path(settings.DATA_DIR)
 
         searcher = keyword.reader.index().searcher()
@@ -703,15 +709,30 @@ def part_relevance_sets(args):
 
         # SciFact, in an index of its own (a second data dir; the same process and database).
         corpus, sf_queries, qrels = scifact_at(Path(args.scifact)) if not args.no_scifact else ([], {}, {})
+        if args.papers:
+            judged = {doc for rel in qrels.values() for doc in rel}
+            others = [int(d["_id"]) for d in corpus if int(d["_id"]) not in judged]
+            kept = judged | set(random.Random(args.seed).sample(others, max(0, min(args.papers - len(judged),
+                                                                                   len(others)))))
+            corpus = [d for d in corpus if int(d["_id"]) in kept]
         sf_dir = data_dir / "scifact"
         settings.DATA_DIR = sf_dir
         keyword.build([keyword.IndexedPaper(
             paper_id=int(d["_id"]), title=d["title"], abstract=d["text"], authors=[], categories=[],
             organization="", published=None, listed=False) for d in corpus])
-        sf_matrix = embed_cached([paper_text(d["title"], d["text"]) for d in corpus], documents=True,
-                                 document_tokens=args.document_tokens, log=log)
-        vectors.build(keys=np.array([int(d["_id"]) for d in corpus], dtype=np.uint64), vectors=sf_matrix,
-                      model_id=model_id)
+
+        def build_vector_indexes(tokens: int) -> None:
+            """Both vector indexes (Hugging Face papers, SciFact) from the papers embedded at `tokens`."""
+            matrix = embed_cached([paper_text(p["title"], p["abstract"]) for p in papers], documents=True,
+                                  document_tokens=tokens, log=log)
+            settings.DATA_DIR = hf_dir
+            vectors.build(keys=np.array([pks[i] for i in keep], dtype=np.uint64), vectors=matrix[keep],
+                          model_id=model_id)
+            sf_matrix = embed_cached([paper_text(d["title"], d["text"]) for d in corpus], documents=True,
+                                     document_tokens=tokens, log=log)
+            settings.DATA_DIR = sf_dir
+            vectors.build(keys=np.array([int(d["_id"]) for d in corpus], dtype=np.uint64), vectors=sf_matrix,
+                          model_id=model_id)
 
         # Query vectors: the production embedder through the per-text cache (so reruns do not re-embed).
         every_query = [q for s in sets.values() for q, _ in s] + [q for q, _ in title_queries + no_vector_titles
@@ -771,48 +792,71 @@ def part_relevance_sets(args):
                         for (t, _), w in zip(sets["typo"], typo_originals))
             return round(right / len(sets["typo"]), 4)
 
-        # The semantic floor: the best cosine of nonsense against real queries' (HF index).
-        use(hf_dir)
-        best = {}
-        for name, queries in sets.items():
-            best[name] = sorted(
-                max([s for _, s in vectors.reader.search(qvecs[selectors.parse_query(q).text], model_id=model_id,
-                                                         limit=1)] or [0])
-                for q, _ in queries)
-        floor_table = {
-            name: {f"p{p}": round(pct(v, p), 3) for p in (5, 25, 50, 75, 95, 99)} for name, v in best.items()
-        }
-
-        result = {
-            "data": {"hf_papers": len(papers), "no_vector_papers": NO_VECTOR_PAPERS, "set_size": args.n,
-                     "document_tokens": args.document_tokens or get_embedder().document_max_tokens,
-                     "seed": args.seed,
-                     "scifact": f"BEIR SciFact train ({len(corpus)} docs, {len(sf_queries)} queries)",
-                     "sets": {k: len(v) for k, v in sets.items()}},
-            "best_cosine_percentiles": floor_table,
-        }
         parameters = ("SEARCH_KEYWORD_WEIGHT", "SEARCH_STRONG_MATCH", "SEARCH_SEMANTIC_FLOOR")
         chosen = {k: getattr(settings, k) for k in parameters}
-        if args.sweep:
-            grid = []
-            for weight in map(float, args.weights.split(",")):
-                for strong in map(float, args.strong.split(",")):
-                    settings.SEARCH_KEYWORD_WEIGHT, settings.SEARCH_STRONG_MATCH = weight, strong
-                    row = evaluate(extra=False)
-                    grid.append({"weight": weight, "strong": strong, **{k: v["ours"] for k, v in row.items()}})
-                    log(grid[-1])
-            result["sweep"] = grid
-            for k, v in chosen.items():
-                setattr(settings, k, v)
-        result["chosen"] = chosen | {"RARE_DOC_SHARE": keyword.RARE_DOC_SHARE, "RARE_MIN_DOCS": keyword.RARE_MIN_DOCS,
-                                     "TITLE_BOOST": keyword.TITLE_BOOST, "CANDIDATES": selectors.CANDIDATES}
-        result["table"] = evaluate(systems=("bm25", "rrf", "old_hybrid", "ours"))
-        result["typo_corrected_exactly"] = corrections()
-        print_relevance_sets(result)
-        merge_results(f"relevance_sets_documents_{args.document_tokens}" if args.document_tokens else "relevance_sets",
-                      result)
+        by_tokens = {}
+        for tokens in token_counts:
+            build_vector_indexes(tokens)
+            log(f"papers embedded at {tokens} tokens: evaluating")
+            # The semantic floor: the best cosine of nonsense against real queries' (HF index).
+            use(hf_dir)
+            best = {}
+            for name, queries in sets.items():
+                best[name] = sorted(
+                    max([s for _, s in vectors.reader.search(qvecs[selectors.parse_query(q).text],
+                                                             model_id=model_id, limit=1)] or [0])
+                    for q, _ in queries)
+            floor_table = {
+                name: {f"p{p}": round(pct(v, p), 3) for p in (5, 25, 50, 75, 95, 99)} for name, v in best.items()
+            }
+
+            result = {
+                "data": {"hf_papers": len(papers), "no_vector_papers": NO_VECTOR_PAPERS, "set_size": args.n,
+                         "document_tokens": tokens, "seed": args.seed,
+                         "scifact": f"BEIR SciFact train ({len(corpus)} docs, {len(sf_queries)} queries)",
+                         "sets": {k: len(v) for k, v in sets.items()}},
+                "best_cosine_percentiles": floor_table,
+            }
+            if args.sweep:
+                grid = []
+                for weight in map(float, args.weights.split(",")):
+                    for strong in map(float, args.strong.split(",")):
+                        settings.SEARCH_KEYWORD_WEIGHT, settings.SEARCH_STRONG_MATCH = weight, strong
+                        row = evaluate(extra=False)
+                        grid.append({"weight": weight, "strong": strong, **{k: v["ours"] for k, v in row.items()}})
+                        log(grid[-1])
+                result["sweep"] = grid
+                for k, v in chosen.items():
+                    setattr(settings, k, v)
+            result["chosen"] = chosen | {"RARE_DOC_SHARE": keyword.RARE_DOC_SHARE,
+                                         "RARE_MIN_DOCS": keyword.RARE_MIN_DOCS, "TITLE_BOOST": keyword.TITLE_BOOST,
+                                         "CANDIDATES": selectors.CANDIDATES}
+            result["table"] = evaluate(systems=("bm25", "rrf", "old_hybrid", "ours"))
+            result["typo_corrected_exactly"] = corrections()
+            print_relevance_sets(result)
+            by_tokens[str(tokens)] = result
+        key = "relevance_sets"
+        if token_counts != [get_embedder().document_max_tokens]:
+            key += "_documents_" + "_".join(map(str, token_counts))
+        if args.papers:
+            key += f"_papers{args.papers}"
+        if len(by_tokens) == 1:
+            merge_results(key, result)
+        else:
+            ours = {name: {t: r["table"][name]["ours"] for t, r in by_tokens.items()} for name in result["table"]}
+            print_by_tokens(ours)
+            merge_results(key, {"ours_by_document_tokens": ours, "by_document_tokens": by_tokens})
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def print_by_tokens(ours: dict) -> None:
+    """The production ranking's score per set, one column per document truncation."""
+    counts = list(next(iter(ours.values())))
+    print("\n== 1c. ours by document tokens")
+    print(f"  {'set':28s} " + " ".join(f"{t + ' tok':>8s}" for t in counts))
+    for name, row in ours.items():
+        print(f"  {name:28s} " + " ".join(f"{row[t]:8.3f}" for t in counts))
 
 
 def tantivy_fuzzy_any(keyword, word, distance):
@@ -2196,6 +2240,16 @@ def part_backends_scifact(args):
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
+def token_counts_arg(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of token counts: {text!r}") from None
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"token counts must be positive: {text!r}")
+    return counts
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     bench_data.add_argument(parser)
@@ -2209,9 +2263,12 @@ def main():
     p.add_argument("--seed", type=int, default=9)
     p.add_argument("--sweep", action="store_true", help="also every ranking parameter on a grid")
     p.add_argument("--no-scifact", action="store_true", help="only the five sets over the Hugging Face papers")
-    p.add_argument("--document-tokens", type=int,
-                   help="papers embedded from this many tokens instead of production's (a before/after comparison; "
-                        "results under relevance_sets_documents_N)")
+    p.add_argument("--document-tokens", type=token_counts_arg,
+                   help="papers embedded from this many tokens instead of production's, or several in one run "
+                        "(128,256: a before/after comparison; results under relevance_sets_documents_N[_M])")
+    p.add_argument("--papers", type=int, default=0,
+                   help="a seeded subset: N Hugging Face papers, and SciFact's judged documents plus others up to N "
+                        "(results under ..._papersN)")
     p.add_argument("--weights", default="0.2,0.3,0.4,0.5", help="SEARCH_KEYWORD_WEIGHT values to sweep")
     p.add_argument("--strong", default="0.5,0.8,99", help="SEARCH_STRONG_MATCH values to sweep (99: no such tier)")
     p = sub.add_parser("keyword-latency")

