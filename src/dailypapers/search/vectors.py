@@ -69,7 +69,7 @@ FORMAT = 2
 # 10,000, 0.96 at 15,000 (the int8 stage keeps it: its ranking is near exact). Ranking 6,000 on int8 rows
 # costs about what 3,000 on float rows did (bench/ann_stages.py); the Hamming scan of 1M rows (~6 ms on a
 # quiet box) is the rest.
-RESCORE = 6000
+RESCORE = 20000
 EXACT = 100
 # int8 steps cover this many standard deviations of each dimension either side of the centre.
 STEP_SIGMAS = 4
