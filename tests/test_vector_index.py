@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -304,3 +305,26 @@ def test_the_int8_stage_keeps_the_exact_nearest_neighbours(settings, monkeypatch
         truth = set((np.argsort(-(data @ query))[:10] + 1).tolist())
         found += len(truth & {k for k, _ in vectors.reader.search(query, model_id="m", limit=10)})
     assert found / 300 >= 0.98
+
+
+def test_the_int8_kernel_ranks_rows_as_their_int8_dot_product_does():
+    rng = np.random.default_rng(9)
+    residuals = rng.integers(-127, 128, (3000, 64)).astype(np.int8)
+    rows = np.sort(rng.choice(3000, 1000, replace=False))
+    for scale in (1e-6, 1.0, 1e3):  # the kernel rounds the query to int8: any magnitude is scaled to fit
+        query = (rng.normal(size=64) * scale).astype(np.float32)
+        exact = set(np.argsort(-(residuals[rows].astype(np.float64) @ query))[:50].tolist())
+        got = vectors._int8_scan.best(residuals, rows, query, 50)
+        assert len(got) == 50 and len(exact & set(got.tolist())) >= 48
+
+
+def test_searches_in_parallel_threads_answer_as_one_thread_does(settings):
+    """Each thread gathers candidate rows into scratch space of its own."""
+    rng = np.random.default_rng(10)
+    data = _unit(rng, 20_000)
+    vectors.build(keys=np.arange(1, 20_001), vectors=data, model_id="m")
+    queries = _unit(rng, 40)
+    alone = [vectors.reader.search(q, model_id="m", limit=10) for q in queries]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(3):
+            assert list(pool.map(lambda q: vectors.reader.search(q, model_id="m", limit=10), queries)) == alone
