@@ -237,6 +237,19 @@ def test_the_rotation_is_stored_with_the_generation_and_applied_to_rows_and_quer
     assert np.abs(residuals[:300] * step + centre - data).max() < step.max()  # int8 rows decode to the vectors
 
 
+def test_codes_are_widened_to_a_power_of_two_bits(settings):
+    """48-d vectors get 64-bit codes (as 384-d get 512): 64 directions with orthonormal rows."""
+    rng = np.random.default_rng(11)
+    data = _unit(rng, 500, dim=48)
+    vectors.build(keys=np.arange(1, 501), vectors=data, model_id="m")
+    generation = _generation(settings)
+    rotation = np.fromfile(generation / "rotation.f32", dtype=np.float32).reshape(48, 64)
+    assert np.allclose(rotation @ rotation.T, np.eye(48), atol=1e-5)
+    codes = np.fromfile(generation / "codes.u8", dtype=np.uint8).reshape(500, 8)
+    assert (codes == np.packbits((data - data.mean(axis=0)) @ rotation > 0, axis=1)).all()
+    assert [vectors.reader.search(data[i], model_id="m", limit=1)[0][0] for i in (0, 250, 499)] == [1, 251, 500]
+
+
 def test_a_rewrite_fits_a_new_frame(settings):
     rng = np.random.default_rng(6)
     vectors.build(keys=np.arange(1, 101), vectors=_unit(rng, 100), model_id="m")
@@ -246,12 +259,16 @@ def test_a_rewrite_fits_a_new_frame(settings):
 
 
 @local_backend_only("the file format of the vector index")
-def test_an_index_of_the_previous_generation_format_is_rebuilt_from_the_database(db, fake_embedder, settings):
+@pytest.mark.parametrize("old_format", [None, 2])  # format 1 wrote no format; 2 had dim-bit codes
+def test_an_index_of_the_previous_generation_format_is_rebuilt_from_the_database(db, fake_embedder, settings,
+                                                                                 old_format):
     load(12)
     services.embed_pending()
     root = Path(settings.DATA_DIR) / "search" / "vectors"
     info = json.loads((root / "CURRENT").read_text())
-    old = {key: value for key, value in info.items() if key != "format"}  # format 1 wrote no format
+    old = {key: value for key, value in info.items() if key != "format"}
+    if old_format is not None:
+        old["format"] = old_format
     (root / "CURRENT").write_text(json.dumps(old))
     assert vectors.current() is None
     services.embed_pending()

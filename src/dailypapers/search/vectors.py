@@ -7,21 +7,22 @@ A generation is a directory of four append-only row files, memory-mapped by
 every reader, so all web workers share one copy through the page cache:
 
     keys.u64      paper ids (uint64)
-    codes.u8      sign bits of (vector - centre) @ rotation, dim/8 bytes a row
+    codes.u8      sign bits of (vector - centre) @ rotation, _code_bits(dim)/8 bytes a row
     residuals.i8  (vector - centre) / step, rounded to int8, dim bytes a row
     vectors.f32   the L2-normalised vector (float32), for exact rescoring
 
 plus the frame they are encoded in, fitted when the generation is written:
 centre.f32 (the mean vector: MiniLM vectors share a large common component;
 without centring, half the bits are nearly constant), rotation.f32 (a random
-orthogonal dim x dim matrix: the variance of embeddings sits in few
-coordinates, and a sign bit of a low-variance coordinate only encodes noise;
-rotated, every bit is a random hyperplane through the centre) and step.f32
+dim x bits matrix with orthonormal rows, a rotation when bits = dim: the
+variance of embeddings sits in few coordinates, and a sign bit of a
+low-variance coordinate only encodes noise; rotated, every bit is a random
+hyperplane through the centre, and bits > dim spread more of them evenly) and step.f32
 (the int8 step of each dimension, STEP_SIGMAS spreads / 127). Appended rows use
 the generation's frame; a rewrite fits a new one. A search scans the codes for
-RESCORE candidates, ranks them by int8 dot product (near exact, a quarter of
-the bytes of a float row: reading the candidates' rows is what costs) and
-rescores the best EXACT exactly.
+RESCORE candidates, ranks them by int8 dot product (faiss's int8 kernel; near
+exact, a quarter of the bytes of a float row: gathering the candidates' rows is
+what costs) and rescores the best EXACT exactly.
 
 CURRENT, a small JSON replaced atomically, names the generation, its format
 (FORMAT; an index of another format is not read, and the indexer rebuilds it
@@ -61,15 +62,16 @@ import numpy as np
 from django.conf import settings
 
 # The generation format: CURRENT of another format is not read (the indexer rebuilds from the database).
-# 2 added the rotation, the int8 rows and their steps.
-FORMAT = 2
+# 2 added the rotation, the int8 rows and their steps; 3 widened the codes from dim to _code_bits(dim) bits.
+FORMAT = 3
 # Hamming candidates rescored on the int8 rows, and how many of the best of those are rescored exactly
 # on the float rows. The sign codes only approximate the angle: recall@10 at 1M (real vectors + mixtures,
-# bench/search.py `ann`) is set by how many candidates are rescored: 0.85 at 3,000, 0.90 at 6,000, 0.94 at
-# 10,000, 0.96 at 15,000 (the int8 stage keeps it: its ranking is near exact). Ranking 6,000 on int8 rows
-# costs about what 3,000 on float rows did (bench/ann_stages.py); the Hamming scan of 1M rows (~6 ms on a
-# quiet box) is the rest.
-RESCORE = 20000
+# 400 queries, bench/ann_stages.py) is set by how many candidates are rescored: 0.902 at 6,000, 0.941 at
+# 10,000, 0.957 at 15,000, 0.970 at 20,000 (the int8 stage keeps it exactly: its ranking is near exact).
+# CPU per search at 1M (load 13-16): the Hamming scan ~5-7 ms, whatever the count (the counting variant);
+# the int8 stage 1.4 / 2.6 / 3.2 / 3.7 ms, mostly gathering the candidates' rows; the rest < 1 ms; whole
+# searches 6.8 / 9.3 / 11.7 / 12.2 ms. 20,000 keeps a margin over 0.95 for 0.5 ms more than 15,000.
+RESCORE = 12000
 EXACT = 100
 # int8 steps cover this many standard deviations of each dimension either side of the centre.
 STEP_SIGMAS = 4
@@ -103,8 +105,15 @@ def current() -> dict | None:
     return info
 
 
+def _code_bits(dim: int) -> int:
+    """The next power of two >= dim: 512 for MiniLM's 384. More bits recall more per candidate (1M:
+    0.953 at 10,000 candidates against 0.941 with 384), and faiss has a Hamming kernel for 64-byte codes
+    and none for 48: the scan of 1M is no slower (5.6 against 6.6 ms CPU for random codes)."""
+    return 1 << max(3, (dim - 1).bit_length())
+
+
 def _code_bytes(dim: int) -> int:
-    return (dim + 7) // 8
+    return _code_bits(dim) // 8
 
 
 class _Frame:
@@ -121,13 +130,14 @@ class _Frame:
         centre = total / max(count, 1)
         spread = np.sqrt(np.maximum(squares / max(count, 1) - centre**2, 0))
         step = np.maximum(STEP_SIGMAS * spread / 127, 1e-6)
-        rotation = np.linalg.qr(np.random.default_rng(count).standard_normal((dim, dim)))[0]
+        # Q of a (bits x dim) Gaussian has orthonormal columns: its transpose, orthonormal rows.
+        rotation = np.linalg.qr(np.random.default_rng(count).standard_normal((_code_bits(dim), dim)))[0].T
         return cls(centre.astype(np.float32), rotation.astype(np.float32), step.astype(np.float32))
 
     @classmethod
     def load(cls, directory: Path, dim: int) -> "_Frame":
         centre, rotation, step = (np.fromfile(directory / name, dtype=np.float32) for name in _FRAME_FILES)
-        return cls(centre, rotation.reshape(dim, dim), step)
+        return cls(centre, rotation.reshape(dim, _code_bits(dim)), step)
 
     def save(self, directory: Path) -> None:
         for name, values in zip(_FRAME_FILES, (self.centre, self.rotation, self.step)):
