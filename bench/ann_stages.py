@@ -14,7 +14,7 @@ Same 1M set and queries as bench/search.py `ann` (real vectors + mixtures).
 
     python bench/ann_stages.py [--n 1000000] [--queries 400] [--rescores 6000,10000,15000,20000]
 
-Prints medians; merges them into bench/results/search.json under ann_stages."""
+Prints medians; merges them into bench/results/search.json under ann_stages, by code width."""
 
 import argparse
 import shutil
@@ -134,7 +134,9 @@ def main():
                     f" (load {bench.loadavg()})", flush=True)
         out["loadavg_end"] = bench.loadavg()
         print(f"load average {load_start} -> {out['loadavg_end']}")
-        bench.merge_results("ann_stages", out)
+        bits = vectors._code_bits(view.residuals.shape[1])
+        out["code_bits"] = bits
+        bench.merge_results("ann_stages", {f"{bits}_bits": out})
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 

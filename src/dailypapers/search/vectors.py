@@ -401,9 +401,9 @@ def _dot(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
 
 
 class _Int8Scan(threading.local):
-    """The int8 stage through faiss's scalar-quantizer kernel (SIMD int8 dot products): the candidates' rows are gathered
-    straight into a scratch index of this thread, which keeps the largest size it has held (RESCORE rows,
-    a few MB). 2-4x faster than numpy's int8 x float einsum (bench/ann_stages.py)."""
+    """The int8 stage through faiss's scalar-quantizer kernel (SIMD int8 dot products): the candidates'
+    rows are gathered straight into a scratch index of this thread, which keeps the largest size it has
+    held (RESCORE rows, a few MB). Faster than numpy's int8 x float einsum (bench/ann_stages.py)."""
 
     def __init__(self):
         self.index: faiss.IndexScalarQuantizer | None = None
