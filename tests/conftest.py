@@ -1,7 +1,9 @@
 """Fixtures shared by the test modules (their helpers are in helpers.py)."""
 
 import contextlib
+import os
 import shutil
+import signal
 import socket
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -150,6 +152,19 @@ class _Inbox:
 
     def to(self, address: str) -> list:
         return [m for rcpt, m in self.messages if address in rcpt]
+
+    def kill_the_sender_at_the_fourth_mail(self, *, pid: int) -> None:
+        """Three mails are delivered; the sender (process `pid`) is killed while handing over the
+        fourth, which is answered with a 4xx, as a server answers a client that went away. Setting
+        `before_accepting = None` ends it."""
+
+        def kill_at_the_fourth(count: int) -> str | None:
+            if count == 3:
+                os.kill(pid, signal.SIGKILL)
+                return "451 4.3.0 Sender went away"
+            return None
+
+        self.before_accepting = kill_at_the_fourth
 
 
 @pytest.fixture

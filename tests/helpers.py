@@ -1,10 +1,12 @@
 """Helpers the test modules share: data builders, search shortcuts, users, the CLI and the browser.
 Fixtures live in conftest.py; test modules import from here, never from one another."""
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import date, datetime, timezone
 
 import pytest
@@ -124,6 +126,18 @@ def client_for(user) -> Client:
 
 # --- the command line ---------------------------------------------------------------------------------------------
 
+def database_url() -> str:
+    """The test database as a DATABASE_URL, for a `dailypapers` process of the test's own."""
+    from django.db import connection
+
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings['NAME']}"
+    return (
+        f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
+    )
+
+
 def run_cli(*args: str, data_dir, **env) -> subprocess.CompletedProcess:
     environ = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
     environ.update(DAILYPAPERS_DATA_DIR=str(data_dir), **env)
@@ -162,6 +176,23 @@ def sign_in(page, base_url: str, username: str, password: str = BROWSER_PASSWORD
     page.fill("#id_password", password)
     page.click("form[action*='login'] button[type=submit]")
     page.wait_for_url("**/papers")
+
+
+@contextlib.contextmanager
+def signed_in_page(base_url: str, username: str, *, password: str = BROWSER_PASSWORD) -> Iterator:
+    """A page in Chromium signed in as `username` (sign_in); the test fails if the page's console
+    reported a Content Security Policy violation meanwhile."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page()
+        violations: list[str] = []
+        page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+        sign_in(page, base_url, username, password)
+        yield page
+        browser.close()
+    assert violations == []
 
 
 def local_backend_only(reason: str):

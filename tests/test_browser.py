@@ -119,3 +119,30 @@ def test_the_date_picker_takes_a_day_and_a_day_without_a_list_goes_to_the_earlie
     page.locator(".date-picker button").click()
     assert page.url.endswith("/papers/date/2026-03-13")
     assert page.evaluate("document.querySelector('#pick-day').validity.rangeOverflow")
+
+
+def test_the_account_menu_opens_closes_and_logs_out(live_server, three_days_live, carol, page):
+    """The signed-in header keeps the account's pages in one menu: it opens on a click, closes on Escape
+    and on a click elsewhere, and its Log out signs out."""
+    from .helpers import sign_in
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    sign_in(page, live_server.url, "carol_with_a_long_name")
+    header = page.locator(".site-header nav")
+    assert header.evaluate("nav => nav.getBoundingClientRect().height") < 60  # one row at 1280 px
+    menu_link = page.locator(".user-menu-items a", has_text="Follows")
+    assert not menu_link.is_visible()
+    page.click(".user-menu summary")
+    assert menu_link.is_visible()
+    page.keyboard.press("Escape")
+    assert not menu_link.is_visible()
+    page.click(".user-menu summary")
+    page.click("h1")
+    assert not menu_link.is_visible()
+    page.click(".user-menu summary")
+    menu_link.click()
+    page.wait_for_url("**/follows")
+    page.click(".user-menu summary")
+    page.locator(".user-menu-items button", has_text="Log out").click()
+    page.wait_for_load_state()
+    assert page.locator(".site-header a", has_text="Log in").is_visible()

@@ -5,7 +5,7 @@ anonymous vote control's name, dark mode, the favicon."""
 
 import pytest
 
-from .helpers import BROWSER_MARKS, launch_chromium
+from .helpers import BROWSER_MARKS, launch_chromium, sign_in
 
 pytestmark = BROWSER_MARKS
 
@@ -14,14 +14,6 @@ PAGES = ["/papers", "/papers/2603.00002", "/papers?q=attention", "/papers/trendi
          "/accounts/login/", "/organizations/acme-ai", "/papers/week/2026-W12"]
 SIGNED_IN_ONLY = ["/papers/submit", "/notifications"]
 AXE = "/static/vendor/axe-core/axe.min.js"
-
-
-def _sign_in(page, base: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_login", "carol_with_a_long_name")
-    page.fill("#id_password", "correct horse battery")
-    page.click("form[action*='login'] button[type=submit]")
-    page.wait_for_url("**/papers")
 
 
 def _serious(page) -> list[dict]:
@@ -59,7 +51,7 @@ def test_no_serious_or_critical_axe_violations(live_server, three_days_live, car
             page = context.new_page()
             for signed_in in (False, True):
                 if signed_in:
-                    _sign_in(page, live_server.url)
+                    sign_in(page, live_server.url, carol.username)
                 for path in PAGES + (SIGNED_IN_ONLY if signed_in else []):
                     page.goto(f"{live_server.url}{path}")
                     page.wait_for_load_state("networkidle")

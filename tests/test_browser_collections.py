@@ -2,7 +2,7 @@
 
 import pytest
 
-from .helpers import BROWSER_MARKS, BROWSER_PASSWORD, launch_chromium, make_user, sign_in
+from .helpers import BROWSER_MARKS, BROWSER_PASSWORD, make_user, signed_in_page
 
 pytestmark = BROWSER_MARKS
 
@@ -13,15 +13,7 @@ def ada(db):
 
 
 def test_save_from_a_card_then_read_cite_and_export(live_server, three_days_live, ada):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_page()
-        violations = []
-        page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-        sign_in(page, live_server.url, "ada")
-
+    with signed_in_page(live_server.url, "ada") as page:
         page.goto(f"{live_server.url}/papers/date/2026-03-16")
         card = page.locator("article.card[data-arxiv-id='2603.00003']")
         card.locator("form.save button").click()
@@ -48,5 +40,3 @@ def test_save_from_a_card_then_read_cite_and_export(live_server, three_days_live
         with page.expect_download() as download:
             page.click("text=Download .bib")
         assert download.value.suggested_filename == "2603.00002.bib"
-        browser.close()
-    assert violations == []

@@ -3,7 +3,7 @@ and the next visit leaves both out (the saved paper has joined the profile)."""
 
 import pytest
 
-from .helpers import BROWSER_MARKS, BROWSER_PASSWORD, launch_chromium, make_user, sign_in
+from .helpers import BROWSER_MARKS, BROWSER_PASSWORD, make_user, signed_in_page
 from .test_for_you import world  # noqa: F401 - RL and speech profile papers, this week's list
 
 pytestmark = BROWSER_MARKS
@@ -23,16 +23,9 @@ def ada(world):  # noqa: F811
 
 
 def test_not_interested_and_save_on_for_you(live_server, world, ada):  # noqa: F811
-    from playwright.sync_api import sync_playwright
-
     unwanted = world["listed"]["rl"][0].arxiv_id
     keeper = world["listed"]["speech"][0].arxiv_id
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_page()
-        violations = []
-        page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-        sign_in(page, live_server.url, "ada")
+    with signed_in_page(live_server.url, "ada") as page:
         page.click("header >> text=For you")
         page.wait_for_url("**/papers/for-you")
         assert page.locator("h1").inner_text() == "For you"
@@ -54,5 +47,3 @@ def test_not_interested_and_save_on_for_you(live_server, world, ada):  # noqa: F
         assert page.locator(f"article.card[data-arxiv-id='{unwanted}']").count() == 0
         assert page.locator(f"article.card[data-arxiv-id='{keeper}']").count() == 0
         assert page.locator("article.card").count() == 14  # 16 listed, one hidden, one saved
-        browser.close()
-    assert violations == []

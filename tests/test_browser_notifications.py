@@ -3,7 +3,7 @@ comment, mark one read and mark all read."""
 
 import pytest
 
-from .helpers import BROWSER_MARKS, launch_chromium, make_user
+from .helpers import BROWSER_MARKS, BROWSER_PASSWORD, make_user, signed_in_page
 
 pytestmark = BROWSER_MARKS
 
@@ -14,7 +14,7 @@ def discussion(fresh_papers):
     from dailypapers.papers.models import Paper
 
     paper = Paper.objects.get(arxiv_id="2611.00001")
-    ada, bob = make_user("ada"), make_user("bob")
+    ada, bob = make_user("ada", password=BROWSER_PASSWORD), make_user("bob")
     top = post_comment(user=ada, paper=paper, body="Where is the proof?")
     reply = post_comment(user=bob, paper=paper, body="In the appendix", parent=top)
     post_comment(user=bob, paper=paper, body="@ada see also section 4")
@@ -22,18 +22,7 @@ def discussion(fresh_papers):
 
 
 def test_unread_badge_and_mark_read(live_server, discussion):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_page()
-        violations = []
-        page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_login", "ada")
-        page.fill("#id_password", "pw-long-enough-1")
-        page.click("form[action*='login'] button[type=submit]")
-        page.wait_for_url("**/papers")
+    with signed_in_page(live_server.url, "ada") as page:
         badge = page.locator("header .notifications-link .unread-count")
         assert badge.text_content() == "2 unread"  # "unread" for screen readers
 
@@ -55,5 +44,3 @@ def test_unread_badge_and_mark_read(live_server, discussion):
         page.locator("li.notification a", has_text="replied to your comment").click()
         page.wait_for_url(f"**/papers/2611.00001#comment-{discussion['reply'].pk}")
         assert page.locator(f"#comment-{discussion['reply'].pk}").is_visible()
-        browser.close()
-    assert violations == []

@@ -75,3 +75,21 @@ def test_no_line_of_a_card_meta_row_ends_or_starts_with_a_separator(live_server,
     assert cramped == []
     if width == 320:  # the narrow screen makes rows wrap: the case this is about
         assert any(len(lines) > 1 for _, lines in rows)
+
+
+def test_the_signed_out_header_is_one_row_of_links_on_a_phone(live_server, three_days_live):
+    """At 390 px the brand, Trending, Log in and Sign up share one row (the search box has its own);
+    the Daily link is left out there, as the brand leads to the same page."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 390, "height": 800})
+        page.goto(f"{live_server.url}/papers")
+        rows = page.evaluate("""() => [...document.querySelectorAll('.site-header nav > a')]
+            .filter(a => a.getBoundingClientRect().width > 0)
+            .map(a => [a.textContent.trim(), Math.round(a.getBoundingClientRect().top)])""")
+        assert page.locator(".site-header .brand").get_attribute("href") == "/papers"
+        browser.close()
+    assert [name for name, _ in rows] == ["dailypapers", "Trending", "Log in", "Sign up"]
+    assert len({top for _, top in rows}) == 1, rows

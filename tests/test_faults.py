@@ -145,14 +145,7 @@ def test_a_worker_killed_mid_digest_nobody_is_mailed_twice_and_nobody_skipped(po
     cli("migrate", "--no-input", env=env)
     shell(DIGEST_SETUP, env=env)
     first = Process("worker", "--no-periodic", "--workers", "1", env=env, log=tmp_path / "worker1.log")
-
-    def kill_on_the_fourth(count: int):
-        if count == 3:  # three delivered; the worker dies while handing over the fourth
-            os.kill(first.pid, signal.SIGKILL)
-            return "451 4.3.0 Sender went away"
-        return None
-
-    smtp.before_accepting = kill_on_the_fourth
+    smtp.kill_the_sender_at_the_fourth_mail(pid=first.pid)
     try:
         first.wait_for("dailypapers worker:")
         shell("from dailypapers.digests.tasks import send_due; send_due()", env=env)  # enqueued once, ever

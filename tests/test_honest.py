@@ -296,7 +296,7 @@ def test_an_escaped_dollar_reads_the_same_in_feeds_and_digests_as_on_the_page(pa
     rss = Client().get("/feeds/date/2026-03-16.rss").content.decode()
     assert "<title>$OneMillion-Bench: costs in $</title>" in rss and "\\$" not in rss
     paper = Paper.objects.get(arxiv_id="2603.00009")
-    Paper.objects.filter(pk=paper.pk).update(abstract="We spend \\$5 on $x^2$. More.")
+    Paper.objects.filter(pk=paper.pk).update(ai_summary="We spend \\$5 on $x^2$.")  # the line a digest shows
     paper.refresh_from_db()
     subscription = Subscription.objects.create(email="a@example.org", frequency="daily")
     message = digests.build_message(subscription=subscription, period=Period("day", date(2026, 3, 16)),

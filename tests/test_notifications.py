@@ -224,6 +224,7 @@ def test_one_batched_mail_per_user_with_one_click_unsubscribe_per_kind(people, p
     header = str(mail["List-Unsubscribe"]).strip()
     assert header.startswith("<http://127.0.0.1:8000/notifications/unsubscribe/") and header.endswith(">")
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert mail["Message-ID"] == f"<notifications-{NotificationMail.objects.get(to='ada@example.org').pk}@127.0.0.1>"
     per_kind = [w for w in text.split() if "/notifications/unsubscribe/" in w]
     mention_link = per_kind[1]  # after the replies' link
     anonymous = Client(enforce_csrf_checks=True)

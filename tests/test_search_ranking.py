@@ -93,6 +93,22 @@ def test_a_misspelt_name_is_corrected(papers):
     assert search("Sparsemax").corrected == "" and search("Sparsemax").suggestion == ""
 
 
+def test_results_for_a_correction_are_those_of_the_corrected_query(db):
+    # "transfomer" is 1 edit from "transformer" and 2 from "transfer": both within the fuzzy distance of a
+    # 10-letter word, so the fuzzy ranking holds the transfer papers too; the corrected one must not.
+    load([
+        record("2603.00001", "Style Transfer for Speech", "We transfer the style of one voice to another.", ["A B"], 1),
+        record("2603.00002", "Transfer of Learning Rates", "Rates transfer across model sizes.", ["C D"], 2),
+        record("2603.00003", "Sparse Transformer Heads", "A transformer whose heads attend sparsely.", ["E F"], 3),
+        record("2603.00004", "Transformer Language Models", "Language models built from transformer blocks.",
+               ["G H"], 4),
+    ])
+    results = search("Transfomer")
+    assert results.corrected == "transformer"
+    assert ids(results) == ids(search("transformer"))
+    assert set(ids(results)[:2]) == {"2603.00003", "2603.00004"}
+
+
 @pytest.mark.parametrize("query", ['"((:', "x", "qzvxkwpjl", "xkqzv pwmrt blorf", "强化学习", "Трансформеры"])
 def test_nonsense_returns_nothing(papers, query):
     results = search(query)

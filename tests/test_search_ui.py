@@ -180,6 +180,8 @@ def test_no_results_offers_to_drop_the_filters(client, papers):
     response = client.get("/papers", {"q": "diffusion", "category": "math.NT", "sort": "date"})
     html = response.content.decode()
     assert response.status_code == 200 and "No papers match" in html and "Check the spelling" in html
+    assert "BibTeX</a>" not in html  # nothing to export
+    assert "BibTeX</a>" in client.get("/papers", {"q": "diffusion"}).content.decode()
     no_filters = unescape(re.search(r'<a href="\?([^"]+)">Search without the filters', html)[1])
     assert parse_qsl(no_filters) == [("q", "diffusion"), ("sort", "date")]
     assert "2601.00003" in card_ids(client.get("/papers?" + no_filters).content.decode())

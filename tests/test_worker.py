@@ -10,14 +10,13 @@ import time
 from collections import Counter
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from dailypapers.digests import selection as digests
 from dailypapers.digests.models import DigestDelivery, Subscription
 from dailypapers.papers.services import upsert_papers
 
-from .helpers import make_paper
+from .helpers import database_url, make_paper
 from .live import REPO, Process, cli, free_port, get, shell, site_env, wait_http
 
 
@@ -51,15 +50,6 @@ def test_serve_restarts_its_worker_when_it_dies_and_says_so(tmp_path):
             time.sleep(0.1)
 
 
-def _database_url() -> str:
-    settings = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{settings['NAME']}"
-    return (
-        f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
-    )
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_digest_and_the_job_run_again_sends_nobody_twice(smtp, settings):
     period = digests.closed_periods(now=timezone.now())[0]  # what the periodic job sends now
@@ -68,19 +58,12 @@ def test_a_worker_killed_mid_digest_and_the_job_run_again_sends_nobody_twice(smt
     for address in addresses:
         Subscription.objects.create(email=address, frequency="daily", confirmed_at=timezone.now())
     env = site_env(
-        settings.DATA_DIR, DATABASE_URL=_database_url(), EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(settings.EMAIL_PORT)
+        settings.DATA_DIR, DATABASE_URL=database_url(), EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(settings.EMAIL_PORT)
     )
     enqueue = "from dailypapers.digests.tasks import send_due; send_due()"
 
     worker = Process("worker", "--no-periodic", "--workers", "1", env=env, log=settings.DATA_DIR / "worker1.log")
-
-    def kill_on_the_fourth(count: int):
-        if count == 3:  # three delivered; the worker dies while handing over the fourth
-            os.kill(worker.pid, signal.SIGKILL)
-            return "451 4.3.0 Sender went away"
-        return None
-
-    smtp.before_accepting = kill_on_the_fourth
+    smtp.kill_the_sender_at_the_fourth_mail(pid=worker.pid)
     try:
         shell(enqueue, env=env)
         worker.process.wait(timeout=60)

@@ -138,8 +138,7 @@ def paper_json(paper: Paper, lookups: Lookups) -> dict:
         # ai_summary_model names the model that wrote the one sent.
         "ai_summary": paper.summary,
         "ai_keywords": paper.keywords,
-        "ai_summary_model": paper.ai_summary_model if paper.ai_summary else paper.llm_summary_model if paper.llm_summary
-        else "",
+        "ai_summary_model": paper.summary_model,
         "githubStars": paper.github_stars if paper.github_repo else None,
         "organization": organization_json(paper.organization) if paper.organization else None,
         "mediaUrls": paper.media_urls,

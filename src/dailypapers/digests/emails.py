@@ -6,9 +6,11 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from dailypapers.mail import multipart_message
 from dailypapers.papers.models import Paper
 from dailypapers.papers.periods import Period
 from dailypapers.papers.selectors import author_names
+from dailypapers.papers.templatetags.cards import CARD_KEYWORDS
 from dailypapers.papers.templatetags.papertext import plaintext
 
 from .models import Subscription
@@ -27,24 +29,32 @@ def period_label(period: Period) -> str:
 
 
 def digest_items(papers: list[Paper]) -> dict[int, dict]:
-    """What a digest shows of each paper, computed once per period (not per subscriber)."""
+    """What a digest shows of each paper, computed once per period (not per subscriber): its
+    summary and keywords as the site shows them (Paper.summary, Paper.keywords: which one, and where
+    it came from), as many keywords as a card has."""
     names = author_names(papers)
     return {
         p.pk: {"paper": p, "authors": names[p.pk][:SHOWN_AUTHORS], "more_authors": len(names[p.pk]) > SHOWN_AUTHORS,
-               "url": settings.BASE_URL + p.get_absolute_url(), "line": _one_line(p)}
+               "url": settings.BASE_URL + p.get_absolute_url(),
+               **_summary(p), "keywords": p.keywords[:CARD_KEYWORDS], "keywords_label": p.keywords_label}
         for p in papers
     }
 
 
-def _one_line(paper: Paper) -> str:
-    text = plaintext(paper.ai_summary or paper.abstract)
-    first = text.split(". ")[0].strip()
-    return (first if len(first) <= 240 else first[:237] + "…").rstrip(".") + "."
+def _summary(paper: Paper) -> dict[str, str]:
+    """The paper's one-line summary as the site picks it; without one, the abstract's first sentence
+    (a mail of bare titles says too little to choose from), labelled as such."""
+    if paper.summary:
+        return {"summary": plaintext(paper.summary), "summary_label": paper.summary_label}
+    first = plaintext(paper.abstract).split(". ")[0].strip()
+    if not first:
+        return {"summary": "", "summary_label": ""}
+    first = (first if len(first) <= 240 else first[:237] + "…").rstrip(".") + "."
+    return {"summary": first, "summary_label": "first sentence of the abstract"}
 
 
 def build_message(
     *, subscription: Subscription, period: Period, items: list[dict], followed: list[dict] | None = None,
-    connection=None,
 ) -> EmailMultiAlternatives:
     """`followed`: the "From what you follow" sections, each {"label", "kind", "items"}."""
     token = unsubscribe_token(subscription)
@@ -56,22 +66,13 @@ def build_message(
         "unsubscribe_url": unsubscribe_url, "base_url": settings.BASE_URL,
     }
     count = len({i["paper"].pk for i in items} | {i["paper"].pk for f in followed or [] for i in f["items"]})
-    host = settings.BASE_URL.split("://")[-1].split("/")[0].split(":")[0]
-    message = EmailMultiAlternatives(
+    return multipart_message(
         subject=f"{settings.SITE_NAME} — {label}: {count} paper{'s' if count != 1 else ''}",
-        body=render_to_string("digests/digest.txt", context),
-        to=[subscription.email],
-        connection=connection,
-        headers={
-            "List-Unsubscribe":
-                f"<mailto:{settings.DIGEST_UNSUBSCRIBE_MAILTO}?subject=unsubscribe%20{token}>, <{unsubscribe_url}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            # The same id for the same digest: a duplicate, if ever sent, is recognisable.
-            "Message-ID": f"<digest-{subscription.pk}-{period.key.replace(':', '-')}@{host}>",
-        },
+        to=subscription.email, template="digests/digest", context=context,
+        list_unsubscribe=(f"<mailto:{settings.DIGEST_UNSUBSCRIBE_MAILTO}?subject=unsubscribe%20{token}>, "
+                          f"<{unsubscribe_url}>"),
+        message_key=f"digest-{subscription.pk}-{period.key.replace(':', '-')}",
     )
-    message.attach_alternative(render_to_string("digests/digest.html", context), "text/html")
-    return message
 
 
 def confirmation_mail(*, link: str) -> dict:

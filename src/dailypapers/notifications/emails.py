@@ -3,8 +3,9 @@
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
+
+from dailypapers.mail import multipart_message
 
 from .models import Kind, Notification, NotificationMail
 from .selectors import shown
@@ -35,8 +36,7 @@ def unsubscribe_url(*, user_id: int, kinds: list[str]) -> str:
     return settings.BASE_URL + reverse("notifications:unsubscribe", args=[token])
 
 
-def build_message(*, mail: NotificationMail, notifications: list[Notification], connection=None
-                  ) -> EmailMultiAlternatives:
+def build_message(*, mail: NotificationMail, notifications: list[Notification]) -> EmailMultiAlternatives:
     """One mail with every notification claimed for it, grouped by kind, each kind with its own
     unsubscribe link; the List-Unsubscribe header's one click (RFC 8058) stops the kinds this mail holds."""
     kinds = [kind for kind in Kind if any(n.kind == kind for n in notifications)]
@@ -49,18 +49,8 @@ def build_message(*, mail: NotificationMail, notifications: list[Notification], 
                "page_url": settings.BASE_URL + reverse("notifications:page"), "unsubscribe_url": one_click,
                "username": mail.user.get_username()}
     count = len(notifications)
-    host = settings.BASE_URL.split("://")[-1].split("/")[0].split(":")[0]
-    message = EmailMultiAlternatives(
+    return multipart_message(
         subject=f"{settings.SITE_NAME}: {count} new notification{'s' if count != 1 else ''}",
-        body=render_to_string("notifications/mail.txt", context),
-        to=[mail.to],
-        connection=connection,
-        headers={
-            "List-Unsubscribe": f"<{one_click}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            # The same id for the same batch: a duplicate, if ever sent, is recognisable.
-            "Message-ID": f"<notifications-{mail.pk}@{host}>",
-        },
+        to=mail.to, template="notifications/mail", context=context, list_unsubscribe=f"<{one_click}>",
+        message_key=f"notifications-{mail.pk}",
     )
-    message.attach_alternative(render_to_string("notifications/mail.html", context), "text/html")
-    return message

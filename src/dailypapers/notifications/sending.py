@@ -11,14 +11,14 @@ over by a later run once it is STALE_AFTER old, by a compare-and-set on its clai
 runs never both take it. The one gap left is a death between the server's acceptance and our
 commit: that mail is sent twice, with the same Message-ID."""
 
-import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
-from django.core.mail import get_connection
 from django.db import transaction
 from django.utils import timezone
+
+from dailypapers.mail import MailStats, send_claimed
 
 from .emails import build_message
 from .models import Notification, NotificationMail
@@ -32,10 +32,7 @@ STALE_AFTER = timedelta(minutes=10)
 
 
 @dataclass
-class SendStats:
-    sent: int = 0
-    refused: int = 0
-    deferred: int = 0
+class SendStats(MailStats):
     no_address: int = 0
 
     def __str__(self) -> str:
@@ -88,32 +85,22 @@ def send_notification_mails(*, now: datetime | None = None) -> SendStats:
     stats = SendStats()
     mails = _take_over_stale(now=now) + _claim(now=now, stats=stats)
     if not mails:
-        return stats
-    with get_connection() as connection:
-        for mail in mails:
-            notifications = list(page_items(Notification.objects.filter(mail=mail)))
-            message = build_message(mail=mail, notifications=notifications, connection=connection)
-            try:
-                message.send()
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
-                code = _smtp_code(exc)
-                if code >= 500:
-                    mail.status, mail.error = NotificationMail.Status.FAILED, f"{code} {exc}"[:500]
-                    mail.save(update_fields=["status", "error"])
-                    stats.refused += 1
-                else:
-                    stats.deferred += 1  # 4xx: stays claimed; a run after STALE_AFTER sends it
-                continue
-            sent_at = timezone.now()
-            with transaction.atomic():
-                mail.status, mail.sent_at = NotificationMail.Status.SENT, sent_at
-                mail.save(update_fields=["status", "sent_at"])
-                Notification.objects.filter(mail=mail).update(emailed_at=sent_at)
-            stats.sent += 1
+        return stats  # no mail server contacted
+    claimed = ((mail, build_message(mail=mail, notifications=list(page_items(Notification.objects.filter(mail=mail)))))
+               for mail in mails)  # each mail's message built when its turn comes
+    send_claimed(claimed=claimed, mark_sent=_sent, mark_refused=_refused, stats=stats)
     return stats
 
 
-def _smtp_code(exc: smtplib.SMTPRecipientsRefused | smtplib.SMTPResponseException) -> int:
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return min(code for code, _ in exc.recipients.values())
-    return exc.smtp_code
+def _sent(mail: NotificationMail) -> None:
+    sent_at = timezone.now()
+    with transaction.atomic():
+        mail.status, mail.sent_at = NotificationMail.Status.SENT, sent_at
+        mail.save(update_fields=["status", "sent_at"])
+        Notification.objects.filter(mail=mail).update(emailed_at=sent_at)
+
+
+def _refused(mail: NotificationMail, reason: str) -> None:
+    # A 4xx leaves the mail claimed instead: a run after STALE_AFTER takes it over and sends it.
+    mail.status, mail.error = NotificationMail.Status.FAILED, reason[:500]
+    mail.save(update_fields=["status", "error"])

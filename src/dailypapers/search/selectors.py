@@ -304,6 +304,14 @@ def search_papers(
     ranking = Ranking(ids=[exact.pk]) if exact is not None else rank(query=query, filters=filters)
     if exact is None:
         _exact_title_first(ranking, query=parse_query(query).text)
+    suggestion = _correction(ranking, query=query)
+    # "Showing results for …" only when no word of the query matched as written; then the results are
+    # those of the corrected query, as the note says (the fuzzy ranking also holds other near words).
+    nothing_as_written = bool(ranking.analysis and ranking.analysis.terms
+                              and not any(t.doc_freq for t in ranking.analysis.terms))
+    if nothing_as_written and suggestion:
+        ranking = rank(query=suggestion, filters=filters)
+        _exact_title_first(ranking, query=parse_query(suggestion).text)
     ids = ranking.ids
     if sort != "relevance":
         order = "-published_at" if sort == "date" else "-upvotes"
@@ -312,9 +320,6 @@ def search_papers(
     papers = card_papers().in_bulk(page_ids)
     cards = [Card(paper=papers[i]) for i in page_ids if i in papers]
     analysis = ranking.analysis
-    suggestion = _correction(ranking, query=query)
-    # "Showing results for …" only when no word of the query matched as written.
-    nothing_as_written = analysis is not None and analysis.terms and not any(t.doc_freq for t in analysis.terms)
     matched: dict[int, list[str]] = {c.paper.pk: [] for c in cards}  # an id, URL or DOI matched no field
     if analysis is not None and (snapshot := get_backend().snapshot()) is not None:
         fields = snapshot.matched_fields(analysis, [c.paper.pk for c in cards])
