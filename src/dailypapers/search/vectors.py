@@ -66,11 +66,12 @@ from django.conf import settings
 FORMAT = 3
 # Hamming candidates rescored on the int8 rows, and how many of the best of those are rescored exactly
 # on the float rows. The sign codes only approximate the angle: recall@10 at 1M (real vectors + mixtures,
-# 400 queries, bench/ann_stages.py) is set by how many candidates are rescored: 0.902 at 6,000, 0.941 at
-# 10,000, 0.957 at 15,000, 0.970 at 20,000 (the int8 stage keeps it exactly: its ranking is near exact).
-# CPU per search at 1M (load 13-16): the Hamming scan ~5-7 ms, whatever the count (the counting variant);
-# the int8 stage 1.4 / 2.6 / 3.2 / 3.7 ms, mostly gathering the candidates' rows; the rest < 1 ms; whole
-# searches 6.8 / 9.3 / 11.7 / 12.2 ms. 20,000 keeps a margin over 0.95 for 0.5 ms more than 15,000.
+# 400 queries, bench/ann_stages.py) is set by how many candidates are rescored (the int8 stage keeps it
+# exactly): with 512-bit codes 0.936 at 6,000, 0.957 at 10,000, 0.967 at 12,000 (format 2's 384 bits:
+# 0.902 / 0.941 at 6,000 / 10,000, 0.957 at 15,000, 0.970 at 20,000). CPU per search at 1M, load ~13:
+# the Hamming scan 4-5 ms, the int8 stage 2.2 / 2.4 / 3.1 ms (mostly gathering the candidates' rows),
+# the rest < 1 ms; whole searches 7.9 / 8.6 / 10.7 ms (384 bits at 20,000: 12.2 ms). 12,000 keeps a
+# margin over 0.95.
 RESCORE = 12000
 EXACT = 100
 # int8 steps cover this many standard deviations of each dimension either side of the centre.
