@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -236,6 +237,19 @@ def test_the_rotation_is_stored_with_the_generation_and_applied_to_rows_and_quer
     assert np.abs(residuals[:300] * step + centre - data).max() < step.max()  # int8 rows decode to the vectors
 
 
+def test_codes_are_widened_to_a_power_of_two_bits(settings):
+    """48-d vectors get 64-bit codes (as 384-d get 512): 64 directions with orthonormal rows."""
+    rng = np.random.default_rng(11)
+    data = _unit(rng, 500, dim=48)
+    vectors.build(keys=np.arange(1, 501), vectors=data, model_id="m")
+    generation = _generation(settings)
+    rotation = np.fromfile(generation / "rotation.f32", dtype=np.float32).reshape(48, 64)
+    assert np.allclose(rotation @ rotation.T, np.eye(48), atol=1e-5)
+    codes = np.fromfile(generation / "codes.u8", dtype=np.uint8).reshape(500, 8)
+    assert (codes == np.packbits((data - data.mean(axis=0)) @ rotation > 0, axis=1)).all()
+    assert [vectors.reader.search(data[i], model_id="m", limit=1)[0][0] for i in (0, 250, 499)] == [1, 251, 500]
+
+
 def test_a_rewrite_fits_a_new_frame(settings):
     rng = np.random.default_rng(6)
     vectors.build(keys=np.arange(1, 101), vectors=_unit(rng, 100), model_id="m")
@@ -245,12 +259,16 @@ def test_a_rewrite_fits_a_new_frame(settings):
 
 
 @local_backend_only("the file format of the vector index")
-def test_an_index_of_the_previous_generation_format_is_rebuilt_from_the_database(db, fake_embedder, settings):
+@pytest.mark.parametrize("old_format", [None, 2])  # format 1 wrote no format; 2 had dim-bit codes
+def test_an_index_of_the_previous_generation_format_is_rebuilt_from_the_database(db, fake_embedder, settings,
+                                                                                 old_format):
     load(12)
     services.embed_pending()
     root = Path(settings.DATA_DIR) / "search" / "vectors"
     info = json.loads((root / "CURRENT").read_text())
-    old = {key: value for key, value in info.items() if key != "format"}  # format 1 wrote no format
+    old = {key: value for key, value in info.items() if key != "format"}
+    if old_format is not None:
+        old["format"] = old_format
     (root / "CURRENT").write_text(json.dumps(old))
     assert vectors.current() is None
     services.embed_pending()
@@ -304,3 +322,26 @@ def test_the_int8_stage_keeps_the_exact_nearest_neighbours(settings, monkeypatch
         truth = set((np.argsort(-(data @ query))[:10] + 1).tolist())
         found += len(truth & {k for k, _ in vectors.reader.search(query, model_id="m", limit=10)})
     assert found / 300 >= 0.98
+
+
+def test_the_int8_kernel_ranks_rows_as_their_int8_dot_product_does():
+    rng = np.random.default_rng(9)
+    residuals = rng.integers(-127, 128, (3000, 64)).astype(np.int8)
+    rows = np.sort(rng.choice(3000, 1000, replace=False))
+    for scale in (1e-6, 1.0, 1e3):  # the kernel rounds the query to int8: any magnitude is scaled to fit
+        query = (rng.normal(size=64) * scale).astype(np.float32)
+        exact = set(np.argsort(-(residuals[rows].astype(np.float64) @ query))[:50].tolist())
+        got = vectors._int8_scan.best(residuals, rows, query, 50)
+        assert len(got) == 50 and len(exact & set(got.tolist())) >= 48
+
+
+def test_searches_in_parallel_threads_answer_as_one_thread_does(settings):
+    """Each thread gathers candidate rows into scratch space of its own."""
+    rng = np.random.default_rng(10)
+    data = _unit(rng, 20_000)
+    vectors.build(keys=np.arange(1, 20_001), vectors=data, model_id="m")
+    queries = _unit(rng, 40)
+    alone = [vectors.reader.search(q, model_id="m", limit=10) for q in queries]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(3):
+            assert list(pool.map(lambda q: vectors.reader.search(q, model_id="m", limit=10), queries)) == alone

@@ -7,21 +7,22 @@ A generation is a directory of four append-only row files, memory-mapped by
 every reader, so all web workers share one copy through the page cache:
 
     keys.u64      paper ids (uint64)
-    codes.u8      sign bits of (vector - centre) @ rotation, dim/8 bytes a row
+    codes.u8      sign bits of (vector - centre) @ rotation, _code_bits(dim)/8 bytes a row
     residuals.i8  (vector - centre) / step, rounded to int8, dim bytes a row
     vectors.f32   the L2-normalised vector (float32), for exact rescoring
 
 plus the frame they are encoded in, fitted when the generation is written:
 centre.f32 (the mean vector: MiniLM vectors share a large common component;
 without centring, half the bits are nearly constant), rotation.f32 (a random
-orthogonal dim x dim matrix: the variance of embeddings sits in few
-coordinates, and a sign bit of a low-variance coordinate only encodes noise;
-rotated, every bit is a random hyperplane through the centre) and step.f32
+dim x bits matrix with orthonormal rows, a rotation when bits = dim: the
+variance of embeddings sits in few coordinates, and a sign bit of a
+low-variance coordinate only encodes noise; rotated, every bit is a random
+hyperplane through the centre, and bits > dim spread more of them evenly) and step.f32
 (the int8 step of each dimension, STEP_SIGMAS spreads / 127). Appended rows use
 the generation's frame; a rewrite fits a new one. A search scans the codes for
-RESCORE candidates, ranks them by int8 dot product (near exact, a quarter of
-the bytes of a float row: reading the candidates' rows is what costs) and
-rescores the best EXACT exactly.
+RESCORE candidates, ranks them by int8 dot product (faiss's int8 kernel; near
+exact, a quarter of the bytes of a float row: gathering the candidates' rows is
+what costs) and rescores the best EXACT exactly.
 
 CURRENT, a small JSON replaced atomically, names the generation, its format
 (FORMAT; an index of another format is not read, and the indexer rebuilds it
@@ -61,15 +62,17 @@ import numpy as np
 from django.conf import settings
 
 # The generation format: CURRENT of another format is not read (the indexer rebuilds from the database).
-# 2 added the rotation, the int8 rows and their steps.
-FORMAT = 2
+# 2 added the rotation, the int8 rows and their steps; 3 widened the codes from dim to _code_bits(dim) bits.
+FORMAT = 3
 # Hamming candidates rescored on the int8 rows, and how many of the best of those are rescored exactly
 # on the float rows. The sign codes only approximate the angle: recall@10 at 1M (real vectors + mixtures,
-# bench/search.py `ann`) is set by how many candidates are rescored: 0.85 at 3,000, 0.90 at 6,000, 0.94 at
-# 10,000, 0.96 at 15,000 (the int8 stage keeps it: its ranking is near exact). Ranking 6,000 on int8 rows
-# costs about what 3,000 on float rows did (bench/ann_stages.py); the Hamming scan of 1M rows (~6 ms on a
-# quiet box) is the rest.
-RESCORE = 6000
+# 400 queries, bench/ann_stages.py) is set by how many candidates are rescored (the int8 stage keeps it
+# exactly): with 512-bit codes 0.936 at 6,000, 0.957 at 10,000, 0.967 at 12,000 (format 2's 384 bits:
+# 0.902 / 0.941 at 6,000 / 10,000, 0.957 at 15,000, 0.970 at 20,000). CPU per search at 1M, load ~13:
+# the Hamming scan 4-5 ms, the int8 stage 2.2 / 2.4 / 3.1 ms (mostly gathering the candidates' rows),
+# the rest < 1 ms; whole searches 7.9 / 8.6 / 10.7 ms (384 bits at 20,000: 12.2 ms). 12,000 keeps a
+# margin over 0.95.
+RESCORE = 12000
 EXACT = 100
 # int8 steps cover this many standard deviations of each dimension either side of the centre.
 STEP_SIGMAS = 4
@@ -103,8 +106,15 @@ def current() -> dict | None:
     return info
 
 
+def _code_bits(dim: int) -> int:
+    """The next power of two >= dim: 512 for MiniLM's 384. More bits recall more per candidate (1M:
+    0.953 at 10,000 candidates against 0.941 with 384), and faiss has a Hamming kernel for 64-byte codes
+    and none for 48: the scan of 1M is no slower (5.6 against 6.6 ms CPU for random codes)."""
+    return 1 << max(3, (dim - 1).bit_length())
+
+
 def _code_bytes(dim: int) -> int:
-    return (dim + 7) // 8
+    return _code_bits(dim) // 8
 
 
 class _Frame:
@@ -121,13 +131,14 @@ class _Frame:
         centre = total / max(count, 1)
         spread = np.sqrt(np.maximum(squares / max(count, 1) - centre**2, 0))
         step = np.maximum(STEP_SIGMAS * spread / 127, 1e-6)
-        rotation = np.linalg.qr(np.random.default_rng(count).standard_normal((dim, dim)))[0]
+        # Q of a (bits x dim) Gaussian has orthonormal columns: its transpose, orthonormal rows.
+        rotation = np.linalg.qr(np.random.default_rng(count).standard_normal((_code_bits(dim), dim)))[0].T
         return cls(centre.astype(np.float32), rotation.astype(np.float32), step.astype(np.float32))
 
     @classmethod
     def load(cls, directory: Path, dim: int) -> "_Frame":
         centre, rotation, step = (np.fromfile(directory / name, dtype=np.float32) for name in _FRAME_FILES)
-        return cls(centre, rotation.reshape(dim, dim), step)
+        return cls(centre, rotation.reshape(dim, _code_bits(dim)), step)
 
     def save(self, directory: Path) -> None:
         for name, values in zip(_FRAME_FILES, (self.centre, self.rotation, self.step)):
@@ -390,6 +401,37 @@ def _dot(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
     return np.einsum("ij,j->i", matrix, vector)
 
 
+class _Int8Scan(threading.local):
+    """The int8 stage through faiss's scalar-quantizer kernel (SIMD int8 dot products): the candidates'
+    rows are gathered straight into a scratch index of this thread, which keeps the largest size it has
+    held (RESCORE rows, a few MB). Faster than numpy's int8 x float einsum (bench/ann_stages.py)."""
+
+    def __init__(self):
+        self.index: faiss.IndexScalarQuantizer | None = None
+
+    def best(self, residuals: np.ndarray, rows: np.ndarray, query: np.ndarray, count: int) -> np.ndarray:
+        """Positions in `rows` of the `count` rows of largest int8 . query."""
+        dim = residuals.shape[1]
+        if self.index is None or self.index.d != dim:
+            self.index = faiss.IndexScalarQuantizer(
+                dim, faiss.ScalarQuantizer.QT_8bit_direct_signed, faiss.METRIC_INNER_PRODUCT
+            )
+            self.index.is_trained = True  # a direct code: nothing to fit
+        self.index.codes.resize(len(rows) * dim)
+        scratch = faiss.rev_swig_ptr(self.index.codes.data(), len(rows) * dim).reshape(len(rows), dim)
+        np.take(residuals, rows, axis=0, out=scratch.view(np.int8))
+        np.bitwise_xor(scratch, 0x80, out=scratch)  # the kernel's codes are value + 128
+        self.index.ntotal = len(rows)
+        # The kernel rounds the query to int8 as well (an int8 x int8 dot product): scaled to fill the range,
+        # the top 100 of 15,000 rows are 99 of those of the float query.
+        scaled = query / max(float(np.abs(query).max()), 1e-30) * 127
+        _, positions = self.index.search(scaled[None].astype(np.float32), count)
+        return positions[0]
+
+
+_int8_scan = _Int8Scan()
+
+
 class Reader:
     """A per-process view of the current index, following new rows and generations."""
 
@@ -426,17 +468,17 @@ class Reader:
         _, found = faiss.knn_hamming(
             view.frame.codes(query), view.codes, min(view.count, max(RESCORE, 2 * limit)), variant="mc"
         )
-        rows = np.unique(found[0][found[0] >= 0])  # sorted: the rows are read in file order
-        keys = view.keys[rows]
-        current_rows = view.latest_rows(keys) == rows  # a replaced vector's old row is not a hit
-        rows, keys = rows[current_rows], keys[current_rows]
+        rows = np.sort(found[0][found[0] >= 0])  # rows are read in file order
         exact = max(EXACT, 2 * limit)
         if len(rows) > exact:
             # int8 (vector - centre) . (query * step) ranks like the cosine (q . centre is the same for all).
-            approximate = np.einsum("ij,j->i", view.residuals[rows], query[0] * view.frame.step,
-                                    dtype=np.float32, casting="unsafe")
-            shortlist = np.sort(np.argpartition(-approximate, exact)[:exact])
-            rows, keys = rows[shortlist], keys[shortlist]
+            rows = rows[np.sort(_int8_scan.best(view.residuals, rows, query[0] * view.frame.step, exact))]
+        # A replaced vector's old row is not a hit. Checked on the shortlist only: on every candidate the
+        # lookup cost more than the int8 stage, and a stale row only takes a shortlist place (rewrites
+        # keep them under STALE_SHARE).
+        keys = view.keys[rows]
+        current_rows = view.latest_rows(keys) == rows
+        rows, keys = rows[current_rows], keys[current_rows]
         similarity = _dot(view.vectors[rows], query[0])
         best = np.argsort(-similarity, kind="stable")[:limit]
         return [(int(keys[i]), float(similarity[i])) for i in best]
