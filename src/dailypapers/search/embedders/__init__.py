@@ -187,7 +187,7 @@ def _onnx_nodes_message():
     """A message class for ONNX's ModelProto that names only graph.node and each node's input, output,
     name and op_type; protobuf keeps every other field as it was read and writes it back unchanged
     (no onnx package at run time, only the protobuf that onnxruntime depends on)."""
-    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory  # type: ignore[import-untyped]
 
     field = descriptor_pb2.FieldDescriptorProto
     schema = descriptor_pb2.FileDescriptorProto(name="onnx_nodes.proto", package="onnx_nodes", syntax="proto2")
