@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 import tantivy
+from django.core.cache import cache, caches
 from django.core.management import call_command
 
 from dailypapers.papers.records import PaperRecord
@@ -152,6 +153,38 @@ def test_no_query_waits_behind_abandoned_embeddings(papers, settings, blocking_e
     results = search("diffusion")
     assert time.perf_counter() - started < 5 and not blocking_embedder.released.is_set()
     assert "keyword matches only" in results.note and ids(results)[0] == "2601.00003"
+
+
+def test_the_query_is_embedded_while_the_keyword_index_is_searched(papers, monkeypatch):
+    cache.clear()
+    caches["local"].clear()
+    embedder, backend = get_embedder(), get_backend()
+    embedding_started = threading.Event()
+    real_embed, real_keyword_side, real_nearest = embedder.embed, selectors.keyword_candidates, backend.nearest
+
+    def embed(texts):
+        embedding_started.set()
+        return real_embed(texts)
+
+    def keyword_side(*args, **kwargs):
+        # Were the two sides one after the other, the embedding would start only after this returns.
+        assert embedding_started.wait(timeout=20), "the keyword side ran before the query embedding began"
+        return real_keyword_side(*args, **kwargs)
+
+    searched_on = []
+
+    def nearest(*args, **kwargs):
+        searched_on.append(threading.current_thread().name)
+        return real_nearest(*args, **kwargs)
+
+    monkeypatch.setattr(embedder, "embed", embed)
+    monkeypatch.setattr(selectors, "keyword_candidates", keyword_side)
+    monkeypatch.setattr(backend, "nearest", nearest)
+    results = search("hound snapshots")
+    assert ids(results)[0] == "2601.00005" and results.note == ""
+    # Local vectors are searched on the embedding thread too; pgvector on the request's own connection.
+    assert searched_on and all(name.startswith("query-embedder") == backend.vectors_in_process
+                               for name in searched_on)
 
 
 def test_query_embeddings_are_cached(papers, monkeypatch):

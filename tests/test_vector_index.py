@@ -10,6 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import faiss
 import numpy as np
 import pytest
 from django.db import connection
@@ -345,3 +346,21 @@ def test_searches_in_parallel_threads_answer_as_one_thread_does(settings):
     with ThreadPoolExecutor(max_workers=4) as pool:
         for _ in range(3):
             assert list(pool.map(lambda q: vectors.reader.search(q, model_id="m", limit=10), queries)) == alone
+
+
+def test_a_search_on_another_thread_runs_faiss_on_that_thread_alone(settings):
+    """omp_set_num_threads holds for the thread that calls it: every searching thread sets it for itself,
+    else each of its scans starts (and busy-waits on) a team of OpenMP threads beside the request's."""
+    rng = np.random.default_rng(11)
+    vectors.build(keys=np.arange(1, 2_001), vectors=_unit(rng, 2_000), model_id="m")
+
+    def team_sizes() -> tuple[int, int]:
+        before = faiss.omp_get_max_threads()
+        vectors.reader.search(_unit(rng, 1)[0], model_id="m", limit=10)
+        return before, faiss.omp_get_max_threads()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        before, after = pool.submit(team_sizes).result()
+    if before == 1:
+        pytest.skip("one core: a new thread's OpenMP team is one thread anyway")
+    assert after == 1

@@ -7,7 +7,8 @@ import operator
 import re
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -26,7 +27,7 @@ from dailypapers.papers.records import normal_title, parse_arxiv_id
 from dailypapers.papers.selectors import Card, card_papers
 
 from . import keyword, vectors
-from .backends import KeywordView, get_backend
+from .backends import KeywordView, SearchBackend, get_backend
 from .embedders import get_embedder
 from .keyword import Filters
 from .models import PaperVector
@@ -97,36 +98,61 @@ class EmbedderBusy(RuntimeError):
     """Every query-embedding thread is still busy with an earlier query that ran out of time."""
 
 
-def embed_query(query: str) -> np.ndarray:
-    """The query's vector, cached; raises on failure, after the configured timeout, or at once (EmbedderBusy)
-    when every embedding thread is still held by an abandoned query."""
-    embedder = get_embedder()
-    key = "qvec:" + hashlib.sha1(f"{embedder.model_id}\0{query}".encode()).hexdigest()
+def _query_vector_key(embedder, query: str) -> str:
+    return "qvec:" + hashlib.sha1(f"{embedder.model_id}\0{query}".encode()).hexdigest()
+
+
+def _cached_query_vector(key: str) -> np.ndarray | None:
     local = caches["local"]
     if (cached := local.get(key)) is None and (cached := cache.get(key)) is not None:
         local.set(key, cached, 3600)
-    if cached is not None:
-        return np.frombuffer(cached, dtype=np.float32)
+    return None if cached is None else np.frombuffer(cached, dtype=np.float32)
+
+
+def _done(value) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future
+
+
+def query_vector_job(query: str, *, then: Callable[[np.ndarray], object] | None = None) -> Future:
+    """A future of (the query's vector, then(vector)), run on an embedding thread so that the caller can do
+    other work meanwhile (onnxruntime and faiss release the GIL). The vector is cached. Raises EmbedderBusy at
+    once when every embedding thread is still held by an abandoned query and the vector must be computed."""
+    embedder = get_embedder()
+    key = _query_vector_key(embedder, query)
+    cached = _cached_query_vector(key)
+    if cached is not None and then is None:
+        return _done((cached, None))
     if not _embed_slots.acquire(blocking=False):
+        if cached is not None:  # nothing to wait for: the rest runs on the caller's thread
+            return _done((cached, then(cached) if then else None))
         raise EmbedderBusy("every query-embedding thread is busy with an earlier, abandoned query")
 
-    def embed_and_cache() -> np.ndarray:
+    def job() -> tuple[np.ndarray, object]:
         # Caches are written here, not by the caller, so an embedding that outlives its query still serves the
         # next identical one.
         try:
-            vector = embedder.embed([query])[0]
-            caches["local"].set(key, vector.tobytes(), 3600)
-            cache.set(key, vector.tobytes(), 24 * 3600)
-            return vector
+            vector = cached
+            if vector is None:
+                vector = embedder.embed([query])[0]
+                caches["local"].set(key, vector.tobytes(), 3600)
+                cache.set(key, vector.tobytes(), 24 * 3600)
+            return vector, (then(vector) if then else None)
         finally:
             _embed_slots.release()
 
     try:
-        future = _embed_pool.submit(embed_and_cache)
+        return _embed_pool.submit(job)
     except BaseException:  # the pool is shut down (interpreter exit): the slot was never taken by a thread
         _embed_slots.release()
         raise
-    return future.result(timeout=settings.SEARCH_EMBED_TIMEOUT)
+
+
+def embed_query(query: str) -> np.ndarray:
+    """The query's vector, cached; raises on failure, after the configured timeout, or at once (EmbedderBusy)
+    when every embedding thread is still held by an abandoned query."""
+    return query_vector_job(query).result(timeout=settings.SEARCH_EMBED_TIMEOUT)[0]
 
 
 def embed_query_or_none(query: str) -> np.ndarray | None:
@@ -179,20 +205,11 @@ def rank(*, query: str, filters: Filters, depth: int = CANDIDATES) -> Ranking:
     if not analysis.terms and not analysis.phrases:
         # Nothing to search for but a filter (author:"…" alone): those papers, newest first.
         return Ranking(ids=snapshot.filtered(filters=filters, limit=depth) if filters else [], analysis=analysis)
+    semantic_side = SemanticSide(backend, parsed.text, filters=filters, depth=depth)  # runs meanwhile
     side = keyword_candidates(snapshot, analysis, text=parsed.text if not parsed.author else "", filters=filters,
                               depth=depth)
     lexical, by_author, tiers = side.scores, side.by_author, side.tiers
-
-    semantic, vector, note = {}, None, ""
-    if readable_by_embedder(parsed.text):
-        vector = embed_query_or_none(parsed.text)
-        if vector is None:
-            note = "Semantic search is unavailable right now; these are keyword matches only."
-        else:
-            try:
-                semantic = _nearest(backend, snapshot, vector, filters=filters, depth=depth)
-            except vectors.ModelMismatch:  # the embedder changed; the index is rebuilt for it within the minute
-                vector, note = None, "Semantic search is unavailable right now; these are keyword matches only."
+    vector, semantic, note = semantic_side.result(snapshot)
     floor = settings.SEARCH_SEMANTIC_FLOOR
     found = set(lexical) | set(tiers)  # a tier's papers may lie beyond the BM25 shortlist
     if not found and (not semantic or max(semantic.values()) < floor):
@@ -254,13 +271,55 @@ def keyword_candidates(snapshot: KeywordView, analysis: keyword.Analysis, *, tex
                              author=author, tiers=tiers, title_phrase=title_phrase)
 
 
-def _nearest(backend, snapshot: KeywordView, vector: np.ndarray, *, filters: Filters, depth: int) -> dict[int, float]:
-    # Filters are applied after the nearest-neighbour search, so look further when filtering.
-    nearest = dict(backend.nearest(vector, model_id=get_embedder().model_id, limit=depth * (5 if filters else 1)))
-    if filters and nearest:
-        allowed = snapshot.matching(list(nearest), filters=filters)
-        nearest = {k: v for k, v in nearest.items() if k in allowed}
-    return dict(list(nearest.items())[:depth])
+SEMANTIC_UNAVAILABLE = "Semantic search is unavailable right now; these are keyword matches only."
+
+
+class SemanticSide:
+    """The query's vector and its nearest papers, started before the keyword search so that the two run at
+    once: on an embedding thread (onnxruntime and faiss release the GIL), and the nearest-neighbour search
+    there too when the vectors are this process's own files (the local backend; postgres is asked on the
+    request's own database connection, after). At 1M papers each side takes about 10 ms."""
+
+    def __init__(self, backend: SearchBackend, text: str, *, filters: Filters, depth: int):
+        self.backend, self.filters, self.depth = backend, filters, depth
+        self.limit = depth * (5 if filters else 1)  # filters are applied after the search: look further
+        self.future: Future | None = None
+        self.error: Exception | None = None
+        if not readable_by_embedder(text):
+            return
+        try:
+            self.model_id = get_embedder().model_id
+            self.future = query_vector_job(text, then=self._nearest if backend.vectors_in_process else None)
+        except Exception as exc:  # noqa: BLE001 - the embedder is a plug-in: any failure degrades to keywords
+            self.error = exc
+
+    def _nearest(self, vector: np.ndarray) -> list[tuple[int, float]]:
+        return self.backend.nearest(vector, model_id=self.model_id, limit=self.limit)
+
+    def result(self, snapshot: KeywordView) -> tuple[np.ndarray | None, dict[int, float], str]:
+        """(the query vector or None, paper -> similarity of the nearest `depth` passing the filters, a note)."""
+        if self.error is not None:
+            return self._unavailable(self.error)
+        if self.future is None:
+            return None, {}, ""  # nothing the embedder can read (symbols, a script it does not know)
+        try:
+            vector, nearest = self.future.result(timeout=settings.SEARCH_EMBED_TIMEOUT)
+            if nearest is None:
+                nearest = self._nearest(vector)
+        except (FutureTimeout, Exception) as exc:  # noqa: BLE001 - as above
+            return self._unavailable(exc)
+        found = dict(nearest)
+        if self.filters and found:
+            allowed = snapshot.matching(list(found), filters=self.filters)
+            found = {k: v for k, v in found.items() if k in allowed}
+        return vector, dict(list(found.items())[:self.depth]), ""
+
+    @staticmethod
+    def _unavailable(exc: BaseException) -> tuple[None, dict[int, float], str]:
+        # ModelMismatch: the embedder changed, and the index is rebuilt for it within the minute.
+        if not isinstance(exc, vectors.ModelMismatch):
+            logger.warning("semantic search unavailable: %r", exc)
+        return None, {}, SEMANTIC_UNAVAILABLE
 
 
 def ranked_ids(*, query: str, filters: Filters, depth: int = CANDIDATES) -> tuple[list[int], str]:

@@ -82,9 +82,25 @@ STALE_SHARE = 0.25
 RECENTRE_GROWTH = 2
 RECENTRE_MIN_ROWS = 64
 _CHUNK = 50_000
-# One query per request: faiss's OpenMP threads only fight the other workers for the cores
-# (on the busy 2-core box a 50k scan took 47 ms with two of them, 1 ms with one).
-faiss.omp_set_num_threads(1)
+
+
+class _OneOpenMPThread(threading.local):
+    """One query per request: faiss's OpenMP threads only fight the other workers for the cores (on the busy
+    2-core box a 50k scan took 47 ms with two of them, 1 ms with one). omp_set_num_threads sets the team
+    size of the calling thread only, so each thread that searches (the query-embedding threads, a threaded
+    server's request threads) sets it for itself: unset, a search on such a thread ran two OpenMP threads
+    that busy-wait after each scan, and took the request's other thread's core (bench/search.py latency)."""
+
+    ready = False
+
+    def ensure(self) -> None:
+        if not self.ready:
+            faiss.omp_set_num_threads(1)
+            self.ready = True
+
+
+_one_openmp_thread = _OneOpenMPThread()
+_one_openmp_thread.ensure()  # the importing thread, which also builds
 
 
 class ModelMismatch(Exception):
@@ -463,6 +479,7 @@ class Reader:
             return []
         if view.model_id != model_id:
             raise ModelMismatch(f"the vector index holds {view.model_id} vectors, the query is {model_id}")
+        _one_openmp_thread.ensure()
         query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
         # The counting variant: its cost does not grow with the number of candidates, the heap's does.
         _, found = faiss.knn_hamming(

@@ -54,6 +54,8 @@ class KeywordView(Protocol):
 
 class SearchBackend(Protocol):
     name: str
+    # nearest() reads only this process's files (no database connection), so it may run on another thread
+    vectors_in_process: bool
 
     def check(self) -> None:
         """Raise ImproperlyConfigured when this backend cannot run here (called on first use)."""

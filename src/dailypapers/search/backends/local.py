@@ -10,6 +10,7 @@ from ..keyword import Filters, IndexedPaper
 
 class LocalBackend:
     name = "local"
+    vectors_in_process = True
 
     def check(self) -> None:
         pass  # files appear on first write; nothing to verify

@@ -426,6 +426,7 @@ class PgSnapshot:
 
 class PostgresBackend:
     name = "postgres"
+    vectors_in_process = False  # pgvector is asked on the request's own connection
 
     def __init__(self, prefix: str = PREFIX):
         self.prefix = prefix
