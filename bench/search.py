@@ -739,7 +739,7 @@ def part_relevance_sets(args):
                                                                    + no_vector_summaries] + list(sf_queries.values())
         every_query = list(dict.fromkeys(selectors.parse_query(q).text for q in every_query))
         qvecs = dict(zip(every_query, embed_cached(every_query, documents=False, threads=2, log=log)))
-        selectors.embed_query = lambda text: qvecs[text] if text in qvecs else get_embedder().embed([text])[0]
+        cache_query_vectors(qvecs)
 
         def use(directory):
             settings.DATA_DIR = directory
@@ -823,8 +823,18 @@ def part_relevance_sets(args):
                     for strong in map(float, args.strong.split(",")):
                         settings.SEARCH_KEYWORD_WEIGHT, settings.SEARCH_STRONG_MATCH = weight, strong
                         row = evaluate(extra=False)
-                        grid.append({"weight": weight, "strong": strong, **{k: v["ours"] for k, v in row.items()}})
+                        grid.append({"weight": weight, "strong": strong, "floor": chosen["SEARCH_SEMANTIC_FLOOR"],
+                                     **{k: v["ours"] for k, v in row.items()}})
                         log(grid[-1])
+                # The floor decides only queries that no word matches: swept on its own, at the chosen weights.
+                for k, v in chosen.items():
+                    setattr(settings, k, v)
+                for floor in map(float, args.floors.split(",")):
+                    settings.SEARCH_SEMANTIC_FLOOR = floor
+                    row = evaluate(extra=False)
+                    grid.append({"weight": chosen["SEARCH_KEYWORD_WEIGHT"], "strong": chosen["SEARCH_STRONG_MATCH"],
+                                 "floor": floor, **{k: v["ours"] for k, v in row.items()}})
+                    log(grid[-1])
                 result["sweep"] = grid
                 for k, v in chosen.items():
                     setattr(settings, k, v)
@@ -1068,6 +1078,19 @@ def real_vectors() -> tuple[np.ndarray, np.ndarray, str]:
     np.savez(ARXIV_VECTORS, arxiv_ids=np.array(ids), vectors=vecs.astype(np.float16), model_id=FIRST_RELEASE_KEY,
              source=source)
     return np.array(ids), vecs, source
+
+
+def cache_query_vectors(vectors_by_text: dict) -> None:
+    """Each query's vector (from embed_cache) put in the site's shared cache, where the production search
+    looks first: it then reads them instead of embedding every query again, and ranks as it would."""
+    from django.core.cache import cache
+
+    from dailypapers.search import selectors
+    from dailypapers.search.embedders import get_embedder
+
+    embedder = get_embedder()
+    for text, vector in vectors_by_text.items():
+        cache.set(selectors._query_vector_key(embedder, text), np.asarray(vector, np.float32).tobytes(), None)
 
 
 def query_vectors(queries: list[str]) -> np.ndarray:
@@ -2157,8 +2180,7 @@ def part_backends(args):
         asked = [q for v in sets.values() for q, _ in v] + timed
         every = list(dict.fromkeys(selectors.parse_query(q).text for q in asked))
         log(f"embedding {len(every)} queries (cached)")
-        qvecs = dict(zip(every, query_vectors(every)))
-        selectors.embed_query = lambda text: qvecs[text] if text in qvecs else get_embedder().embed([text])[0]
+        cache_query_vectors(dict(zip(every, query_vectors(every))))
         index_of = {int(pk): i for i, pk in enumerate(pks)}
 
         metrics = {}
@@ -2282,6 +2304,8 @@ def main():
                         "(results under ..._papersN)")
     p.add_argument("--weights", default="0.2,0.3,0.4,0.5", help="SEARCH_KEYWORD_WEIGHT values to sweep")
     p.add_argument("--strong", default="0.5,0.8,99", help="SEARCH_STRONG_MATCH values to sweep (99: no such tier)")
+    p.add_argument("--floors", default="0.35,0.38,0.41",
+                   help="SEARCH_SEMANTIC_FLOOR values to sweep, at the configured weights")
     p = sub.add_parser("keyword-latency")
     p.add_argument("--arxiv", help="the arXiv cs JSONL (default: in the data sets folder)")
     p.add_argument("--scifact", help="the SciFact folder (default: in the data sets folder)")

@@ -430,9 +430,11 @@ SEARCH_PG_BUILD_MEMORY_MB = int(os.environ.get("DAILYPAPERS_SEARCH_PG_BUILD_MEMO
 # Ranking (search.selectors.rank), chosen on the six query sets of bench/search.py relevance-sets:
 # fused = weight x BM25 / full-match BM25 + (1 - weight) x cosine; a keyword match at least this strong
 # is never below a paper found only by meaning; a paper found only by meaning needs this similarity.
-SEARCH_KEYWORD_WEIGHT = float(os.environ.get("DAILYPAPERS_SEARCH_KEYWORD_WEIGHT", "0.2"))
+# Re-chosen for papers embedded from 128 tokens (their vectors say less, and random strings come closer
+# to them: 0.2 and 0.35 were chosen at 256).
+SEARCH_KEYWORD_WEIGHT = float(os.environ.get("DAILYPAPERS_SEARCH_KEYWORD_WEIGHT", "0.3"))
 SEARCH_STRONG_MATCH = float(os.environ.get("DAILYPAPERS_SEARCH_STRONG_MATCH", "0.5"))
-SEARCH_SEMANTIC_FLOOR = float(os.environ.get("DAILYPAPERS_SEARCH_SEMANTIC_FLOOR", "0.35"))
+SEARCH_SEMANTIC_FLOOR = float(os.environ.get("DAILYPAPERS_SEARCH_SEMANTIC_FLOOR", "0.38"))
 
 SITE_NAME = os.environ.get("DAILYPAPERS_SITE_NAME", "Daily Papers")
 SITE_CURATOR = os.environ.get("DAILYPAPERS_CURATOR", "AK")
