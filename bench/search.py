@@ -1090,7 +1090,7 @@ def cache_query_vectors(vectors_by_text: dict) -> None:
 
     embedder = get_embedder()
     for text, vector in vectors_by_text.items():
-        cache.set(selectors._query_vector_key(embedder, text), np.asarray(vector, np.float32).tobytes(), None)
+        cache.set(selectors.query_vector_cache_key(embedder, text), np.asarray(vector, np.float32).tobytes(), None)
 
 
 def query_vectors(queries: list[str]) -> np.ndarray:

@@ -98,7 +98,8 @@ class EmbedderBusy(RuntimeError):
     """Every query-embedding thread is still busy with an earlier query that ran out of time."""
 
 
-def _query_vector_key(embedder, query: str) -> str:
+def query_vector_cache_key(embedder, query: str) -> str:
+    """Where a query's vector is cached (both caches), per model: the benchmarks fill it with known vectors."""
     return "qvec:" + hashlib.sha1(f"{embedder.model_id}\0{query}".encode()).hexdigest()
 
 
@@ -120,7 +121,7 @@ def query_vector_job(query: str, *, then: Callable[[np.ndarray], object] | None 
     other work meanwhile (onnxruntime and faiss release the GIL). The vector is cached. Raises EmbedderBusy at
     once when every embedding thread is still held by an abandoned query and the vector must be computed."""
     embedder = get_embedder()
-    key = _query_vector_key(embedder, query)
+    key = query_vector_cache_key(embedder, query)
     cached = _cached_query_vector(key)
     if cached is not None and then is None:
         return _done((cached, None))
