@@ -17,9 +17,9 @@ CPU-second at 128 tokens, ~6 at 256), so later benchmark runs only read it.
 Papers are embedded as the indexer embeds them (`embed_documents`, truncated at
 the production DOCUMENT_MAX_TOKENS unless `document_tokens` says otherwise, for
 before/after comparisons); queries as the search embeds them (`embed`, 256
-tokens). Each recipe has its own cache key: vectors cached under the
-first release's key ("all-MiniLM-L6-v2-onnx-int8": everything at 256 tokens)
-serve the queries and the 256-token documents.
+tokens, through the int8 query graph). Each recipe has its own cache key: vectors
+cached under the first release's key ("all-MiniLM-L6-v2-onnx-int8": everything at
+256 tokens, through the float graph) serve the 256-token documents.
 """
 
 import argparse
@@ -66,7 +66,9 @@ def embedder_class(document_tokens: int | None = None):
 
 def cache_key(*, documents: bool, document_tokens: int | None = None) -> str:
     cls = embedder_class(document_tokens)
-    tokens = cls.document_max_tokens if documents else cls.query_max_tokens
+    if not documents:
+        return cls.query_id  # queries have a graph of their own (the first release's were FIRST_RELEASE_KEY's)
+    tokens = cls.document_max_tokens
     return FIRST_RELEASE_KEY if tokens == 256 else f"{FIRST_RELEASE_KEY}@{tokens}"
 
 

@@ -9,6 +9,7 @@ a Python-scan baseline, and indexing throughput. Production code paths
                                                 # 1c. six query sets (SciFact train, known item, author, rare
                                                 #     term, typo, nonsense) vs BM25 / RRF / first hybrid
     python bench/search.py keyword-latency [--arxiv PATH]  # keyword side per query at 75k, before/after
+    python bench/search.py query-graphs [--n 400]  # a query's embedding: float graph vs the int8 query graph
     python bench/search.py latency [--sizes 10k,75k,1m] [--no-scan]
                                                 # 2. p50/p99, ANN recall@10, build times, sizes, worker RSS
                                                 #    (+ 3. the Python scan baseline, in the 75k worker)
@@ -218,7 +219,7 @@ def cached_embed(name: str, texts: list[str], *, documents: bool, threads: int =
 
     embedder = get_embedder(threads=threads)
     embed = embedder.embed_documents if documents else embedder.embed
-    recipe = embedder.model_id + ("" if documents else ":queries")
+    recipe = embedder.model_id if documents else getattr(embedder, "query_id", embedder.model_id) + ":queries"
     digest = hashlib.sha1((recipe + "\0" + "\0".join(texts)).encode()).hexdigest()[:16]
     CACHE.mkdir(parents=True, exist_ok=True)
     path, meta_path = CACHE / f"{name}-{digest}.npy", CACHE / f"{name}-{digest}.json"
@@ -269,6 +270,47 @@ def latency_queries(arxiv, n=N_QUERIES, seed=7) -> list[str]:
             seen.add(q)
             out.append(q)
     return out
+
+
+def part_query_graphs(args):
+    """A query's embedding through the float graph (the one papers are embedded by) and through the int8
+    query graph production embeds queries with: time per query on one thread, the graphs alternated over
+    rounds, and how close their vectors are."""
+    data_dir = Path(tempfile.mkdtemp(prefix="dailypapers-bench-graphs-"))
+    try:
+        setup_django(data_dir)
+        from dailypapers.search.embedders import MiniLMInt8, optimised_model
+
+        float_queries = type("MiniLMFloatQueries", (MiniLMInt8,),
+                             {"query_graph": staticmethod(optimised_model), "query_id": MiniLMInt8.model_id})
+        graphs = {"float": float_queries(threads=1), "int8": MiniLMInt8(threads=1)}
+        queries = latency_queries(arxiv_records(), n=args.n)
+        vectors = {name: graph.embed(queries) for name, graph in graphs.items()}  # also loads both graphs
+        rounds: dict[str, list[dict]] = {name: [] for name in graphs}
+        for _ in range(args.rounds):
+            for name, graph in graphs.items():
+                seconds = []
+                for query in queries:
+                    started = time.perf_counter()
+                    graph.embed([query])
+                    seconds.append(time.perf_counter() - started)
+                rounds[name].append(summary_ms(seconds))
+        cosines = (vectors["float"] * vectors["int8"]).sum(axis=1)
+        result = {
+            "queries": f"{len(queries)} latency queries (half SciFact claims, half 3-7-word spans of arXiv titles)",
+            "rounds": args.rounds, "loadavg": loadavg(),
+            **{f"{name}_{q}_ms": round(statistics.median(r[f"{q}_ms"] for r in runs), 2)
+               for name, runs in rounds.items() for q in ("p50", "p99")},
+            "int8_over_float_p50_by_round": [round(i["p50_ms"] / f["p50_ms"], 3)
+                                             for f, i in zip(rounds["float"], rounds["int8"])],
+            "cosine_int8_to_float": {"median": round(float(np.median(cosines)), 4),
+                                     "p1": round(float(np.percentile(cosines, 1)), 4),
+                                     "min": round(float(cosines.min()), 4)},
+        }
+        log(json.dumps(result, indent=1))
+        merge_results("query_graphs", result)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 # ----------------------------------------------------------------------------- fusion variants
@@ -2306,6 +2348,11 @@ def main():
     p.add_argument("--strong", default="0.5,0.8,99", help="SEARCH_STRONG_MATCH values to sweep (99: no such tier)")
     p.add_argument("--floors", default="0.35,0.38,0.41",
                    help="SEARCH_SEMANTIC_FLOOR values to sweep, at the configured weights")
+    p = sub.add_parser("query-graphs", help="a query's embedding: the float graph against the int8 query graph")
+    p.add_argument("--n", type=int, default=N_QUERIES)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--arxiv", help="the arXiv cs JSONL (default: in the data sets folder)")
+    p.add_argument("--scifact", help="the SciFact folder (default: in the data sets folder)")
     p = sub.add_parser("keyword-latency")
     p.add_argument("--arxiv", help="the arXiv cs JSONL (default: in the data sets folder)")
     p.add_argument("--scifact", help="the SciFact folder (default: in the data sets folder)")
@@ -2394,6 +2441,8 @@ def main():
         part_keyword_variants(args)
     elif args.part == "relevance-sets":
         part_relevance_sets(args)
+    elif args.part == "query-graphs":
+        part_query_graphs(args)
     elif args.part == "keyword-latency":
         part_keyword_latency(args)
     elif args.part == "latency":

@@ -28,6 +28,21 @@ def pytest_report_header(config):
     return f"database: {settings.DATABASES['default']['ENGINE']}, search backend: {settings.SEARCH_BACKEND}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _embedder_ready(tmp_path_factory):
+    """The configured embedder with both its graphs built and loaded, once per test session, as `serve`
+    builds them before its workers start: otherwise the first search of the session would spend its
+    embedding timeout building the query graph, and answer on keywords alone."""
+    from django.test import override_settings
+
+    from dailypapers.search.embedders import get_embedder
+
+    with override_settings(DATA_DIR=tmp_path_factory.mktemp("embedder")):
+        embedder = get_embedder()
+        embedder.embed(["a query"])
+        embedder.embed_documents(["a paper"])
+
+
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path, request):
     """Each test gets its own search index files (or empty search tables) and an empty cache."""

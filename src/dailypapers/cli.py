@@ -99,6 +99,13 @@ def _serve(argv: list[str]) -> None:
     import django
 
     django.setup()
+    # The embedder's models, built once per machine before any worker needs them: otherwise every web
+    # worker would build its own copy on its first search (~20 s of CPU each, that search without its
+    # semantic side meanwhile). In a process of its own: onnxruntime is never loaded where gunicorn forks.
+    prepared = subprocess.run([sys.executable, "-m", "dailypapers.cli", "index", "--models"])
+    if prepared.returncode:
+        print("dailypapers: warning: the embedder's models could not be built; search runs on keywords "
+              "until a worker builds them", file=sys.stderr)
     from gunicorn.app.wsgiapp import run
 
     sys.argv = gunicorn_argv(

@@ -99,8 +99,9 @@ class EmbedderBusy(RuntimeError):
 
 
 def query_vector_cache_key(embedder, query: str) -> str:
-    """Where a query's vector is cached (both caches), per model: the benchmarks fill it with known vectors."""
-    return "qvec:" + hashlib.sha1(f"{embedder.model_id}\0{query}".encode()).hexdigest()
+    """Where a query's vector is cached (both caches), per query model: the benchmarks fill it with known vectors."""
+    query_id = getattr(embedder, "query_id", embedder.model_id)
+    return "qvec:" + hashlib.sha1(f"{query_id}\0{query}".encode()).hexdigest()
 
 
 def _cached_query_vector(key: str) -> np.ndarray | None:

