@@ -95,6 +95,8 @@ def test_queries_are_embedded_in_int8_close_to_the_vectors_of_the_documents_grap
     texts = LENGTHS + QUERIES
     int8, float32 = minilm.embed(texts), packaged.embed(texts)
     assert not np.array_equal(int8, float32)  # another graph
+    # Run alone or among others, a query has one vector (the graph's quantization scale spans a whole run).
+    assert np.array_equal(int8, np.vstack([minilm.embed([text]) for text in texts]))
     assert np.allclose(np.linalg.norm(int8, axis=1), 1.0, atol=1e-5)
     cosines = (int8 * float32).sum(axis=1)
     assert cosines.min() > 0.97 and np.median(cosines) > 0.985

@@ -151,7 +151,9 @@ def extract(*, papers: list[tuple[str, str, np.ndarray]], embedder) -> list[list
     vectors = np.zeros((len(distinct), embedder.dim), dtype=np.float32)
     for start in range(0, len(by_length), _EMBED_CHUNK):
         rows = by_length[start:start + _EMBED_CHUNK]
-        vectors[rows] = embedder.embed([distinct[i] for i in rows])
+        # As papers are embedded (what their vectors are compared with), in batches that leave each phrase's
+        # vector as it is alone; the query path runs each text alone (search.embedders).
+        vectors[rows] = embedder.embed_documents([distinct[i] for i in rows])
     return [
         pick(paper_vector=vector, phrases=cands, phrase_vectors=vectors[[row_of[c.phrase] for c in cands]])
         if cands else []

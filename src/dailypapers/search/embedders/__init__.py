@@ -57,7 +57,8 @@ class MiniLMInt8:
     graph, queries at 256 through the int8 query graph, mean pooling, L2 normalisation.
 
     Each graph is loaded when first used: a web worker, which only embeds queries, never maps the
-    documents' graph, and an indexing worker never maps the queries'."""
+    documents' graph, and an indexing worker (papers, and keyword phrases as papers are embedded,
+    search.keywords) never maps the queries'."""
 
     model_id = "all-MiniLM-L6-v2-onnx-int8-doc128"  # the vectors of the 256-token documents were "…-int8"
     query_id = f"{model_id}+queries-int8"  # its queries' vectors come from query_model's graph
@@ -83,7 +84,10 @@ class MiniLMInt8:
         self._loading = threading.Lock()  # one embedder serves every thread of its process
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        return self._run(self._session("queries", self.query_graph), self.queries, texts)
+        # One text per run: the int8 graph quantizes a run's activations with one scale for all its texts
+        # (padding included), so a text run with others came out at cosine 0.99 to itself run alone. A
+        # query's vector must not depend on what else was embedded with it.
+        return self._run(self._session("queries", self.query_graph), self.queries, texts, run_size=1)
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         return self._run(self._session("documents", optimised_model), self.documents, texts)
@@ -101,13 +105,13 @@ class MiniLMInt8:
                         str(model(model_id=self.model_id)), options, providers=["CPUExecutionProvider"])
         return session
 
-    def _run(self, session, tokenizer, texts: list[str]) -> np.ndarray:
-        """Vectors in the order of `texts`, computed in length-sorted groups of RUN_SIZE."""
+    def _run(self, session, tokenizer, texts: list[str], *, run_size: int = RUN_SIZE) -> np.ndarray:
+        """Vectors in the order of `texts`, computed in length-sorted groups of `run_size`."""
         encodings = tokenizer.encode_batch(texts)
         by_length = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
         vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(by_length), RUN_SIZE):
-            group = by_length[start:start + RUN_SIZE]
+        for start in range(0, len(by_length), run_size):
+            group = by_length[start:start + run_size]
             width = len(encodings[group[-1]].ids)
             ids = np.zeros((len(group), width), dtype=np.int64)
             mask = np.zeros((len(group), width), dtype=np.int64)
