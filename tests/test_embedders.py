@@ -268,3 +268,13 @@ def test_index_models_builds_both_graphs_before_any_search_needs_them(tmp_path):
     written = [(g / "model.onnx").stat().st_mtime_ns for g in graphs]
     assert run_cli("index", "--models", data_dir=tmp_path, SECRET_KEY="k" * 50).returncode == 0
     assert [(g / "model.onnx").stat().st_mtime_ns for g in graphs] == written  # built once
+
+
+def test_a_web_worker_loads_the_query_graph_as_it_starts_and_nothing_else(settings, tmp_path, monkeypatch):
+    from dailypapers.search import selectors
+
+    settings.DATA_DIR = tmp_path
+    starting = MiniLMInt8(threads=1)  # the embedder of a worker that has just started
+    monkeypatch.setattr(selectors, "get_embedder", lambda: starting)
+    selectors.load_query_embedder().result(timeout=120)
+    assert set(starting._sessions) == {"queries"}  # what `embed` uses, loaded; the papers' graph not

@@ -161,6 +161,14 @@ def query_vector_job(query: str, *, then: Callable[[np.ndarray], object] | None 
     return future
 
 
+def load_query_embedder() -> Future | None:
+    """The embedder's query model loaded on an embedding thread now (its `load()`, if it has one), so that the
+    first search a web worker answers does not spend its embedding timeout loading it."""
+    embedder = get_embedder()
+    load = getattr(embedder, "load", None)
+    return None if load is None else _embed_pool.submit(load)
+
+
 def embed_query(query: str) -> np.ndarray:
     """The query's vector, cached; raises on failure, after the configured timeout, or at once (EmbedderBusy)
     when every embedding thread is still held by an abandoned query."""

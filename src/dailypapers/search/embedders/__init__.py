@@ -11,8 +11,9 @@ document vectors change must take a new model id, and every paper is then
 embedded again (`papers_needing_vectors` looks for vectors of the new id). One
 whose query vectors are computed otherwise than its documents' names them with a
 `query_id` (cached query vectors are kept per query_id; it defaults to model_id),
-and one that keeps files may build them in a `prepare()` classmethod (`dailypapers
-index --models`, which `serve` runs before its workers start).
+one that keeps files may build them in a `prepare()` classmethod (`dailypapers
+index --models`, which `serve` runs before its workers start), and one that loads them
+may do it in `load()`, which each web worker calls on a thread as it starts.
 """
 
 import hashlib
@@ -82,6 +83,10 @@ class MiniLMInt8:
         self.queries = _tokenizer(max_tokens=self.query_max_tokens)
         self._sessions: dict[str, object] = {}
         self._loading = threading.Lock()  # one embedder serves every thread of its process
+
+    def load(self) -> None:
+        """The query graph loaded now, not on the first query (a web worker calls it as it starts)."""
+        self._session("queries", self.query_graph)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         # One text per run: the int8 graph quantizes a run's activations with one scale for all its texts
