@@ -364,3 +364,106 @@ def test_a_search_on_another_thread_runs_faiss_on_that_thread_alone(settings):
     if before == 1:
         pytest.skip("one core: a new thread's OpenMP team is one thread anyway")
     assert after == 1
+
+
+def _clustered(rng, n: int, *, clusters: int = 60, spread: float = 0.08) -> tuple[np.ndarray, np.ndarray]:
+    """n unit vectors around `clusters` centres (as real embeddings group by topic), and the centres."""
+    centres = _unit(rng, clusters)
+    data = normalise(centres[rng.integers(0, clusters, n)] + rng.normal(0, spread, (n, 64)).astype(np.float32))
+    return data, centres
+
+
+def _rows_of_keys_hold_their_vectors(keys: np.ndarray, data: np.ndarray) -> bool:
+    view = vectors.reader.view()
+    return np.array_equal(view.vectors[view.latest_rows(keys)], data)
+
+
+def test_a_large_generation_is_stored_cell_by_cell_and_its_search_scans_the_nearest_cells(settings, monkeypatch):
+    monkeypatch.setattr(vectors, "PARTITION_MIN_ROWS", 5_000)
+    rng = np.random.default_rng(12)
+    data, centres = _clustered(rng, 20_000)
+    keys = rng.permutation(np.arange(1, 20_001)).astype(np.uint64)  # ids in no order, as papers' are
+    vectors.build(keys=keys, vectors=data, model_id="m")
+    generation = _generation(settings)
+    cells = np.fromfile(generation / "cells.u16", dtype=np.uint16)
+    offsets = np.fromfile(generation / "cells.offsets", dtype=np.int64)
+    centroids = np.fromfile(generation / "centroids.f32", dtype=np.float32).reshape(-1, 64)
+    assert len(centroids) == 512 and offsets[0] == 0 and offsets[-1] == 20_000  # 2 * sqrt(20,000) -> 512
+    assert (np.diff(cells.astype(int)) >= 0).all()  # rows stored cell by cell
+    assert np.array_equal(np.searchsorted(cells, np.arange(513)), offsets)
+    assert _rows_of_keys_hold_their_vectors(keys, data)  # keys and vectors moved together
+    view = vectors.reader.view()
+    assert np.array_equal(cells, np.argmax(view.vectors @ centroids.T, axis=1))  # each row in its nearest cell
+    queries = normalise(centres[:40] + rng.normal(0, 0.08, (40, 64)).astype(np.float32))
+    found = 0
+    for query in queries:
+        assert len(vectors._ProbedScan(view, query, view.frame.codes(query[None])).distances) < 20_000 / 3  # not all
+        truth = set(keys[np.argsort(-(data @ query))[:10]].tolist())
+        found += len(truth & {k for k, _ in vectors.reader.search(query, model_id="m", limit=10)})
+    assert found / 400 >= 0.95
+
+
+def test_probing_every_cell_scans_every_row(settings, monkeypatch):
+    monkeypatch.setattr(vectors, "PARTITION_MIN_ROWS", 2_000)
+    rng = np.random.default_rng(13)
+    data, _ = _clustered(rng, 3_000)
+    vectors.build(keys=np.arange(1, 3_001), vectors=data, model_id="m")
+    vectors.add(keys=np.arange(3_001, 3_101), vectors=_unit(rng, 100), model_id="m")  # appended: no rewrite
+    monkeypatch.setattr(vectors, "PROBE_SHARE", 1)
+    view, query = vectors.reader.view(), _unit(rng, 1)[0]
+    code = view.frame.codes(query[None])
+    scan = vectors._ProbedScan(view, query, code)
+    assert np.array_equal(scan.rows(np.arange(3_100)), np.arange(3_100))
+    every = np.unpackbits(np.asarray(view.codes) ^ code, axis=1).sum(axis=1)
+    assert np.array_equal(scan.distances, every)  # each row's distance, where the row lies
+    assert np.array_equal(scan.rows(np.array([5, 2_999, 3_000, 3_099])), [5, 2_999, 3_000, 3_099])
+
+
+def test_rows_appended_to_a_partitioned_generation_join_their_nearest_cell(settings, monkeypatch):
+    monkeypatch.setattr(vectors, "PARTITION_MIN_ROWS", 5_000)
+    rng = np.random.default_rng(14)
+    data, centres = _clustered(rng, 10_000)
+    vectors.build(keys=np.arange(1, 10_001), vectors=data, model_id="m")
+    generation = _generation(settings)
+    fresh = normalise(centres[:50] + rng.normal(0, 0.02, (50, 64)).astype(np.float32))
+    assert vectors.add(keys=np.arange(10_001, 10_051), vectors=fresh, model_id="m") == 50
+    moved = normalise(centres[50:51] + rng.normal(0, 0.02, (1, 64)).astype(np.float32))
+    vectors.add(keys=np.array([3]), vectors=moved, model_id="m")  # replaced: its new row is appended
+    assert _generation(settings) == generation  # appended in place, not rewritten
+    centroids = np.fromfile(generation / "centroids.f32", dtype=np.float32).reshape(-1, 64)
+    cells = np.fromfile(generation / "cells.u16", dtype=np.uint16)
+    assert np.array_equal(cells[10_000:], np.argmax(np.vstack([fresh, moved]) @ centroids.T, axis=1))
+    for i, vector in enumerate(fresh):
+        assert vectors.reader.search(vector, model_id="m", limit=1)[0][0] == 10_001 + i
+    assert vectors.reader.search(moved[0], model_id="m", limit=1)[0][0] == 3
+    assert 3 not in [k for k, _ in vectors.reader.search(data[2], model_id="m", limit=5)]  # its old row
+
+
+def test_an_index_grown_past_the_partition_size_is_rewritten_partitioned(settings, monkeypatch):
+    monkeypatch.setattr(vectors, "PARTITION_MIN_ROWS", 1_500)
+    rng = np.random.default_rng(15)
+    data, _ = _clustered(rng, 1_600)
+    vectors.build(keys=np.arange(1, 1_001), vectors=data[:1000], model_id="m")
+    small = _generation(settings)
+    assert not (small / "cells.u16").exists()
+    vectors.add(keys=np.arange(1_001, 1_601), vectors=data[1000:], model_id="m")  # 1.6x: not doubled
+    assert _generation(settings) != small and (_generation(settings) / "cells.u16").exists()
+    assert _rows_of_keys_hold_their_vectors(np.arange(1, 1_601), data)
+    assert vectors.reader.search(data[1234], model_id="m", limit=1)[0][0] == 1_235
+
+
+def test_the_nearest_codes_are_cut_at_the_distance_that_holds_the_count():
+    rng = np.random.default_rng(16)
+    codes = rng.integers(0, 256, (5_000, 8), dtype=np.uint8)
+    query = rng.integers(0, 256, (1, 8), dtype=np.uint8)
+    distances = np.unpackbits(codes ^ query, axis=1).sum(axis=1)
+    computed = np.empty(5_000, dtype=np.int32)
+    vectors._hammings(query, codes, computed)
+    assert np.array_equal(computed, distances)
+    for count in (1, 37, 1_000, 4_999):
+        got = vectors._nearest(computed, count)
+        assert len(got) == count and (np.diff(got) > 0).all()
+        assert sorted(distances[got]) == sorted(distances)[:count]  # the nearest, ties or not
+        cut = distances[got].max()
+        assert set(got[distances[got] == cut]) == set(np.flatnonzero(distances == cut)[:np.sum(distances[got] == cut)])
+    assert vectors._nearest(computed, 9_000).tolist() == list(range(5_000))
