@@ -74,21 +74,20 @@ from django.conf import settings
 # The generation format: CURRENT of another format is not read (the indexer rebuilds from the database).
 # 2 added the rotation, the int8 rows and their steps; 3 widened the codes from dim to _code_bits(dim) bits.
 FORMAT = 3
-# Hamming candidates rescored on the int8 rows, and how many of the best of those are rescored exactly
-# on the float rows. The sign codes only approximate the angle: recall@10 at 1M (real vectors + mixtures,
-# 400 queries, bench/ann_stages.py) is set by how many candidates are rescored (the int8 stage keeps it
-# exactly): with 512-bit codes 0.936 at 6,000, 0.957 at 10,000, 0.967 at 12,000 (format 2's 384 bits:
-# 0.902 / 0.941 at 6,000 / 10,000, 0.957 at 15,000, 0.970 at 20,000). CPU per search at 1M, load ~13:
-# the Hamming scan 4-5 ms, the int8 stage 2.2 / 2.4 / 3.1 ms (mostly gathering the candidates' rows),
-# the rest < 1 ms; whole searches 7.9 / 8.6 / 10.7 ms (384 bits at 20,000: 12.2 ms). 12,000 keeps a
-# margin over 0.95.
-RESCORE = 12000
+# Hamming candidates ranked on the int8 rows, and how many of the best of those are rescored exactly on
+# the float rows; then, for a generation of PARTITION_MIN_ROWS rows or more, the share of its cells
+# probed. The sign codes only approximate the angle: recall@10 is set by how many candidates are ranked
+# (the int8 stage keeps it exactly) and by the cells probed. At 1M (real vectors + mixtures, 400 queries,
+# bench/ann_stages.py, CPU of the whole search; 2,048 cells of ~490 rows): scanning every code, 0.956 at
+# 8,000 candidates and 0.973 at 12,000 for 12.3 and 14.4 ms; probing 1/8 of the cells 0.946 / 0.953 for
+# 7.2 / 7.7 ms, 3/16 0.957 / 0.964 for 7.1 / 8.8 ms, 1/4 0.964 / 0.971 for 8.3 / 10.1 ms. Which cells a
+# k-means run draws moves recall by ~0.01 (the share of true neighbours inside the probed 1/8 ranged
+# 0.957-0.979 over 6 seeds; the 1M build above drew the 0.957): a quarter of the cells keeps a margin over
+# 0.95. Below PARTITION_MIN_ROWS a full scan takes a few ms and stays.
+RESCORE = 8000
 EXACT = 100
-# Partitioned generations: at 1M rows, 2,048 cells of ~490 rows, the nearest 256 scanned (~125k rows). On
-# the 1M set (bench/search.py ann, ann_stages.py) recall@10 is 0.966 at 12,000 candidates against 0.973 for
-# the scan of every code, at half the CPU. Below PARTITION_MIN_ROWS a full scan takes a few ms and is kept.
 PARTITION_MIN_ROWS = 200_000
-PROBE_SHARE = 1 / 8
+PROBE_SHARE = 1 / 4
 CELL_TRAINING_ROWS = 40  # per cell: k-means' sample (faiss asks for at least 39)
 CELL_ITERATIONS = 10
 # int8 steps cover this many standard deviations of each dimension either side of the centre.
