@@ -7,7 +7,7 @@ import pytest
 from dailypapers.papers.models import Paper
 from dailypapers.papers.records import PaperRecord
 from dailypapers.search import selectors, services
-from dailypapers.search.keyword import Filters
+from dailypapers.search.keyword import TEXT_FIELDS, Analysis, Filters, Term
 from dailypapers.search.models import PaperVector
 from dailypapers.search.query import parse_query
 
@@ -159,3 +159,15 @@ def test_semantic_only_results_are_marked_as_meaning(papers):
     results = search("Entmax")
     rest = [c.paper.pk for c in results.cards[1:]]
     assert rest and all(results.matched[pk] == ["meaning"] for pk in rest)
+
+
+def test_bm25_leaves_out_words_most_papers_hold_unless_the_query_has_no_other():
+    """Their idf is below ln 2, and a top-k search cannot skip them (at 1M, short queries' BM25 took twice as
+    long with them); a long query, a sentence, is not looked for among the authors."""
+    common, rare, commoner = Term("of", "of", 600), Term("entmax", "entmax", 3), Term("the", "the", 990)
+    short = Analysis(terms=[common, rare, commoner], phrases=[], sequence=[common, rare, commoner], num_docs=1000)
+    assert short.scored() == ([rare], TEXT_FIELDS)
+    only_common = Analysis(terms=[common, commoner], phrases=[], sequence=[common, commoner], num_docs=1000)
+    assert only_common.scored() == ([common, commoner], TEXT_FIELDS)
+    words = [Term(f"w{i}", f"w{i}", 10 + i) for i in range(7)]
+    assert Analysis(terms=words, phrases=[], sequence=words, num_docs=1000).scored() == (words, ("title", "abstract"))

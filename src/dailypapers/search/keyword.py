@@ -216,6 +216,13 @@ class Analysis:
         doc_freq = term.doc_freq or 1
         return math.log(1 + (self.num_docs - doc_freq + 0.5) / (doc_freq + 0.5))
 
+    def scored(self) -> tuple[list[Term], tuple[str, ...]]:
+        """The terms and fields that BM25 ranks a query's papers on. A word in over COMMON_DOC_SHARE of the
+        papers is left out (unless every word is): its idf is below ln 2, and it is what a top-k search cannot
+        skip. A long query, a sentence, is not looked for among the authors."""
+        terms = [t for t in self.matched if t.doc_freq <= COMMON_DOC_SHARE * self.num_docs] or self.matched
+        return terms, (("title", "abstract") if len(self.matched) > LONG_QUERY_TERMS else TEXT_FIELDS)
+
     def reference_score(self) -> float:
         """What a paper matching every matched term once, in a title of ordinary length, scores: BM25
         divided by this keeps a lone hit's strength (min-max normalisation made it 0)."""
@@ -231,6 +238,8 @@ RARE_DOC_SHARE = 0.002
 RARE_MIN_DOCS = 5
 # Measured at 75k (bench/search.py keyword-latency) and on SciFact train: beyond 6 words, leaving out
 # words in over half the papers and the authors field took keyword p50 from 11 to 2 ms for -0.001 nDCG@10.
+# At 1M, leaving such words out of shorter queries too took their BM25 p50 from 12.2 to 5.5 ms (the six
+# sets: README).
 LONG_QUERY_TERMS = 6
 COMMON_DOC_SHARE = 0.5
 FUZZY_MAX_TERMS = 4
@@ -322,13 +331,7 @@ class Snapshot:
     def lexical(self, analysis: Analysis, *, filters: Filters, limit: int,
                 within: list[int] | None = None) -> dict[int, float]:
         """paper_id -> BM25 over title (boosted), authors and abstract, best `limit`."""
-        terms = analysis.matched
-        fields: tuple[str, ...] = TEXT_FIELDS
-        if len(terms) > LONG_QUERY_TERMS:
-            # A long query is a sentence: its very common words and the authors field cost time and
-            # change nothing measurable.
-            terms = [t for t in terms if t.doc_freq <= COMMON_DOC_SHARE * analysis.num_docs] or terms
-            fields = ("title", "abstract")
+        terms, fields = analysis.scored()
         clauses = self._clauses(analysis, terms, fields)
         if not clauses:
             return {}

@@ -45,8 +45,6 @@ from django.db import connection, transaction
 
 from .. import keyword
 from ..keyword import (
-    COMMON_DOC_SHARE,
-    LONG_QUERY_TERMS,
     TEXT_FIELDS,
     TITLE_BOOST,
     Analysis,
@@ -363,10 +361,7 @@ class PgSnapshot:
     # --- the questions of selectors.rank
     def lexical(self, analysis: Analysis, *, filters: Filters, limit: int,
                 within: list[int] | None = None) -> dict[int, float]:
-        terms, fields = analysis.matched, tuple(TEXT_FIELDS)
-        if len(terms) > LONG_QUERY_TERMS:  # as the local index: a sentence's very common words and authors
-            terms = [t for t in terms if t.doc_freq <= COMMON_DOC_SHARE * analysis.num_docs] or terms
-            fields = ("title", "abstract")
+        terms, fields = analysis.scored()
         return dict(self._search(analysis, terms, filters=filters, limit=limit, fields=fields, within=within))
 
     def containing(self, analysis: Analysis, terms: list[Term], *, filters: Filters, limit: int) -> set[int]:
