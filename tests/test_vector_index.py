@@ -397,7 +397,12 @@ def test_a_large_generation_is_stored_cell_by_cell_and_its_search_scans_the_near
     queries = normalise(centres[:40] + rng.normal(0, 0.08, (40, 64)).astype(np.float32))
     found = 0
     for query in queries:
-        assert len(vectors._ProbedScan(view, query, view.frame.codes(query[None])).distances) < 20_000 / 2  # not all
+        code = view.frame.codes(query[None])
+        scan = vectors._ProbedScan(view, query, code)
+        assert len(scan.distances) < 20_000 / 2  # not every row
+        rows = scan.rows(np.arange(len(scan.distances)))
+        assert np.array_equal(scan.distances, np.unpackbits(np.asarray(view.codes[rows]) ^ code, axis=1).sum(axis=1))
+        assert set(np.unique(cells[rows])) == set(view.partition.probed(query))  # the probed cells, whole
         truth = set(keys[np.argsort(-(data @ query))[:10]].tolist())
         found += len(truth & {k for k, _ in vectors.reader.search(query, model_id="m", limit=10)})
     assert found / 400 >= 0.95
@@ -467,3 +472,19 @@ def test_the_nearest_codes_are_cut_at_the_distance_that_holds_the_count():
         cut = distances[got].max()
         assert set(got[distances[got] == cut]) == set(np.flatnonzero(distances == cut)[:np.sum(distances[got] == cut)])
     assert vectors._nearest(computed, 9_000).tolist() == list(range(5_000))
+
+
+def test_cell_offsets_that_do_not_fit_the_index_are_refused_not_read(settings, monkeypatch):
+    """A search reads each cell's rows by address: offsets past the rows would read past the files."""
+    monkeypatch.setattr(vectors, "PARTITION_MIN_ROWS", 2_000)
+    rng = np.random.default_rng(17)
+    data, _ = _clustered(rng, 3_000)
+    vectors.build(keys=np.arange(1, 3_001), vectors=data, model_id="m")
+    offsets_file = _generation(settings) / "cells.offsets"
+    offsets = np.fromfile(offsets_file, dtype=np.int64)
+    for broken in (np.append(offsets[:-1], 10**9), offsets[::-1].copy(), offsets[:-1]):
+        offsets_file.write_bytes(broken.tobytes())
+        with pytest.raises(ValueError):
+            vectors.Reader().search(data[0], model_id="m", limit=5)
+    offsets_file.write_bytes(offsets.tobytes())
+    assert vectors.Reader().search(data[0], model_id="m", limit=1)[0][0] == 1
