@@ -79,10 +79,10 @@ FORMAT = 3
 # probed. The sign codes only approximate the angle: recall@10 is set by how many candidates are ranked
 # (the int8 stage keeps it exactly) and by the cells probed. At 1M (real vectors + mixtures, 400 queries,
 # bench/ann_stages.py, CPU of the whole search; 2,048 cells of ~490 rows): scanning every code, 0.956 at
-# 8,000 candidates and 0.973 at 12,000 for 12.3 and 14.4 ms; probing 1/8 of the cells 0.946 / 0.953 for
-# 7.2 / 7.7 ms, 3/16 0.957 / 0.964 for 7.1 / 8.8 ms, 1/4 0.964 / 0.971 for 8.3 / 10.1 ms. Which cells a
+# 8,000 candidates and 0.973 at 12,000 for 15.6 and 15.9 ms; probing 1/8 of the cells 0.946 / 0.953 for
+# 6.9 / 8.2 ms, 3/16 0.957 / 0.964 for 7.5 / 8.5 ms, 1/4 0.964 / 0.971 for 7.9 / 9.3 ms. Which cells a
 # k-means run draws moves recall by ~0.01 (the share of true neighbours inside the probed 1/8 ranged
-# 0.957-0.979 over 6 seeds; the 1M build above drew the 0.957): a quarter of the cells keeps a margin over
+# 0.957-0.979 over 7 seeds; the 1M build above drew the 0.957): a quarter of the cells keeps a margin over
 # 0.95. Below PARTITION_MIN_ROWS a full scan takes a few ms and stays.
 RESCORE = 8000
 EXACT = 100
@@ -210,7 +210,7 @@ class _Cells:
         kmeans = faiss.Kmeans(sample.shape[1], cells, niter=CELL_ITERATIONS, seed=seed, spherical=True,
                               max_points_per_centroid=CELL_TRAINING_ROWS)
         kmeans.train(np.ascontiguousarray(sample, dtype=np.float32))
-        return cls(kmeans.centroids.copy(), np.zeros(cells + 1, dtype=np.int64))
+        return cls(np.array(kmeans.centroids, dtype=np.float32), np.zeros(cells + 1, dtype=np.int64))
 
     @classmethod
     def load(cls, directory: Path, dim: int) -> "_Cells | None":
@@ -559,10 +559,16 @@ class _Distances(threading.local):
 _buffers = _Distances()
 
 
+# SWIG functions of faiss that its type stubs leave out.
+_faiss_hammings = faiss.hammings  # type: ignore[attr-defined]
+_uint8_pointer = faiss.cast_integer_to_uint8_ptr  # type: ignore[attr-defined]
+_int_pointer = faiss.cast_integer_to_int_ptr
+
+
 def _hammings(query_code: np.ndarray, codes: np.ndarray, out: np.ndarray) -> None:
     """The Hamming distance of the query's code to each of `codes` (contiguous rows), into `out`."""
-    faiss.hammings(faiss.swig_ptr(query_code), faiss.swig_ptr(codes), 1, len(codes), codes.shape[1],
-                   faiss.swig_ptr(out))
+    _faiss_hammings(faiss.swig_ptr(query_code), faiss.swig_ptr(codes), 1, len(codes), codes.shape[1],
+                    faiss.swig_ptr(out))
 
 
 def _nearest(distances: np.ndarray, count: int) -> np.ndarray:
@@ -602,8 +608,8 @@ class _ProbedScan:
         codes_at, distances_at = view.codes.ctypes.data, self.distances.ctypes.data
         for start, end, at in zip(self.starts.tolist(), ends.tolist(), self.at.tolist()):
             if end > start:
-                faiss.hammings(query_at, faiss.cast_integer_to_uint8_ptr(codes_at + start * width), 1, end - start,
-                               width, faiss.cast_integer_to_int_ptr(distances_at + 4 * at))
+                _faiss_hammings(query_at, _uint8_pointer(codes_at + start * width), 1, end - start, width,
+                                _int_pointer(distances_at + 4 * at))
         if len(self.appended):
             _hammings(query_code, np.take(view.codes, self.appended, axis=0), self.distances[self.at[-1]:])
 
