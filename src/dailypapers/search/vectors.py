@@ -212,12 +212,16 @@ class _Cells:
         kmeans.train(np.ascontiguousarray(sample, dtype=np.float32))
         return cls(np.array(kmeans.centroids, dtype=np.float32), np.zeros(cells + 1, dtype=np.int64))
 
+    @staticmethod
+    def written(directory: Path) -> bool:
+        """Whether this generation is partitioned."""
+        return (directory / "centroids.f32").exists()
+
     @classmethod
     def load(cls, directory: Path, dim: int) -> "_Cells | None":
-        try:
-            centroids = np.fromfile(directory / "centroids.f32", dtype=np.float32).reshape(-1, dim)
-        except FileNotFoundError:
+        if not cls.written(directory):
             return None
+        centroids = np.fromfile(directory / "centroids.f32", dtype=np.float32).reshape(-1, dim)
         offsets = np.fromfile(directory / "cells.offsets", dtype=np.int64)
         # A search reads each cell's rows by address (_ProbedScan): offsets that do not fit are refused here.
         if len(offsets) != len(centroids) + 1 or offsets[0] != 0 or (np.diff(offsets) < 0).any():
@@ -446,7 +450,7 @@ def add(*, keys: np.ndarray, vectors: np.ndarray, model_id: str, synced_until: s
             info["synced_until"] = synced_until
         if fresh.any() or synced_until is not None:
             _publish(info)
-        unpartitioned = not (_root() / info["generation"] / "cells.u16").exists()
+        unpartitioned = not _Cells.written(_root() / info["generation"])
         if (
             stale > STALE_SHARE * info["count"]
             or (info["count"] >= RECENTRE_MIN_ROWS and info["count"] >= RECENTRE_GROWTH * info["rows_at_centre"])
@@ -518,7 +522,6 @@ class _View:
             order = np.argsort(keys, kind="stable").astype(np.int64)
             sorted_keys = np.asarray(keys)[order]
         return cls(info, keys, codes, residuals, vectors, frame, sorted_keys, order, partition, cells)
-
 
     def latest_rows(self, keys: np.ndarray) -> np.ndarray:
         """The last row of each key, -1 for keys not in the index."""
