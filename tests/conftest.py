@@ -29,22 +29,41 @@ def pytest_report_header(config):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _embedder_ready(tmp_path_factory):
+def _embedder_ready(tmp_path_factory) -> Path:
     """The configured embedder with both its graphs built and loaded, once per test session, as `serve`
     builds them before its workers start: otherwise the first search of the session would spend its
-    embedding timeout building the query graph, and answer on keywords alone."""
+    embedding timeout building the query graph, and answer on keywords alone. Returns the data dir
+    holding the graphs."""
+    data_dir = tmp_path_factory.mktemp("embedder")
+    _load_embedder(data_dir)
+    return data_dir
+
+
+def _load_embedder(data_dir: Path) -> None:
     from django.test import override_settings
 
     from dailypapers.search.embedders import get_embedder
 
-    with override_settings(DATA_DIR=tmp_path_factory.mktemp("embedder")):
+    with override_settings(DATA_DIR=data_dir):
         embedder = get_embedder()
         embedder.embed(["a query"])
         embedder.embed_documents(["a paper"])
 
 
+@pytest.fixture
+def _embedder_restored(_embedder_ready):
+    """A test that swaps the embedder (settings.DAILYPAPERS_EMBEDDER and get_embedder.cache_clear()) leaves
+    the next test the real one, loaded: otherwise the next one to embed would build both graphs again in
+    its own empty data dir, past the search's embedding timeout. Torn down after `settings` is restored."""
+    yield
+    from dailypapers.search.embedders import get_embedder
+
+    if get_embedder.cache_info().currsize == 0:
+        _load_embedder(_embedder_ready)
+
+
 @pytest.fixture(autouse=True)
-def _isolated(settings, tmp_path, request):
+def _isolated(_embedder_restored, settings, tmp_path, request):
     """Each test gets its own search index files (or empty search tables) and an empty cache."""
     settings.DATA_DIR = tmp_path
     for each in (cache, caches["local"], caches["cards"]):
