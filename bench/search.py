@@ -1512,8 +1512,11 @@ def latency_one(size: str, *, scan: bool, scan_only: bool, keep: bool) -> None:
     try:
         setup_django(data_dir, migrate=size != "1m")
         from dailypapers.search import keyword, services, vectors
-        from dailypapers.search.embedders import get_embedder
+        from dailypapers.search.embedders import get_embedder, prepare_embedder
 
+        # Built here, in the data dir the worker opens, as `dailypapers serve` does before its workers start:
+        # a worker that built the query graph itself measured its build (high-water 608 MB), not a web worker.
+        prepare_embedder()
         model_id = get_embedder().model_id
         arxiv = arxiv_records()
         demo = demo_records()
