@@ -75,6 +75,7 @@ bench: install-dev
 	$(BIN)/python bench/digest_send.py
 	$(BIN)/python bench/search.py all
 	$(BIN)/python bench/page_weight.py
+	$(BIN)/python bench/file_cache.py
 	$(BIN)/python bench/keywords.py
 
 clean:

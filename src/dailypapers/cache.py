@@ -1,4 +1,9 @@
-"""The shared cache on Redis (CACHE_URL), failing soft: a Redis that is down or restarting is a
+"""The shared caches: in files in the data dir (one machine, the default) or on Redis (CACHE_URL).
+
+FileBasedCache lists its whole directory on every write, to see whether it is full; this one looks once
+every CULL_CHECK_SHARE of its capacity in writes (see SparselyCulledFileCache).
+
+On Redis the cache fails soft: a Redis that is down or restarting is a
 cache that misses, not an error page. Pages are rendered afresh meanwhile, rate limits count from
 one (they let requests through), and the page-cache tokens a write replaces while Redis is away are
 lost with everything else Redis held (a restart without persistence forgets every token: all pages
@@ -6,9 +11,11 @@ are rendered afresh after it anyway). Every failure is logged, at most once per 
 RETRY_SECONDS after one the cache is not asked at all, so a Redis that is gone costs no connect
 timeout per request."""
 
+import itertools
 import logging
 import time
 
+from django.core.cache.backends.filebased import FileBasedCache
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -17,6 +24,24 @@ logger = logging.getLogger(__name__)
 
 RETRY_SECONDS = 1.0
 _UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+CULL_CHECK_SHARE = 0.01
+
+
+class SparselyCulledFileCache(FileBasedCache):
+    """Django's file cache, which lists its directory before every write to see whether it holds
+    MAX_ENTRIES files and drops a random 1/CULL_FREQUENCY of them if so. With tens of thousands of
+    cached pages and query vectors that listing cost every write tens of milliseconds (bench/file_cache.py).
+    Here each process looks once every MAX_ENTRIES * CULL_CHECK_SHARE writes (500 at the default 50,000),
+    starting with its first: between two looks a process writes at most that many more, so the cache may
+    hold a few per cent over MAX_ENTRIES per process writing to it, and is culled back as Django culls it."""
+
+    _writes = itertools.count()  # this process's writes, all threads' cache objects together
+
+    def _cull(self):
+        if next(self._writes) % max(1, round(self._max_entries * CULL_CHECK_SHARE)) == 0:
+            super()._cull()  # type: ignore[misc]  # not in django-stubs
 
 
 class FailSoftRedisCache(RedisCache):

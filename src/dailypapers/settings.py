@@ -211,7 +211,7 @@ else:
     # Shared by every worker process on the machine, unlike the local-memory cache.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "dailypapers.cache.SparselyCulledFileCache",
             "LOCATION": str(DATA_DIR / "cache"),
             # Past MAX_ENTRIES the file cache drops a third of everything: leave room for every day page.
             "OPTIONS": {"MAX_ENTRIES": 50_000},
