@@ -83,8 +83,11 @@ FORMAT = 3
 # 6.9 / 8.2 ms, 3/16 0.957 / 0.964 for 7.5 / 8.5 ms, 1/4 0.964 / 0.971 for 7.9 / 9.3 ms. Which cells a
 # k-means run draws moves recall by ~0.01 (the share of true neighbours inside the probed 1/8 ranged
 # 0.957-0.979 over 7 seeds; the 1M build above drew the 0.957): a quarter of the cells keeps a margin over
-# 0.95. Below PARTITION_MIN_ROWS a full scan takes a few ms and stays.
-RESCORE = 8000
+# 0.95. Those figures are from a CPU without AVX-512. On one with it, the same set and queries drew a
+# partition at 0.957 / 0.968 for 3.9 / 4.4 ms (8,000 / 12,000 candidates, a quarter probed; 10,000 read
+# 0.963 for 0.1 ms more than 8,000 in search.py latency): 10,000 keeps the margin over 0.95 on either.
+# Below PARTITION_MIN_ROWS a full scan takes a few ms and stays.
+RESCORE = 10_000
 EXACT = 100
 PARTITION_MIN_ROWS = 200_000
 PROBE_SHARE = 1 / 4
