@@ -16,7 +16,7 @@ less contaminated by other tenants' load than wall time):
 
 Same 1M set and queries as bench/search.py `ann` (real vectors + mixtures).
 
-    python bench/ann_stages.py [--n 1000000] [--queries 400] [--probes 0.125,0.1875,0.25] [--rescores 8000,12000]
+    python bench/ann_stages.py [--n 1000000] [--queries 400] [--probes 0.125,0.1875,0.25] [--rescores 8000,10000,12000]
 
 Prints medians; merges them into bench/results/search.json under ann_stages."""
 
@@ -40,7 +40,7 @@ def main():
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--probes", default="0.125,0.1875,0.25")
-    parser.add_argument("--rescores", default="8000,12000")
+    parser.add_argument("--rescores", default="8000,10000,12000")
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="dailypapers-bench-ann-stages-"))
     try:

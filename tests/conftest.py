@@ -6,6 +6,7 @@ import shutil
 import signal
 import socket
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -28,23 +29,31 @@ def pytest_report_header(config):
     return f"database: {settings.DATABASES['default']['ENGINE']}, search backend: {settings.SEARCH_BACKEND}"
 
 
+@dataclass(frozen=True)
+class _PreparedEmbedder:
+    data_dir: Path  # where its graphs were built
+    dotted_path: str  # settings.DAILYPAPERS_EMBEDDER as the session started
+
+
 @pytest.fixture(scope="session", autouse=True)
-def _embedder_ready(tmp_path_factory) -> Path:
+def _embedder_ready(tmp_path_factory) -> _PreparedEmbedder:
     """The configured embedder with both its graphs built and loaded, once per test session, as `serve`
     builds them before its workers start: otherwise the first search of the session would spend its
-    embedding timeout building the query graph, and answer on keywords alone. Returns the data dir
-    holding the graphs."""
-    data_dir = tmp_path_factory.mktemp("embedder")
-    _load_embedder(data_dir)
-    return data_dir
+    embedding timeout building the query graph, and answer on keywords alone."""
+    from django.conf import settings
+
+    prepared = _PreparedEmbedder(data_dir=tmp_path_factory.mktemp("embedder"),
+                                 dotted_path=settings.DAILYPAPERS_EMBEDDER)
+    _load_embedder(prepared)
+    return prepared
 
 
-def _load_embedder(data_dir: Path) -> None:
+def _load_embedder(prepared: _PreparedEmbedder) -> None:
     from django.test import override_settings
 
     from dailypapers.search.embedders import get_embedder
 
-    with override_settings(DATA_DIR=data_dir):
+    with override_settings(DATA_DIR=prepared.data_dir, DAILYPAPERS_EMBEDDER=prepared.dotted_path):
         embedder = get_embedder()
         embedder.embed(["a query"])
         embedder.embed_documents(["a paper"])
@@ -54,7 +63,7 @@ def _load_embedder(data_dir: Path) -> None:
 def _embedder_restored(_embedder_ready):
     """A test that swaps the embedder (settings.DAILYPAPERS_EMBEDDER and get_embedder.cache_clear()) leaves
     the next test the real one, loaded: otherwise the next one to embed would build both graphs again in
-    its own empty data dir, past the search's embedding timeout. Torn down after `settings` is restored."""
+    its own empty data dir, past the search's embedding timeout."""
     yield
     from dailypapers.search.embedders import get_embedder
 

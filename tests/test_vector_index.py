@@ -392,7 +392,7 @@ def test_a_large_generation_is_stored_cell_by_cell_and_its_search_scans_the_near
     assert (np.diff(cells.astype(int)) >= 0).all()  # rows stored cell by cell
     assert np.array_equal(np.searchsorted(cells, np.arange(513)), offsets)
     # Cells in chain order: each followed by the nearest of those after it, so near cells are probed as one run.
-    assert all(np.argmax(centroids[i + 1:] @ centroids[i]) == 0 for i in range(511))
+    assert all(np.argmax(vectors._dot(centroids[i + 1:], centroids[i])) == 0 for i in range(511))
     assert _rows_of_keys_hold_their_vectors(keys, data)  # keys and vectors moved together
     view = vectors.reader.view()
     assert np.array_equal(cells, np.argmax(view.vectors @ centroids.T, axis=1))  # each row in its nearest cell

@@ -14,6 +14,7 @@ timeout per request."""
 import itertools
 import logging
 import time
+from typing import ClassVar
 
 from django.core.cache.backends.filebased import FileBasedCache
 from django.core.cache.backends.redis import RedisCache
@@ -33,14 +34,17 @@ class SparselyCulledFileCache(FileBasedCache):
     """Django's file cache, which lists its directory before every write to see whether it holds
     MAX_ENTRIES files and drops a random 1/CULL_FREQUENCY of them if so. With tens of thousands of
     cached pages and query vectors that listing cost every write tens of milliseconds (bench/file_cache.py).
-    Here each process looks once every MAX_ENTRIES * CULL_CHECK_SHARE writes (500 at the default 50,000),
-    starting with its first: between two looks a process writes at most that many more, so the cache may
-    hold a few per cent over MAX_ENTRIES per process writing to it, and is culled back as Django culls it."""
+    Here each process looks once every MAX_ENTRIES * CULL_CHECK_SHARE writes to a directory (500 at the
+    default 50,000), starting with its first: between two looks a process writes at most that many more,
+    so the cache holds at most 1% over MAX_ENTRIES per process writing to it, and is culled back as
+    Django culls it."""
 
-    _writes = itertools.count()  # this process's writes, all threads' cache objects together
+    # This process's writes per cache directory, every thread's cache object together (next() is atomic).
+    _writes: ClassVar[dict[str, itertools.count]] = {}
 
     def _cull(self):
-        if next(self._writes) % max(1, round(self._max_entries * CULL_CHECK_SHARE)) == 0:
+        writes = next(self._writes.setdefault(self._dir, itertools.count()))  # type: ignore[attr-defined]
+        if writes % max(1, round(self._max_entries * CULL_CHECK_SHARE)) == 0:
             super()._cull()  # type: ignore[misc]  # not in django-stubs
 
 

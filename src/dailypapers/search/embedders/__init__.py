@@ -202,23 +202,22 @@ def query_model(*, model_id: str) -> Path:
 
 @contextlib.contextmanager
 def _without_root_warning(words: str) -> Iterator[None]:
-    """The root logger's records containing `words` dropped meanwhile (a handler added so that a library's
-    logging.warning() does not call basicConfig(), which would print every later root record too)."""
+    """The root logger's records containing `words` dropped meanwhile (and a handler of its own added, so
+    that a library's logging.warning() does not call basicConfig() on a root logger without one, which would
+    print every later root record too)."""
     root = logging.getLogger()
 
     def keep(record: logging.LogRecord) -> bool:
         return words not in record.getMessage()
 
-    placeholder = logging.NullHandler() if not root.handlers else None
-    if placeholder is not None:
-        root.addHandler(placeholder)
+    placeholder = logging.NullHandler()
+    root.addHandler(placeholder)
     root.addFilter(keep)
     try:
         yield
     finally:
         root.removeFilter(keep)
-        if placeholder is not None:
-            root.removeHandler(placeholder)
+        root.removeHandler(placeholder)
 
 
 def _model_name(model_id: str) -> str:
