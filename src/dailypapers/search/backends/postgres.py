@@ -682,7 +682,7 @@ class PostgresBackend:
         rows of _write_vectors' INSERTs, each vector formatted as text and parsed again by the server, went
         in at ~860 a second on a busy box."""
         with cursor.cursor.copy(f"COPY {self.prefix}vector (paper_id, model_id, dim, embedding) FROM STDIN "
-                         "(FORMAT BINARY)") as copy:
+                                "(FORMAT BINARY)") as copy:
             copy.write(_COPY_HEADER)
             copy.write(_binary_vector_rows(keys, matrix, model_id=model_id, half=self.half))
             copy.write(_COPY_TRAILER)
